@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/** Parse a command's flags strictly: unknown flags and stray arguments are usage errors. */
+export function parseFlags(command: string, argv: string[], spec: FlagSpec): Record<string, string | boolean | undefined> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`gantry ${command}: unexpected argument '${positionals[0]}'; see 'gantry ${command} --help'`);
+    return values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const msg = (e as Error).message.split('\n')[0];
+    throw new UsageError(`gantry ${command}: ${msg}; see 'gantry ${command} --help'`);
+  }
+}
+
+/** An integer flag in [min, max], or undefined when absent. */
+export function intFlag(values: Record<string, unknown>, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const s = String(raw).trim();
+  const n = /^-?\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${s}'`);
+  }
+  return n;
+}
+
+export function stringFlag(values: Record<string, unknown>, name: string): string | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length === 0) throw new UsageError(`--${name} needs a value`);
+  return raw;
+}
+
+export function choiceFlag<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[]): T | undefined {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return undefined;
+  if (!choices.includes(raw as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${raw}'`);
+  return raw as T;
+}

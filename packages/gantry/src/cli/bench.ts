@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs';
+import { backendChoices, resolveTrainConfig } from '../config.js';
+import { selectBackend } from '../backend.js';
+import { noiseBatch } from '../train/batches.js';
+import { Gan } from '../train/gan.js';
+import { Rng, Stream } from '../util/random.js';
+import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
+
+export const benchHelp = `gantry bench [options]
+
+Time D+G training steps of a preset on random data (the step costs the same on any data).
+
+  --preset NAME      seed-mlp | dcgan-mnist (default dcgan-mnist)
+  --batch-size N     (default: the preset's)
+  --steps N          timed steps (default 30)
+  --warmup N         untimed steps first (default 5)
+  --backend NAME     auto | onednn | tensorflow | cpu
+  --json             one JSON object on stdout`;
+
+export interface BenchResult {
+  preset: string;
+  backend: string;
+  threads: number | null;
+  batchSize: number;
+  steps: number;
+  msPerStep: { median: number; min: number; max: number };
+  imagesPerSecond: number;
+  numTensorsGrowth: number;
+}
+
+export async function benchCommand(argv: string[]): Promise<void> {
+  const v = parseFlags('bench', argv, {
+    preset: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' },
+    backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    console.log(benchHelp);
+    return;
+  }
+  const config = resolveTrainConfig({}, { preset: stringFlag(v, 'preset'), batchSize: intFlag(v, 'batch-size', 1, 65536) });
+  const steps = intFlag(v, 'steps', 1, 100000) ?? 30;
+  const warmup = intFlag(v, 'warmup', 0, 100000) ?? 5;
+  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto');
+  if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
+
+  const gan = new Gan(config);
+  const [h, w, c] = gan.G.outputShape;
+  const b = config.batchSize;
+  const lo = config.pixelRange === '-1,1' ? -1 : 0;
+  const real = tf.tensor4d(new Rng(config.seed, Stream.dataOrder, 0).fillUniform(new Float32Array(b * h * w * c), lo, 1), [b, h, w, c]);
+  const times: number[] = [];
+  let tensorsAfterWarmup = 0;
+  for (let i = 0; i < warmup + steps; i++) {
+    const zD = noiseBatch(config.seed, Stream.noiseD, i, b, config.latentDim);
+    const zG = noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim);
+    const t0 = performance.now();
+    gan.trainStep(real, zD, zG, false);
+    // wait for the step's results so asynchronous backends are timed fully
+    await gan.G.trainable[0].variable.data();
+    const ms = performance.now() - t0;
+    tf.dispose([zD, zG]);
+    if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
+    if (i >= warmup) times.push(ms);
+  }
+  const growth = tf.memory().numTensors - tensorsAfterWarmup;
+  real.dispose();
+  gan.dispose();
+  const sorted = times.slice().sort((x, y) => x - y);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  const threadsEnv = process.env.GANTRY_THREADS;
+  const result: BenchResult = {
+    preset: config.preset,
+    backend: backend.name,
+    threads: backend.name === 'onednn' ? (threadsEnv ? Number(threadsEnv) : 1) : null,
+    batchSize: b,
+    steps,
+    msPerStep: { median, min: sorted[0], max: sorted[sorted.length - 1] },
+    imagesPerSecond: (1000 * b) / median,
+    numTensorsGrowth: growth,
+  };
+  if (v.json) console.log(JSON.stringify(result));
+  else {
+    console.log(`${result.preset} batch ${b} on ${result.backend}${result.threads ? ` (${result.threads} thread${result.threads > 1 ? 's' : ''})` : ''}: ` +
+      `median ${median.toFixed(2)} ms per D+G step (min ${sorted[0].toFixed(2)}, max ${sorted[sorted.length - 1].toFixed(2)}) over ${steps} steps, ${result.imagesPerSecond.toFixed(0)} images/s`);
+  }
+}

@@ -1,0 +1,53 @@
+import { isUsageError } from '../errors.js';
+import { benchCommand, benchHelp } from './bench.js';
+import { sampleCommand, sampleHelp } from './sample.js';
+import { trainCommand, trainHelp } from './train.js';
+import { gantryVersion } from '../version.js';
+
+const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
+  train: { run: trainCommand, help: trainHelp },
+  sample: { run: sampleCommand, help: sampleHelp },
+  bench: { run: benchCommand, help: benchHelp },
+};
+
+const usage = `gantry ${gantryVersion}: train generative adversarial networks
+
+usage: gantry <command> [options]
+
+commands:
+  train    train a GAN, writing a run directory
+  sample   generate images from a run's checkpoint
+  bench    time training steps of a preset
+
+'gantry <command> --help' describes a command's options.`;
+
+/** Run the CLI; returns the process exit code (0 done, 1 internal error, 2 bad input). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    console.log(gantryVersion);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`gantry: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')} (see 'gantry --help')`);
+    return 2;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (e) {
+    if (isUsageError(e)) {
+      console.error(`gantry ${name}: ${e.message}`);
+      return 2;
+    }
+    const err = e as Error & { exitCode?: number };
+    console.error(`gantry ${name}: error: ${err?.message ?? String(e)}`);
+    if (process.env.GANTRY_DEBUG) console.error(err?.stack);
+    return err?.exitCode === 2 ? 2 : 1;
+  }
+}

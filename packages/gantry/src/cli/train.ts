@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { backendChoices, type TrainOverrides } from '../config.js';
+import { selectBackend } from '../backend.js';
+import { UsageError } from '../errors.js';
+import { prepareRunDirectory, train } from '../train/loop.js';
+import { formatDuration } from '../train/progress.js';
+import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
+
+export const trainHelp = `gantry train [options]
+
+Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, checkpoints/).
+
+  --preset NAME           seed-mlp | dcgan-mnist (default dcgan-mnist)
+  --config FILE           JSON file of settings (any key of config.json); flags override it
+  --data SPEC             mnist | fashion-mnist | idx:PATH | npy:PATH | folder:PATH
+  --steps N               total D+G steps (default: the preset's)
+  --epochs N              train for N passes over the data instead of --steps
+  --batch-size N
+  --seed N                everything random follows from it (default 0)
+  --out DIR               run directory (default runs/<preset>-<time>)
+  --resume                continue DIR from its latest checkpoint; --steps is the total
+  --log-every N           steps between metric lines (default 100)
+  --sample-every N        steps between sample grids (default 500)
+  --checkpoint-every N    steps between checkpoints (default 1000)
+  --backend NAME          auto | onednn | tensorflow | cpu (default auto)
+  --quiet                 no progress output`;
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const v = parseFlags('train', argv, {
+    preset: { type: 'string' }, config: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' },
+    epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    resume: { type: 'boolean' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
+    'checkpoint-every': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) {
+    console.log(trainHelp);
+    return;
+  }
+  const steps = intFlag(v, 'steps', 1);
+  const epochs = intFlag(v, 'epochs', 1);
+  if (steps !== undefined && epochs !== undefined) throw new UsageError('give either --steps or --epochs, not both');
+  const flags: TrainOverrides = {
+    preset: stringFlag(v, 'preset'),
+    data: stringFlag(v, 'data'),
+    steps,
+    epochs,
+    batchSize: intFlag(v, 'batch-size', 1, 65536),
+    seed: intFlag(v, 'seed', 0, 4294967295),
+    logEvery: intFlag(v, 'log-every', 1),
+    sampleEvery: intFlag(v, 'sample-every', 1),
+    checkpointEvery: intFlag(v, 'checkpoint-every', 1),
+    backend: choiceFlag(v, 'backend', backendChoices),
+  };
+  const fileConfig = readConfigFile(stringFlag(v, 'config'));
+  const resume = Boolean(v.resume);
+  const outFlag = stringFlag(v, 'out');
+  if (resume && !outFlag) throw new UsageError('--resume needs --out DIR, the run directory to continue');
+  const presetName = flags.preset ?? (fileConfig.preset as string | undefined) ?? 'dcgan-mnist';
+  const out = resolve(outFlag ?? `runs/${presetName}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const config = prepareRunDirectory(out, resume, fileConfig, flags);
+
+  const backend = await selectBackend(config.backend);
+  if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
+  const quiet = Boolean(v.quiet);
+  if (!quiet) console.error(`gantry: training ${config.preset} on ${config.data} for ${config.steps > 0 ? config.steps + ' steps' : config.epochs + ' epochs'}, batch ${config.batchSize}, seed ${config.seed}, backend ${backend.name}; run directory ${out}`);
+  const result = await train({ config, out, resume, quiet });
+  result.gan.dispose();
+  if (!quiet) console.error(`gantry: done: ${result.steps} steps in ${formatDuration(result.seconds)}; samples in ${out}/samples, checkpoints in ${out}/checkpoints`);
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  if (!path) return {};
+  if (!existsSync(path)) throw new UsageError(`--config ${path}: no such file`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--config ${path}: must hold a JSON object of settings`);
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,214 @@
+import { UsageError } from './errors.js';
+import { adversarialLosses, type LossName } from './losses/adversarial.js';
+import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
+import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
+import type { OptimizerSettings } from './train/optimizer.js';
+
+export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
+
+/** Every setting of a training run, resolved; written to the run directory as config.json. */
+export interface TrainConfig {
+  preset: string;
+  data: string;
+  pixelRange: '0,1' | '-1,1';
+  latentDim: number;
+  generator: NetworkSpec;
+  discriminator: NetworkSpec;
+  loss: LossName;
+  optimizerG: OptimizerSettings;
+  optimizerD: OptimizerSettings;
+  batchSize: number;
+  /** Total number of D+G updates; with `epochs` set it is derived from the data size. */
+  steps: number;
+  epochs: number | null;
+  /** The last batch of an epoch that would be smaller than batchSize is dropped (it reappears, reshuffled, later). */
+  lastBatch: 'drop';
+  seed: number;
+  logEvery: number;
+  sampleEvery: number;
+  /** Images in each sample grid, from one fixed noise batch. */
+  sampleCount: number;
+  checkpointEvery: number;
+  /** Complete checkpoints kept on disk (the newest ones). */
+  keepCheckpoints: number;
+  backend: BackendChoice;
+}
+
+export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
+
+/** Settings that may be given in a config file or on the command line, overriding the preset. */
+export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch'>> & { preset?: string };
+
+const configKeys = [
+  'preset', 'data', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
+  'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
+  'keepCheckpoints', 'backend',
+] as const;
+
+/** Apply defaults once: preset, then config file, then flags. */
+export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: TrainOverrides, where = 'config'): TrainConfig {
+  checkKnownKeys(fileConfig, configKeys, where);
+  const merged: Record<string, unknown> = { ...fileConfig, ...dropUndefined(flags) };
+  const presetName = (merged.preset as string | undefined) ?? defaultPresetName;
+  const preset = getPreset(presetName);
+  if (!preset) {
+    throw new UsageError(`unknown preset '${presetName}'; choose one of: ${presetNames().join(', ')}`);
+  }
+  const { description: _description, ...presetSettings } = preset;
+  const config = {
+    ...presetSettings,
+    epochs: null,
+    lastBatch: 'drop',
+    seed: 0,
+    logEvery: 100,
+    sampleEvery: 500,
+    sampleCount: 64,
+    checkpointEvery: 1000,
+    keepCheckpoints: 3,
+    backend: 'auto',
+    ...merged,
+    preset: presetName,
+  } as TrainConfig;
+  if (flags.epochs !== undefined && flags.steps === undefined) config.steps = 0;
+  validateTrainConfig(config, where);
+  return config;
+}
+
+export function validateTrainConfig(c: TrainConfig, where: string): void {
+  const int = (key: keyof TrainConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new UsageError(`${where}: ${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+  };
+  int('latentDim', 1, 100000);
+  int('batchSize', 1, 65536);
+  int('seed', 0, 4294967295);
+  int('logEvery', 1);
+  int('sampleEvery', 1);
+  int('sampleCount', 1, 1024);
+  int('checkpointEvery', 1);
+  int('keepCheckpoints', 1, 1000);
+  if (c.epochs === null) int('steps', 1);
+  else {
+    int('epochs', 1);
+    int('steps', 0);
+  }
+  if (typeof c.data !== 'string' || c.data.length === 0) throw new UsageError(`${where}: data must be a data spec such as mnist or npy:PATH`);
+  if (c.pixelRange !== '0,1' && c.pixelRange !== '-1,1') throw new UsageError(`${where}: pixelRange must be "0,1" or "-1,1"`);
+  if (!(c.loss in adversarialLosses)) {
+    throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);
+  }
+  if (!backendChoices.includes(c.backend)) throw new UsageError(`${where}: backend must be one of ${backendChoices.join(', ')}`);
+  if (c.lastBatch !== 'drop') throw new UsageError(`${where}: lastBatch must be "drop"`);
+  validateOptimizer(c.optimizerG, `${where}: optimizerG`);
+  validateOptimizer(c.optimizerD, `${where}: optimizerD`);
+  validateNetwork(c.generator, `${where}: generator`);
+  validateNetwork(c.discriminator, `${where}: discriminator`);
+  if (c.generator.input.length !== 1 || c.generator.input[0] !== c.latentDim) {
+    throw new UsageError(`${where}: generator.input must be [${c.latentDim}] (the latent size)`);
+  }
+  const gOut = outputShape(c.generator);
+  if (gOut.join(',') !== c.discriminator.input.join(',')) {
+    throw new UsageError(`${where}: the generator makes [${gOut.join(', ')}] images but the discriminator takes [${c.discriminator.input.join(', ')}]`);
+  }
+  const dOut = outputShape(c.discriminator);
+  if (dOut.length !== 1 || dOut[0] !== 1) throw new UsageError(`${where}: the discriminator must end in one logit per image, it ends in [${dOut.join(', ')}]`);
+  if (gOut.length !== 3) throw new UsageError(`${where}: the generator must end in an image [height, width, channels]`);
+}
+
+function validateOptimizer(o: OptimizerSettings, where: string): void {
+  if (typeof o !== 'object' || o === null) throw new UsageError(`${where} must be an object such as {"kind": "adam", "learningRate": 0.0002, "beta1": 0.5, "beta2": 0.999, "epsilon": 1e-7}`);
+  const pos = (v: unknown, name: string, lo: number, hi: number, closedHi = false) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (closedHi ? v > hi : v >= hi)) {
+      throw new UsageError(`${where}.${name} must be a number in [${lo}, ${hi}${closedHi ? ']' : ')'}, got ${JSON.stringify(v)}`);
+    }
+  };
+  if (o.kind === 'adam') {
+    checkKnownKeys(o as unknown as Record<string, unknown>, ['kind', 'learningRate', 'beta1', 'beta2', 'epsilon'], where);
+    pos(o.learningRate, 'learningRate', 0, 10, true);
+    pos(o.beta1, 'beta1', 0, 1);
+    pos(o.beta2, 'beta2', 0, 1);
+    pos(o.epsilon, 'epsilon', 0, 1, true);
+    if (o.learningRate === 0 || o.epsilon === 0) throw new UsageError(`${where}: learningRate and epsilon must be above 0`);
+  } else if (o.kind === 'sgd') {
+    checkKnownKeys(o as unknown as Record<string, unknown>, ['kind', 'learningRate'], where);
+    pos(o.learningRate, 'learningRate', 0, 10, true);
+  } else {
+    throw new UsageError(`${where}.kind must be "adam" or "sgd"`);
+  }
+}
+
+const layerKeys: Record<LayerSpec['kind'], string[]> = {
+  dense: ['units', 'bias'],
+  conv2d: ['filters', 'kernel', 'stride', 'padding', 'bias'],
+  conv2dTranspose: ['filters', 'kernel', 'stride', 'padding', 'bias'],
+  batchNorm: ['momentum', 'epsilon'],
+  relu: [],
+  leakyRelu: ['alpha'],
+  sigmoid: [],
+  tanh: [],
+  reshape: ['shape'],
+  flatten: [],
+};
+
+function validateNetwork(n: NetworkSpec, where: string): void {
+  if (typeof n !== 'object' || n === null || !Array.isArray(n.input) || !Array.isArray(n.layers)) {
+    throw new UsageError(`${where} must be {"input": [...], "layers": [...]}`);
+  }
+  checkKnownKeys(n as unknown as Record<string, unknown>, ['input', 'layers'], where);
+  if (!n.input.every(isPositiveInt)) throw new UsageError(`${where}.input must be a list of positive integers`);
+  n.layers.forEach((layer, i) => {
+    const at = `${where}.layers[${i}]`;
+    if (typeof layer !== 'object' || layer === null || !(layer.kind in layerKeys)) {
+      throw new UsageError(`${at}.kind must be one of: ${Object.keys(layerKeys).join(', ')}`);
+    }
+    checkKnownKeys(layer as unknown as Record<string, unknown>, ['kind', ...layerKeys[layer.kind]], at);
+    const l = layer as unknown as Record<string, unknown>;
+    for (const key of ['units', 'filters', 'kernel', 'stride']) {
+      if (layerKeys[layer.kind].includes(key)) {
+        if (!isPositiveInt(l[key])) throw new UsageError(`${at}.${key} must be a positive integer`);
+      }
+    }
+    if ('padding' in l && l.padding !== 'same' && l.padding !== 'valid') throw new UsageError(`${at}.padding must be "same" or "valid"`);
+    if ('bias' in l && typeof l.bias !== 'boolean') throw new UsageError(`${at}.bias must be true or false`);
+    if (layer.kind === 'leakyRelu' && !(typeof layer.alpha === 'number' && layer.alpha >= 0 && layer.alpha < 1)) {
+      throw new UsageError(`${at}.alpha must be a number in [0, 1)`);
+    }
+    if (layer.kind === 'reshape' && !(Array.isArray(layer.shape) && layer.shape.every(isPositiveInt))) {
+      throw new UsageError(`${at}.shape must be a list of positive integers`);
+    }
+    if (layer.kind === 'batchNorm') {
+      if (layer.momentum !== undefined && !(layer.momentum >= 0 && layer.momentum < 1)) throw new UsageError(`${at}.momentum must be in [0, 1)`);
+      if (layer.epsilon !== undefined && !(layer.epsilon > 0)) throw new UsageError(`${at}.epsilon must be above 0`);
+    }
+  });
+  outputShape(n, where);
+}
+
+function outputShape(n: NetworkSpec, where = 'network'): number[] {
+  let shape = n.input.slice();
+  n.layers.forEach((layer, i) => {
+    try {
+      shape = layerOutputShape(layer, shape);
+    } catch (e) {
+      throw new UsageError(`${where}.layers[${i}]: ${(e as Error).message}`);
+    }
+    if (shape.some((d) => !(d >= 1))) throw new UsageError(`${where}.layers[${i}]: output shape [${shape.join(', ')}] is empty`);
+  });
+  return shape;
+}
+
+function isPositiveInt(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
+}
+
+export function checkKnownKeys(obj: Record<string, unknown>, known: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) throw new UsageError(`${where}: unknown key '${key}'; known keys: ${known.join(', ')}`);
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../errors.js';
+import type { NamedVariable } from '../models/network.js';
+import { gantryVersion } from '../version.js';
+import { fsyncDirectory, writeFileAtomicSync } from './atomicFile.js';
+
+export const checkpointFormat = 'gantry-checkpoint';
+export const checkpointFormatVersion = 1;
+
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset into weights.bin, in float32 elements. */
+  offset: number;
+}
+
+/** manifest.json of one checkpoint. */
+export interface CheckpointManifest {
+  format: typeof checkpointFormat;
+  formatVersion: number;
+  gantryVersion: string;
+  /** Number of completed D+G steps. */
+  step: number;
+  createdAt: string;
+  /** The run's resolved config, so a checkpoint stands on its own. */
+  config: unknown;
+  /** Optimizer step counters and anything else a resumed run needs. */
+  counters: Record<string, number>;
+  groups: Record<string, TensorEntry[]>;
+  weightsBytes: number;
+  weightsSha256: string;
+}
+
+export type VariableGroups = Record<string, NamedVariable[]>;
+
+export interface LoadedCheckpoint {
+  dir: string;
+  manifest: CheckpointManifest;
+  weights: Float32Array;
+}
+
+const stepDirName = (step: number) => `step-${String(step).padStart(9, '0')}`;
+
+/**
+ * Checkpoints of a run: checkpoints/step-NNNNNNNNN/{manifest.json, weights.bin}, and
+ * checkpoints/latest.json naming the newest complete one. A checkpoint is written into a
+ * temporary directory, flushed, renamed into place; the pointer is updated last. A crash at
+ * any moment leaves the previous pointer and the checkpoint it names intact.
+ */
+export class CheckpointStore {
+  readonly dir: string;
+
+  constructor(runDir: string) {
+    this.dir = join(runDir, 'checkpoints');
+  }
+
+  save(step: number, groups: VariableGroups, counters: Record<string, number>, config: unknown, keep: number): string {
+    mkdirSync(this.dir, { recursive: true });
+    const entries: Record<string, TensorEntry[]> = {};
+    let total = 0;
+    for (const [group, vars] of Object.entries(groups)) {
+      entries[group] = vars.map((v) => {
+        const e = { name: v.name, shape: v.variable.shape.slice(), offset: total };
+        total += v.variable.size;
+        return e;
+      });
+    }
+    const weights = new Float32Array(total);
+    for (const [group, vars] of Object.entries(groups)) {
+      vars.forEach((v, i) => weights.set(v.variable.dataSync() as Float32Array, entries[group][i].offset));
+    }
+    const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+    const manifest: CheckpointManifest = {
+      format: checkpointFormat,
+      formatVersion: checkpointFormatVersion,
+      gantryVersion,
+      step,
+      createdAt: new Date().toISOString(),
+      config,
+      counters,
+      groups: entries,
+      weightsBytes: bytes.length,
+      weightsSha256: createHash('sha256').update(bytes).digest('hex'),
+    };
+    const name = stepDirName(step);
+    const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    writeFileAtomicSync(join(tmp, 'weights.bin'), bytes);
+    writeFileAtomicSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+    const final = join(this.dir, name);
+    rmSync(final, { recursive: true, force: true });
+    renameSync(tmp, final);
+    fsyncDirectory(this.dir);
+    writeFileAtomicSync(join(this.dir, 'latest.json'), JSON.stringify({ step, dir: name }) + '\n');
+    this.prune(keep, name);
+    return final;
+  }
+
+  /** Remove older complete checkpoints beyond the newest `keep`, and leftovers of crashed writes. */
+  private prune(keep: number, newest: string): void {
+    const names = readdirSync(this.dir);
+    for (const n of names) if (n.startsWith('.tmp-') && !n.includes(`-${process.pid}`)) rmSync(join(this.dir, n), { recursive: true, force: true });
+    const complete = names.filter((n) => /^step-\d+$/.test(n)).sort();
+    const excess = complete.filter((n) => n !== newest).slice(0, Math.max(0, complete.length - keep));
+    for (const n of excess) rmSync(join(this.dir, n), { recursive: true, force: true });
+  }
+
+  /** The newest complete checkpoint's directory name, or null when there is none. */
+  latestName(): string | null {
+    const pointer = join(this.dir, 'latest.json');
+    if (!existsSync(pointer)) return null;
+    try {
+      const p = JSON.parse(readFileSync(pointer, 'utf8')) as { dir?: unknown };
+      return typeof p.dir === 'string' && /^step-\d+$/.test(p.dir) ? p.dir : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Load and verify a checkpoint (the newest when no name is given). */
+  load(name?: string): LoadedCheckpoint {
+    const chosen = name ?? this.latestName();
+    if (!chosen) throw new UsageError(`no complete checkpoint in ${this.dir}; train first (or check --run)`);
+    const dir = join(this.dir, chosen);
+    return readCheckpointDir(dir);
+  }
+}
+
+export function readCheckpointDir(dir: string): LoadedCheckpoint {
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest;
+  } catch (e) {
+    throw new UsageError(`checkpoint ${dir} has no readable manifest.json (${(e as Error).message.split('\n')[0]}); it is damaged or not a checkpoint`);
+  }
+  if (manifest.format !== checkpointFormat) throw new UsageError(`${dir} is not a Gantry checkpoint (format '${String(manifest.format)}')`);
+  if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > checkpointFormatVersion) {
+    throw new UsageError(`checkpoint ${dir} has format version ${String(manifest.formatVersion)}, newer than this Gantry (${gantryVersion}) reads (${checkpointFormatVersion}); upgrade Gantry`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(join(dir, 'weights.bin'));
+  } catch {
+    throw new UsageError(`checkpoint ${dir} has no weights.bin; it is damaged`);
+  }
+  if (bytes.length !== manifest.weightsBytes || createHash('sha256').update(bytes).digest('hex') !== manifest.weightsSha256) {
+    throw new UsageError(`checkpoint ${dir}: weights.bin does not match its manifest (truncated or damaged); use an earlier checkpoint`);
+  }
+  const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  return { dir, manifest, weights };
+}
+
+/** Copy a loaded checkpoint's tensors into variables; every name and shape must match. */
+export function restoreVariables(loaded: LoadedCheckpoint, groups: VariableGroups): void {
+  for (const [group, vars] of Object.entries(groups)) {
+    const entries = loaded.manifest.groups[group];
+    if (!entries) throw new UsageError(`checkpoint ${loaded.dir} has no ${group}; it was made by another kind of run`);
+    if (entries.length !== vars.length) {
+      throw new UsageError(`checkpoint ${loaded.dir}: ${group} has ${entries.length} tensors, the model has ${vars.length}; it is from another architecture`);
+    }
+    vars.forEach((v, i) => {
+      const e = entries[i];
+      if (e.name !== v.name || e.shape.join(',') !== v.variable.shape.join(',')) {
+        throw new UsageError(`checkpoint ${loaded.dir}: ${e.name} [${e.shape.join(', ')}] does not fit ${v.name} [${v.variable.shape.join(', ')}]; it is from another architecture`);
+      }
+      const size = v.variable.size;
+      tf.tidy(() => v.variable.assign(tf.tensor(loaded.weights.slice(e.offset, e.offset + size), e.shape)));
+    });
+  }
+}

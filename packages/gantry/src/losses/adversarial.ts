@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * An adversarial loss: pure functions of the discriminator's logits (pre-sigmoid scores).
+ * Written with softplus so they stay finite for any logit:
+ *   -log(sigmoid(t)) = softplus(-t),   -log(1 - sigmoid(t)) = softplus(t).
+ */
+export interface AdversarialLoss {
+  readonly name: LossName;
+  /** L_D from D's logits on a real batch and a fake batch. */
+  discriminator(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
+  /** L_G from D's logits on a fake batch (the real logits are given for relativistic losses). */
+  generator(fakeLogits: tf.Tensor, realLogits?: tf.Tensor): tf.Scalar;
+}
+
+export type LossName = 'non-saturating' | 'minimax' | 'least-squares' | 'hinge' | 'wasserstein';
+
+const mean = (t: tf.Tensor) => tf.mean(t) as tf.Scalar;
+
+/**
+ * The tutorial's objective (step 4 and step 5):
+ *   L_D = -E[log D(x)] - E[log(1 - D(G(z)))]
+ *   L_G = -E[log D(G(z))]            (non-saturating: strong gradients early in training)
+ */
+export const nonSaturatingLoss: AdversarialLoss = {
+  name: 'non-saturating',
+  discriminator: (real, fake) => tf.add(mean(tf.softplus(tf.neg(real))), mean(tf.softplus(fake))) as tf.Scalar,
+  generator: (fake) => mean(tf.softplus(tf.neg(fake))),
+};
+
+/** The original minimax game: G minimises E[log(1 - D(G(z)))], which saturates when D wins. */
+export const minimaxLoss: AdversarialLoss = {
+  name: 'minimax',
+  discriminator: nonSaturatingLoss.discriminator,
+  generator: (fake) => tf.neg(mean(tf.softplus(fake))) as tf.Scalar,
+};
+
+/** LSGAN (Mao et al.): targets 1 for real and 0 for fake on D's raw output. */
+export const leastSquaresLoss: AdversarialLoss = {
+  name: 'least-squares',
+  discriminator: (real, fake) =>
+    tf.mul(0.5, tf.add(mean(tf.square(tf.sub(real, 1))), mean(tf.square(fake)))) as tf.Scalar,
+  generator: (fake) => tf.mul(0.5, mean(tf.square(tf.sub(fake, 1)))) as tf.Scalar,
+};
+
+/** Hinge loss (Geometric GAN, SAGAN, SNGAN). */
+export const hingeLoss: AdversarialLoss = {
+  name: 'hinge',
+  discriminator: (real, fake) =>
+    tf.add(mean(tf.relu(tf.sub(1, real))), mean(tf.relu(tf.add(1, fake)))) as tf.Scalar,
+  generator: (fake) => tf.neg(mean(fake)) as tf.Scalar,
+};
+
+/** Wasserstein critic loss; needs a Lipschitz constraint (clipping or a gradient penalty). */
+export const wassersteinLoss: AdversarialLoss = {
+  name: 'wasserstein',
+  discriminator: (real, fake) => tf.sub(mean(fake), mean(real)) as tf.Scalar,
+  generator: (fake) => tf.neg(mean(fake)) as tf.Scalar,
+};
+
+export const adversarialLosses: Record<LossName, AdversarialLoss> = {
+  'non-saturating': nonSaturatingLoss,
+  minimax: minimaxLoss,
+  'least-squares': leastSquaresLoss,
+  hinge: hingeLoss,
+  wasserstein: wassersteinLoss,
+};

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/dataset.js';
+import { imageSize } from '../data/dataset.js';
+import { permutation, Rng, Stream } from '../util/random.js';
+
+/**
+ * Real batches in a seeded order: epoch e visits the images in permutation(seed, e).
+ * An epoch has floor(count / batchSize) steps; the images left over at its end are not
+ * used in that epoch (every batch has the same size, which batchnorm wants).
+ */
+export class RealBatches {
+  readonly stepsPerEpoch: number;
+  private order: Uint32Array | null = null;
+  private orderEpoch = -1;
+
+  constructor(readonly set: ImageSet, readonly batchSize: number, readonly seed: number, readonly pixelRange: '0,1' | '-1,1') {
+    this.stepsPerEpoch = Math.floor(set.count / batchSize);
+  }
+
+  /** Epoch of a (zero-based) step. */
+  epochOf(step: number): number {
+    return Math.floor(step / this.stepsPerEpoch);
+  }
+
+  /** Step 2: the real batch of a (zero-based) step, NHWC in the model's pixel range. */
+  batch(step: number): tf.Tensor4D {
+    const epoch = this.epochOf(step);
+    if (epoch !== this.orderEpoch) {
+      this.order = permutation(this.set.count, this.seed, Stream.dataOrder, epoch);
+      this.orderEpoch = epoch;
+    }
+    const order = this.order as Uint32Array;
+    const size = imageSize(this.set);
+    const start = (step % this.stepsPerEpoch) * this.batchSize;
+    const out = new Float32Array(this.batchSize * size);
+    const src = this.set.pixels01;
+    const toPm1 = this.pixelRange === '-1,1';
+    for (let b = 0; b < this.batchSize; b++) {
+      const from = order[start + b] * size;
+      const to = b * size;
+      if (toPm1) for (let i = 0; i < size; i++) out[to + i] = src[from + i] * 2 - 1;
+      else out.set(src.subarray(from, from + size), to);
+    }
+    return tf.tensor4d(out, [this.batchSize, this.set.height, this.set.width, this.set.channels]);
+  }
+}
+
+/** z ~ N(0, I) for a step, a pure function of (seed, stream, step): [n, latentDim]. */
+export function noiseBatch(seed: number, stream: number, step: number, n: number, latentDim: number): tf.Tensor2D {
+  const z = new Rng(seed, stream, step).fillNormal(new Float32Array(n * latentDim));
+  return tf.tensor2d(z, [n, latentDim]);
+}

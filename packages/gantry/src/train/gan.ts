@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../config.js';
+import { adversarialLosses, type AdversarialLoss } from '../losses/adversarial.js';
+import { Network, type NamedVariable } from '../models/network.js';
+import { Stream } from '../util/random.js';
+import { Optimizer } from './optimizer.js';
+
+/** What one step reports when asked (read back from the device only on logging steps). */
+export interface StepStats {
+  lossD: number;
+  lossG: number;
+  /** Mean D(x) on the real batch, as a probability. */
+  dReal: number;
+  /** Mean D(G(z)) on the fake batch of the D step. */
+  dFake: number;
+  /** Fraction of real images D scores above 0.5, and of fakes below. */
+  accReal: number;
+  accFake: number;
+}
+
+/**
+ * The GAN: G, D, their optimizers and the loss, with the tutorial's steps 3 to 5 as one
+ * training step. The loop around it (data, schedule, logs, checkpoints) is in loop.ts.
+ */
+export class Gan {
+  readonly G: Network;
+  readonly D: Network;
+  readonly optG: Optimizer;
+  readonly optD: Optimizer;
+  readonly loss: AdversarialLoss;
+
+  /** Step 1: initialise G and D from the seed (their initial weights depend on nothing else). */
+  constructor(readonly config: TrainConfig, opts: { fusedOptimizers?: boolean } = {}) {
+    this.G = new Network('G', config.generator, config.seed, Stream.initG);
+    this.D = new Network('D', config.discriminator, config.seed, Stream.initD);
+    this.optG = new Optimizer(config.optimizerG, this.G.trainable, opts.fusedOptimizers ?? true);
+    this.optD = new Optimizer(config.optimizerD, this.D.trainable, opts.fusedOptimizers ?? true);
+    this.loss = adversarialLosses[config.loss];
+  }
+
+  /**
+   * One D update and one G update.
+   * @param real  a batch of real images, NHWC, in the config's pixel range
+   * @param zD    noise for the fakes D trains on, [batch, latentDim]
+   * @param zG    fresh noise for the G step, [batch, latentDim]
+   * @param withStats  read losses and D's scores back (costs a sync); otherwise returns null
+   */
+  trainStep(real: tf.Tensor, zD: tf.Tensor, zG: tf.Tensor, withStats: boolean): StepStats | null {
+    // Step 3: fakes x = G(z). Computed outside any gradient tape, so the D step cannot reach G.
+    const fake = tf.tidy(() => this.G.apply(zD, { training: true }));
+
+    // Step 4: train D on both, L_D = -E[log D(x)] - E[log(1 - D(G(z)))]; D's variables only.
+    let dStats: tf.Tensor | null = null;
+    const dStep = tf.variableGrads(() => {
+      const realLogits = this.D.apply(real, { training: true });
+      const fakeLogits = this.D.apply(fake, { training: true });
+      const lossD = this.loss.discriminator(realLogits, fakeLogits);
+      if (withStats) {
+        dStats = tf.keep(tf.stack([
+          lossD,
+          tf.mean(tf.sigmoid(realLogits)),
+          tf.mean(tf.sigmoid(fakeLogits)),
+          tf.mean(tf.cast(tf.greater(realLogits, 0), 'float32')),
+          tf.mean(tf.cast(tf.lessEqual(fakeLogits, 0), 'float32')),
+        ]));
+      }
+      return lossD;
+    }, this.D.trainable.map((v) => v.variable));
+    fake.dispose();
+    applyGradients(this.optD, this.D.trainable, dStep.grads);
+    dStep.value.dispose();
+
+    // Step 5: train G on fresh noise, L_G = -E[log D(G(z))]; G's variables only.
+    const gStep = tf.variableGrads(() => {
+      const fakeLogits = this.D.apply(this.G.apply(zG, { training: true, updateStats: true }), { training: true });
+      return this.loss.generator(fakeLogits);
+    }, this.G.trainable.map((v) => v.variable));
+    applyGradients(this.optG, this.G.trainable, gStep.grads);
+
+    if (!withStats || dStats === null) {
+      gStep.value.dispose();
+      return null;
+    }
+    const d = (dStats as tf.Tensor).dataSync();
+    const lossG = gStep.value.dataSync()[0];
+    (dStats as tf.Tensor).dispose();
+    gStep.value.dispose();
+    return { lossD: d[0], dReal: d[1], dFake: d[2], accReal: d[3], accFake: d[4], lossG };
+  }
+
+  /** Images from G in inference mode (batchnorm uses its running statistics), [n, h, w, c]. */
+  generate(z: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.G.apply(z, { training: false }));
+  }
+
+  /** Every variable a checkpoint holds, by stable name. */
+  namedState(): { generator: NamedVariable[]; discriminator: NamedVariable[]; optimizerG: NamedVariable[]; optimizerD: NamedVariable[] } {
+    return {
+      generator: this.G.allVariables(),
+      discriminator: this.D.allVariables(),
+      optimizerG: this.optG.slots,
+      optimizerD: this.optD.slots,
+    };
+  }
+
+  dispose(): void {
+    this.G.dispose();
+    this.D.dispose();
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}
+
+function applyGradients(opt: Optimizer, params: NamedVariable[], grads: tf.NamedTensorMap): void {
+  const ordered = params.map((p) => grads[p.variable.name]);
+  opt.apply(ordered);
+  for (const g of ordered) g.dispose();
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NamedVariable } from '../models/network.js';
+
+export interface AdamSettings {
+  kind: 'adam';
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export interface SgdSettings {
+  kind: 'sgd';
+  learningRate: number;
+}
+
+export type OptimizerSettings = AdamSettings | SgdSettings;
+
+/** Keras' defaults for `optimizer='adam'`, which the tutorial compiles with. */
+export const kerasAdamDefaults: AdamSettings = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/**
+ * A fused update over many variables at once, provided by a native backend. It updates
+ * params, m and v in place with the same arithmetic as `adamReference` below.
+ */
+export type FusedAdamUpdate = (
+  params: tf.Variable[], grads: tf.Tensor[], m: tf.Variable[], v: tf.Variable[],
+  lrT: number, beta1: number, beta2: number, epsilon: number,
+) => void;
+export type FusedSgdUpdate = (params: tf.Variable[], grads: tf.Tensor[], learningRate: number) => void;
+
+let fusedAdam: FusedAdamUpdate | null = null;
+let fusedSgd: FusedSgdUpdate | null = null;
+
+/** Install (or with null, remove) the fused optimizer kernels. */
+export function setFusedOptimizerKernels(kernels: { adam: FusedAdamUpdate; sgd: FusedSgdUpdate } | null): void {
+  fusedAdam = kernels?.adam ?? null;
+  fusedSgd = kernels?.sgd ?? null;
+}
+
+/**
+ * Adam as Keras computes it (the epsilon-hat form):
+ *   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
+ *   p -= lr_t * m / (sqrt(v) + epsilon)
+ * The reference path is plain TF.js; the fused path is one native call for every variable.
+ */
+export class Optimizer {
+  /** Number of updates applied so far (Adam's t). */
+  iterations = 0;
+  readonly slots: NamedVariable[] = [];
+  private readonly m: tf.Variable[] = [];
+  private readonly v: tf.Variable[] = [];
+
+  constructor(readonly settings: OptimizerSettings, readonly params: NamedVariable[], readonly useFused = true) {
+    if (settings.kind === 'adam') {
+      for (const p of params) {
+        const m = tf.tidy(() => tf.variable(tf.zeros(p.variable.shape), false));
+        const v = tf.tidy(() => tf.variable(tf.zeros(p.variable.shape), false));
+        this.m.push(m);
+        this.v.push(v);
+        this.slots.push({ name: `${p.name}/m`, variable: m }, { name: `${p.name}/v`, variable: v });
+      }
+    }
+  }
+
+  /** Apply one update; `grads[i]` belongs to `params[i]`. Does not dispose the gradients. */
+  apply(grads: tf.Tensor[]): void {
+    const vars = this.params.map((p) => p.variable);
+    this.iterations += 1;
+    const s = this.settings;
+    if (s.kind === 'sgd') {
+      if (this.useFused && fusedSgd) fusedSgd(vars, grads, s.learningRate);
+      else sgdReference(vars, grads, s.learningRate);
+      return;
+    }
+    const t = this.iterations;
+    const lrT = (s.learningRate * Math.sqrt(1 - Math.pow(s.beta2, t))) / (1 - Math.pow(s.beta1, t));
+    if (this.useFused && fusedAdam) fusedAdam(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
+    else adamReference(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
+  }
+
+  dispose(): void {
+    for (const s of this.slots) s.variable.dispose();
+  }
+}
+
+export const adamReference: FusedAdamUpdate = (params, grads, m, v, lrT, beta1, beta2, epsilon) => {
+  tf.tidy(() => {
+    params.forEach((p, i) => {
+      const g = grads[i];
+      const mNew = tf.add(tf.mul(m[i], beta1), tf.mul(g, 1 - beta1));
+      const vNew = tf.add(tf.mul(v[i], beta2), tf.mul(tf.square(g), 1 - beta2));
+      m[i].assign(mNew);
+      v[i].assign(vNew);
+      p.assign(tf.sub(p, tf.div(tf.mul(mNew, lrT), tf.add(tf.sqrt(vNew), epsilon))));
+    });
+  });
+};
+
+export const sgdReference: FusedSgdUpdate = (params, grads, learningRate) => {
+  tf.tidy(() => {
+    params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[i], learningRate))));
+  });
+};

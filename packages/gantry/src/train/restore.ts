@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import { resolveTrainConfig, type TrainConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { CheckpointStore, restoreVariables } from '../io/checkpoint.js';
+import { Gan } from './gan.js';
+
+/** A trained GAN loaded from a run directory's checkpoint (the newest unless named). */
+export function openRun(runDir: string, checkpointName?: string): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string } {
+  if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist; pass the --out of a training run`);
+  const loaded = new CheckpointStore(runDir).load(checkpointName);
+  const stored = loaded.manifest.config;
+  if (typeof stored !== 'object' || stored === null) throw new UsageError(`checkpoint ${loaded.dir} holds no config; it is damaged`);
+  const config = resolveTrainConfig({}, stored as never, `${loaded.dir}/manifest.json config`);
+  const gan = new Gan(config);
+  try {
+    restoreVariables(loaded, gan.namedState());
+  } catch (e) {
+    gan.dispose();
+    throw e;
+  }
+  gan.optG.iterations = loaded.manifest.counters.optimizerG ?? 0;
+  gan.optD.iterations = loaded.manifest.counters.optimizerD ?? 0;
+  return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir };
+}
