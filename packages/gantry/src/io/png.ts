@@ -56,7 +56,9 @@ export function imageGrid(
 export async function writePng(path: string, image: RasterImage): Promise<void> {
   const { data, width, height, channels } = image;
   if (channels !== 1 && channels !== 3 && channels !== 4) throw new Error(`writePng: channels must be 1, 3 or 4, got ${channels}`);
-  const png = await sharp(data, { raw: { width, height, channels } }).png().toBuffer();
+  let encoder = sharp(data, { raw: { width, height, channels } });
+  if (channels === 1) encoder = encoder.toColourspace('b-w'); // else sharp writes gray as RGB
+  const png = await encoder.png().toBuffer();
   await writeFileAtomic(path, png);
 }
 
