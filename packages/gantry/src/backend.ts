@@ -39,7 +39,9 @@ async function tryTensorflow(): Promise<string | null> {
 async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModule }> {
   let mod: OnednnModule;
   try {
-    mod = (await import('tfjs-backend-onednn')) as unknown as OnednnModule;
+    // loaded by name: the package is optional at run time (its native addon may be missing)
+    const name = 'tfjs-backend-onednn';
+    mod = (await import(name)) as OnednnModule;
   } catch (e) {
     return { error: `the tfjs-backend-onednn package did not load (${(e as Error).message.split('\n')[0]})` };
   }
@@ -54,6 +56,8 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
  * addon), then falls back to cpu with a warning that names the cost.
  */
 export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+  // production mode: no debug checks, and no banner suggesting tfjs-node (Gantry warns itself)
+  tf.env().set('PROD', true);
   setNnOps(referenceNnOps);
   setFusedOptimizerKernels(null);
   const reasons: string[] = [];

@@ -57,7 +57,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     tf.dispose([z, images]);
   }
   gan.dispose();
-  if (kind === '.npy') writeNpyFloat32(out, pixels, [n, h, w, c]);
-  else writeImageGridPng(out, pixels, n, h, w, c);
+  if (kind === '.npy') await writeNpyFloat32(out, pixels, [n, h, w, c]);
+  else await writeImageGridPng(out, pixels, n, h, w, c);
   console.error(`gantry: wrote ${n} samples from step ${step} to ${out}`);
 }

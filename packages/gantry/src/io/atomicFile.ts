@@ -1,5 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `chunks` to `path` so that a reader sees either the old file or the complete new one,
+ * never a half-written file: write a temp file beside it, fsync, then rename over the target.
+ * Parent directories are created. On failure the temp file is removed and the error rethrown.
+ */
+export async function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  // Same directory, so the rename stays on one file system; unique per writer, so two
+  // processes writing the same target never share a temp file.
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const parts = chunks instanceof Uint8Array ? [chunks] : chunks;
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      for (const part of parts) await handle.writeFile(part); // writeFile loops until every byte is written
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
 
 /** A temporary name beside `target`, unique to this process and call. */
 export function temporaryPathFor(target: string): string {

@@ -46,17 +46,26 @@ export class Gan {
    * @param withStats  read losses and D's scores back (costs a sync); otherwise returns null
    */
   trainStep(real: tf.Tensor, zD: tf.Tensor, zG: tf.Tensor, withStats: boolean): StepStats | null {
-    // Step 3: fakes x = G(z). Computed outside any gradient tape, so the D step cannot reach G.
-    const fake = tf.tidy(() => this.G.apply(zD, { training: true }));
+    const d = this.discriminatorStep(real, zD, withStats);
+    const lossG = this.generatorStep(zG, withStats);
+    return d && lossG !== null ? { ...d, lossG } : null;
+  }
 
-    // Step 4: train D on both, L_D = -E[log D(x)] - E[log(1 - D(G(z)))]; D's variables only.
-    let dStats: tf.Tensor | null = null;
-    const dStep = tf.variableGrads(() => {
+  /**
+   * Steps 3 and 4: fakes x = G(z), then one update of D on real and fake with
+   * L_D = -E[log D(x)] - E[log(1 - D(G(z)))]. Only D's variables change.
+   */
+  discriminatorStep(real: tf.Tensor, z: tf.Tensor, withStats: boolean): Omit<StepStats, 'lossG'> | null {
+    // G's output is computed outside the gradient tape, so nothing flows back into G,
+    // and batchnorm's running statistics are left alone: G's state is untouched.
+    const fake = tf.tidy(() => this.G.apply(z, { training: true }));
+    let stats: tf.Tensor | null = null;
+    const { value, grads } = tf.variableGrads(() => {
       const realLogits = this.D.apply(real, { training: true });
       const fakeLogits = this.D.apply(fake, { training: true });
       const lossD = this.loss.discriminator(realLogits, fakeLogits);
       if (withStats) {
-        dStats = tf.keep(tf.stack([
+        stats = tf.keep(tf.stack([
           lossD,
           tf.mean(tf.sigmoid(realLogits)),
           tf.mean(tf.sigmoid(fakeLogits)),
@@ -67,25 +76,29 @@ export class Gan {
       return lossD;
     }, this.D.trainable.map((v) => v.variable));
     fake.dispose();
-    applyGradients(this.optD, this.D.trainable, dStep.grads);
-    dStep.value.dispose();
+    value.dispose();
+    applyGradients(this.optD, this.D.trainable, grads);
+    if (!stats) return null;
+    const kept = stats as tf.Tensor;
+    const s = kept.dataSync();
+    kept.dispose();
+    return { lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4] };
+  }
 
-    // Step 5: train G on fresh noise, L_G = -E[log D(G(z))]; G's variables only.
-    const gStep = tf.variableGrads(() => {
-      const fakeLogits = this.D.apply(this.G.apply(zG, { training: true, updateStats: true }), { training: true });
+  /**
+   * Step 5: fresh fakes from new noise, one update of G with the loss's generator term
+   * (L_G = -E[log D(G(z))] for the tutorial's loss). Only G's variables change.
+   * Returns L_G when asked for stats.
+   */
+  generatorStep(z: tf.Tensor, withStats: boolean): number | null {
+    const { value, grads } = tf.variableGrads(() => {
+      const fakeLogits = this.D.apply(this.G.apply(z, { training: true, updateStats: true }), { training: true });
       return this.loss.generator(fakeLogits);
     }, this.G.trainable.map((v) => v.variable));
-    applyGradients(this.optG, this.G.trainable, gStep.grads);
-
-    if (!withStats || dStats === null) {
-      gStep.value.dispose();
-      return null;
-    }
-    const d = (dStats as tf.Tensor).dataSync();
-    const lossG = gStep.value.dataSync()[0];
-    (dStats as tf.Tensor).dispose();
-    gStep.value.dispose();
-    return { lossD: d[0], dReal: d[1], dFake: d[2], accReal: d[3], accFake: d[4], lossG };
+    applyGradients(this.optG, this.G.trainable, grads);
+    const lossG = withStats ? value.dataSync()[0] : null;
+    value.dispose();
+    return lossG;
   }
 
   /** Images from G in inference mode (batchnorm uses its running statistics), [n, h, w, c]. */

@@ -110,7 +110,7 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
         checkFinite(stats, done);
       }
       progress.tick(done, 1000 / Math.max(1e-9, (performance.now() - windowStart) / Math.max(1, windowSteps)), '');
-      if (done % config.sampleEvery === 0 || done === config.steps) writeSampleGrid(gan, fixedNoise, config, join(out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
+      if (done % config.sampleEvery === 0 || done === config.steps) await writeSampleGrid(gan, fixedNoise, config, join(out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
       if (done % config.checkpointEvery === 0 || done === config.steps) checkpoint(done);
     }
   } finally {
@@ -152,12 +152,12 @@ export class TrainingDivergedError extends Error {
 }
 
 /** G's images for a fixed noise batch as one PNG grid, in [0, 1]. */
-export function writeSampleGrid(gan: Gan, z: tf.Tensor, config: TrainConfig, path: string): void {
+export async function writeSampleGrid(gan: Gan, z: tf.Tensor, config: TrainConfig, path: string): Promise<void> {
   const images = tf.tidy(() => toUnitRange(gan.generate(z), config));
   const [n, h, w, c] = images.shape;
   const pixels = images.dataSync() as Float32Array;
   images.dispose();
-  writeImageGridPng(path, pixels, n, h, w, c);
+  await writeImageGridPng(path, pixels, n, h, w, c);
 }
 
 /** Map G's output to [0, 1]. */

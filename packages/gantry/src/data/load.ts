@@ -1,0 +1,69 @@
+import { UsageError } from '../errors.js';
+import type { ImageSet } from './dataset.js';
+import { EMBEDDED_NAMES, type EmbeddedName, loadEmbedded } from './embedded.js';
+import { loadFolder } from './folder.js';
+import { loadIdx } from './idx.js';
+import { loadNpy } from './npy.js';
+import { shapeText, type SourceOptions } from './sourceCommon.js';
+
+/** A parsed data spec: an embedded dataset, or a file-backed source with its path. */
+export type DataSpec =
+  | { kind: EmbeddedName }
+  | { kind: 'idx' | 'npy' | 'folder'; path: string };
+
+const FILE_KINDS = ['idx', 'npy', 'folder'] as const;
+const VALID_FORMS = 'mnist, fashion-mnist, idx:PATH, npy:PATH or folder:PATH';
+
+/** Checks a data spec's form without touching the file system. */
+export function parseDataSpec(spec: string): DataSpec {
+  if ((EMBEDDED_NAMES as readonly string[]).includes(spec)) return { kind: spec as EmbeddedName };
+  const colon = spec.indexOf(':');
+  const kind = spec.slice(0, colon);
+  if (colon > 0 && (FILE_KINDS as readonly string[]).includes(kind)) {
+    const path = spec.slice(colon + 1);
+    if (path.trim() === '') throw new UsageError(`data spec '${spec}' has no path; write ${kind}:PATH`);
+    return { kind: kind as (typeof FILE_KINDS)[number], path };
+  }
+  throw new UsageError(`unknown data spec '${spec}'; use ${VALID_FORMS}`);
+}
+
+/**
+ * Loads the images a data spec names, validated: NHWC float32 in [0, 1].
+ * `opts.shape` is what the model wants: folders are resized to it; any other source whose
+ * images have another shape is an error. `opts.limit` keeps the first images only.
+ */
+export async function loadDataset(spec: string, opts: SourceOptions = {}): Promise<ImageSet> {
+  const parsed = parseDataSpec(spec);
+  if (opts.limit !== undefined && !(Number.isSafeInteger(opts.limit) && opts.limit >= 1)) {
+    throw new UsageError(`data limit must be a positive whole number, got ${opts.limit}`);
+  }
+  if (opts.shape !== undefined) checkShape(opts.shape);
+  const set = await loadSource(parsed, opts);
+  const want = opts.shape;
+  if (want && (set.height !== want.height || set.width !== want.width || set.channels !== want.channels)) {
+    throw new UsageError(
+      `${spec} holds ${shapeText(set)} images but the model expects ${shapeText(want)}; ` +
+      'use data of that shape (or a folder:PATH, which is resized) or a model configured for the data',
+    );
+  }
+  return set;
+}
+
+function loadSource(spec: DataSpec, opts: SourceOptions): Promise<ImageSet> {
+  switch (spec.kind) {
+    case 'mnist':
+    case 'fashion-mnist':
+      return loadEmbedded(spec.kind, { limit: opts.limit });
+    case 'idx':
+      return loadIdx(spec.path, { limit: opts.limit });
+    case 'npy':
+      return loadNpy(spec.path, { limit: opts.limit });
+    case 'folder':
+      return loadFolder(spec.path, opts);
+  }
+}
+
+function checkShape(shape: SourceOptions['shape'] & object): void {
+  const ok = [shape.height, shape.width].every((d) => Number.isSafeInteger(d) && d >= 1) && [1, 3].includes(shape.channels);
+  if (!ok) throw new UsageError(`image shape ${shapeText(shape)} is invalid; height and width must be positive and channels 1 or 3`);
+}

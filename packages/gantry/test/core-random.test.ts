@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { permutation, Rng } from '../src/util/random.js';
+
+test('permutation is a permutation and a pure function of its arguments', () => {
+  const p = permutation(1000, 1, 2, 3);
+  assert.deepEqual(Array.from(p).sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(p, permutation(1000, 1, 2, 3));
+  assert.notDeepEqual(p, permutation(1000, 1, 2, 4));
+  assert.notDeepEqual(p, permutation(1000, 2, 2, 3));
+});
+
+test('normal draws have mean 0 and variance 1', () => {
+  const x = new Rng(0, 1, 0).fillNormal(new Float32Array(200000));
+  const mean = x.reduce((a, b) => a + b, 0) / x.length;
+  const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
+  assert.ok(Math.abs(mean) < 0.01, `mean ${mean}`);
+  assert.ok(Math.abs(variance - 1) < 0.02, `variance ${variance}`);
+});
+
+test('uniform draws cover [0, 1) evenly', () => {
+  const rng = new Rng(9, 9, 9);
+  const bins = new Array(10).fill(0);
+  for (let i = 0; i < 100000; i++) bins[Math.floor(rng.uniform() * 10)]++;
+  for (const b of bins) assert.ok(Math.abs(b - 10000) < 500, `bins ${bins}`);
+});
