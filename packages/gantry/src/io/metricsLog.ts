@@ -13,17 +13,17 @@ export class MetricsLog {
   }
 
   /**
-   * Keep only the records up to `step` (used on resume, so the log continues exactly as an
-   * uninterrupted run's would). A torn last line from a crash is dropped too.
+   * Keep only the records that `keep` accepts (used on resume, so the log continues exactly
+   * as an uninterrupted run's would). A torn last line from a crash is dropped too.
    */
-  truncateAfter(step: number): void {
+  retain(keep: (record: MetricsRecord) => boolean): void {
     if (!existsSync(this.path)) return;
     const kept: string[] = [];
     for (const line of readFileSync(this.path, 'utf8').split('\n')) {
       if (!line) continue;
       try {
         const r = JSON.parse(line) as MetricsRecord;
-        if (typeof r.step === 'number' && r.step <= step) kept.push(line);
+        if (typeof r.step === 'number' && keep(r)) kept.push(line);
       } catch {
         // a partly written line from an interrupted run
       }

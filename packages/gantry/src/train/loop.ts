@@ -70,7 +70,8 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
     gan.optG.iterations = ckpt.manifest.counters.optimizerG ?? 0;
     gan.optD.iterations = ckpt.manifest.counters.optimizerD ?? 0;
     startStep = ckpt.manifest.step;
-    log.truncateAfter(startStep);
+    // drop what came after the checkpoint, and the extra record a run writes at its last step
+    log.retain((r) => r.step < startStep || (r.step === startStep && startStep % config.logEvery === 0));
   }
   mkdirSync(join(out, 'samples'), { recursive: true });
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
