@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { UsageError } from '../src/errors.js';
 
+/**
+ * The embedded datasets' cache for tests: kept between runs (in the OS temp folder, not the
+ * user's cache) so only the first run pays for converting the JSON.
+ */
+export const TEST_CACHE_DIR = join(tmpdir(), 'gantry-test-cache');
+
 /** A fresh temp folder, removed when the test file ends. */
 export async function tempDir(prefix = 'gantry-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
