@@ -1,4 +1,5 @@
 import { UsageError } from './errors.js';
+import { parseDataSpec } from './data/load.js';
 import { adversarialLosses, type LossName } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
@@ -95,6 +96,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     int('steps', 0);
   }
   if (typeof c.data !== 'string' || c.data.length === 0) throw new UsageError(`${where}: data must be a data spec such as mnist or npy:PATH`);
+  parseDataSpec(c.data);
   if (c.pixelRange !== '0,1' && c.pixelRange !== '-1,1') throw new UsageError(`${where}: pixelRange must be "0,1" or "-1,1"`);
   if (!(c.loss in adversarialLosses)) {
     throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);

@@ -60,11 +60,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const out = resolve(outFlag ?? `runs/${presetName}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const config = prepareRunDirectory(out, resume, fileConfig, flags);
 
+  const quiet = Boolean(v.quiet);
   const backend = await selectBackend(config.backend);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
-  const quiet = Boolean(v.quiet);
-  if (!quiet) console.error(`gantry: training ${config.preset} on ${config.data} for ${config.steps > 0 ? config.steps + ' steps' : config.epochs + ' epochs'}, batch ${config.batchSize}, seed ${config.seed}, backend ${backend.name}; run directory ${out}`);
-  const result = await train({ config, out, resume, quiet });
+  const onReady = ({ config: c, startStep, images }: { config: typeof config; startStep: number; images: number }) => {
+    if (quiet) return;
+    const from = startStep > 0 ? `, resuming at step ${startStep}` : '';
+    console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}; run directory ${out}`);
+  };
+  const result = await train({ config, out, resume, quiet, onReady });
   result.gan.dispose();
   if (!quiet) console.error(`gantry: done: ${result.steps} steps in ${formatDuration(result.seconds)}; samples in ${out}/samples, checkpoints in ${out}/checkpoints`);
 }

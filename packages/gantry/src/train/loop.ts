@@ -22,6 +22,8 @@ export interface TrainRunOptions {
   resume?: boolean;
   /** Use this data instead of loading `config.data` (tests, library users). */
   data?: ImageSet;
+  /** Called once the data is loaded and the model built, before the first step. */
+  onReady?: (info: { config: TrainConfig; startStep: number; images: number }) => void;
   /** Called after every logging step with what was logged. */
   onLog?: (record: MetricsRecord) => void;
   quiet?: boolean;
@@ -76,6 +78,7 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   mkdirSync(join(out, 'samples'), { recursive: true });
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
+  options.onReady?.({ config, startStep, images: data.count });
   const fixedNoise = noiseBatch(config.seed, Stream.sampleNoise, 0, config.sampleCount, config.latentDim);
   const progress = new Progress(config.steps, process.stderr, options.quiet);
   const startedAt = Date.now();
