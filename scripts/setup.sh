@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up Gantry on a fresh Debian machine: system packages, npm packages, the native
+# backend and the TypeScript build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# oneDNN for the native backend; a compiler and Python for node-gyp
+if ! dpkg -s libdnnl-dev g++ make python3 >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libdnnl-dev g++ make python3 >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build
