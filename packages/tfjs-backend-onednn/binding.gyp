@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "onednn",
+      "sources": [
+        "native/addon.cc",
+        "native/args.cc",
+        "native/runtime.cc",
+        "native/conv.cc",
+        "native/matmul.cc",
+        "native/eltwise.cc",
+        "native/reduce.cc",
+        "native/batchnorm.cc",
+        "native/optimizer.cc",
+        "native/layout.cc"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-math-errno"],
+      "libraries": ["-ldnnl", "-fopenmp"]
+    }
+  ]
+}

@@ -1,0 +1,62 @@
+// Addon entry: registers every kernel family plus thread control.
+#include <omp.h>
+
+#include "args.h"
+#include "families.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "runtime.h"
+
+namespace onednn_addon {
+namespace {
+
+// setThreads(n): thread count for large conv/GEMM calls.
+napi_value SetThreads(Args& a) {
+  SetConfiguredThreads(static_cast<int>(a.Int(0, "n", 1, 1024)));
+  return Undefined(a.env);
+}
+
+napi_value GetThreads(Args& a) { return Number(a.env, ConfiguredThreads()); }
+
+// OpenMP's own limit (omp_get_max_threads), for diagnostics.
+napi_value OmpMaxThreads(Args& a) { return Number(a.env, omp_get_max_threads()); }
+
+napi_value Version(Args& a) {
+  const dnnl_version_t* v = dnnl_version();
+  std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                  std::to_string(v->patch);
+  napi_value out;
+  napi_create_string_utf8(a.env, s.c_str(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+napi_value ClearCache(Args& a) {
+  ClearConvCache();
+  return Undefined(a.env);
+}
+
+ONEDNN_CALLBACK(SetThreadsCb, "setThreads", 1, SetThreads)
+ONEDNN_CALLBACK(GetThreadsCb, "getThreads", 0, GetThreads)
+ONEDNN_CALLBACK(OmpMaxThreadsCb, "ompMaxThreads", 0, OmpMaxThreads)
+ONEDNN_CALLBACK(VersionCb, "version", 0, Version)
+ONEDNN_CALLBACK(ClearCacheCb, "clearCache", 0, ClearCache)
+
+napi_value Init(napi_env env, napi_value exports) {
+  RegisterConv(env, exports);
+  RegisterMatmul(env, exports);
+  RegisterEltwise(env, exports);
+  RegisterReduce(env, exports);
+  RegisterBatchnorm(env, exports);
+  RegisterOptimizer(env, exports);
+  RegisterLayout(env, exports);
+  ExportFunction(env, exports, "setThreads", SetThreadsCb);
+  ExportFunction(env, exports, "getThreads", GetThreadsCb);
+  ExportFunction(env, exports, "ompMaxThreads", OmpMaxThreadsCb);
+  ExportFunction(env, exports, "version", VersionCb);
+  ExportFunction(env, exports, "clearCache", ClearCacheCb);
+  return exports;
+}
+
+}  // namespace
+}  // namespace onednn_addon
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, onednn_addon::Init)

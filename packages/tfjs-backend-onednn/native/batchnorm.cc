@@ -1,0 +1,161 @@
+// Batch normalisation over all axes but the last (channels-last), seen as
+// x[rows][channels]: training forward with batch statistics, its complete
+// backward in one pass over the data, and inference with given statistics.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "families.h"
+
+namespace onednn_addon {
+namespace {
+
+// batchNormTrain(x, gamma, beta, y, mean, variance, channels, epsilon)
+// variance is the biased batch variance.
+napi_value BatchNormTrain(Args& a) {
+  int64_t c = a.Int(6, "channels", 1);
+  size_t n = a.Length(0, "x");
+  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
+  int64_t rows = n / c;
+  const float* x = a.F32(0, "x");
+  const float* gamma = a.F32(1, "gamma", c);
+  const float* beta = a.F32(2, "beta", c);
+  float* y = a.F32(3, "y", n);
+  float* mean = a.F32(4, "mean", c);
+  float* var = a.F32(5, "variance", c);
+  double eps = a.Num(7, "epsilon");
+
+  std::vector<double> sum(c, 0.0), sq(c, 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    for (int64_t j = 0; j < c; ++j) {
+      double v = xr[j];
+      sum[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  std::vector<float> scale(c), shift(c);
+  for (int64_t j = 0; j < c; ++j) {
+    double m = sum[j] / rows;
+    double v = sq[j] / rows - m * m;
+    if (v < 0) v = 0;
+    mean[j] = static_cast<float>(m);
+    var[j] = static_cast<float>(v);
+    double s = gamma[j] / std::sqrt(v + eps);
+    scale[j] = static_cast<float>(s);
+    shift[j] = static_cast<float>(beta[j] - m * s);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
+  }
+  return Undefined(a.env);
+}
+
+// batchNormTrainGrad(dy, x, gamma, mean, variance, dmean|null, dvariance|null,
+//                    dx, dgamma, dbeta, channels, epsilon)
+// dmean/dvariance are the gradients flowing into the statistics outputs.
+napi_value BatchNormTrainGrad(Args& a) {
+  int64_t c = a.Int(10, "channels", 1);
+  size_t n = a.Length(1, "x");
+  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
+  int64_t rows = n / c;
+  const float* dy = a.F32(0, "dy", n);
+  const float* x = a.F32(1, "x");
+  const float* gamma = a.F32(2, "gamma", c);
+  const float* mean = a.F32(3, "mean", c);
+  const float* var = a.F32(4, "variance", c);
+  const float* dmean = a.F32OrNull(5, "dmean", c);
+  const float* dvar = a.F32OrNull(6, "dvariance", c);
+  float* dx = a.F32(7, "dx", n);
+  float* dgamma = a.F32(8, "dgamma", c);
+  float* dbeta = a.F32(9, "dbeta", c);
+  double eps = a.Num(11, "epsilon");
+
+  std::vector<double> sdy(c, 0.0), sdyx(c, 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    const float* dyr = dy + r * c;
+    for (int64_t j = 0; j < c; ++j) {
+      double g = dyr[j];
+      sdy[j] += g;
+      sdyx[j] += g * (xr[j] - mean[j]);
+    }
+  }
+  // dx = k1 * dy + k2 * (x - mean) + k3, per channel
+  std::vector<float> k1(c), k2(c), k3(c);
+  for (int64_t j = 0; j < c; ++j) {
+    double invstd = 1.0 / std::sqrt(var[j] + eps);
+    double dg = sdyx[j] * invstd;
+    dbeta[j] = static_cast<float>(sdy[j]);
+    dgamma[j] = static_cast<float>(dg);
+    double gi = gamma[j] * invstd;
+    double dv = dvar ? dvar[j] : 0.0;
+    double dm = dmean ? dmean[j] : 0.0;
+    k1[j] = static_cast<float>(gi);
+    k2[j] = static_cast<float>(-gi * dg * invstd / rows + 2.0 * dv / rows);
+    k3[j] = static_cast<float>(-gi * sdy[j] / rows + dm / rows);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    const float* dyr = dy + r * c;
+    float* dxr = dx + r * c;
+    for (int64_t j = 0; j < c; ++j) dxr[j] = k1[j] * dyr[j] + k2[j] * (xr[j] - mean[j]) + k3[j];
+  }
+  return Undefined(a.env);
+}
+
+float At(const float* p, size_t len, int64_t j) { return len == 1 ? p[0] : p[j]; }
+
+// batchNormInfer(x, mean, variance, offset|null, scale|null, y, channels, epsilon)
+// Each parameter has `channels` elements or one.
+napi_value BatchNormInfer(Args& a) {
+  int64_t c = a.Int(6, "channels", 1);
+  size_t n = a.Length(0, "x");
+  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
+  const float* x = a.F32(0, "x");
+  const float* mean = a.F32(1, "mean");
+  const float* var = a.F32(2, "variance");
+  const float* offset = a.F32OrNull(3, "offset");
+  const float* scale = a.F32OrNull(4, "scale");
+  size_t lm = a.Length(1, "mean"), lv = a.Length(2, "variance");
+  size_t lo = offset ? a.Length(3, "offset") : 1, ls = scale ? a.Length(4, "scale") : 1;
+  auto check = [&](size_t len, const char* name) {
+    if (len != 1 && len != static_cast<size_t>(c)) a.Fail(name, "must have channels or 1 elements");
+  };
+  check(lm, "mean");
+  check(lv, "variance");
+  check(lo, "offset");
+  check(ls, "scale");
+  float* y = a.F32(5, "y", n);
+  double eps = a.Num(7, "epsilon");
+  std::vector<float> mul(c), add(c);
+  for (int64_t j = 0; j < c; ++j) {
+    double s = (scale ? At(scale, ls, j) : 1.0) / std::sqrt(At(var, lv, j) + eps);
+    mul[j] = static_cast<float>(s);
+    add[j] = static_cast<float>((offset ? At(offset, lo, j) : 0.0) - At(mean, lm, j) * s);
+  }
+  int64_t rows = n / c;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * mul[j] + add[j];
+  }
+  return Undefined(a.env);
+}
+
+ONEDNN_CALLBACK(BatchNormTrainCb, "batchNormTrain", 8, BatchNormTrain)
+ONEDNN_CALLBACK(BatchNormTrainGradCb, "batchNormTrainGrad", 12, BatchNormTrainGrad)
+ONEDNN_CALLBACK(BatchNormInferCb, "batchNormInfer", 8, BatchNormInfer)
+
+}  // namespace
+
+void RegisterBatchnorm(napi_env env, napi_value exports) {
+  ExportFunction(env, exports, "batchNormTrain", BatchNormTrainCb);
+  ExportFunction(env, exports, "batchNormTrainGrad", BatchNormTrainGradCb);
+  ExportFunction(env, exports, "batchNormInfer", BatchNormInferCb);
+}
+
+}  // namespace onednn_addon

@@ -1,0 +1,266 @@
+// 2-D convolution on NHWC activations and HWIO filters: forward (with optional
+// bias and fused activation), backward data and backward weights.
+//
+// Activations stay in the caller's NHWC buffers (zero copy). Filters are given
+// to oneDNN with format `any`, which lets it choose a blocked layout whose
+// kernels run much faster than plain HWIO; the filter is reordered into a
+// buffer that belongs to the cached primitive (no allocation per call). The
+// filter changes every training step, so the reorder itself runs per call.
+#include <memory>
+#include <string>
+
+#include "args.h"
+#include "families.h"
+#include "primitive_cache.h"
+#include "runtime.h"
+
+namespace onednn_addon {
+namespace {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+// Geometry as computed by the TypeScript side (tf.backend_util.computeConv2DInfo).
+struct ConvGeometry {
+  int64_t n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
+
+  size_t XSize() const { return n * h * w * c; }
+  size_t WSize() const { return kh * kw * c * oc; }
+  size_t YSize() const { return n * oh * ow * oc; }
+  double Flops() const { return 2.0 * n * oh * ow * oc * kh * kw * c; }
+  memory::desc XDesc() const { return {{n, c, h, w}, dt::f32, tag::nhwc}; }
+  memory::desc YDesc() const { return {{n, oc, oh, ow}, dt::f32, tag::nhwc}; }
+  memory::desc WDesc() const { return {{oc, c, kh, kw}, dt::f32, tag::hwio}; }
+  memory::desc WAny() const { return {{oc, c, kh, kw}, dt::f32, tag::any}; }
+  memory::dims Strides() const { return {sh, sw}; }
+  memory::dims Dilations() const { return {dh - 1, dw - 1}; }
+  memory::dims PadL() const { return {pt, pl}; }
+  memory::dims PadR() const { return {pb, pr}; }
+  CacheKey Key(double kind, int threads) const {
+    return {kind, (double)threads, (double)n, (double)h, (double)w, (double)c, (double)kh,
+            (double)kw, (double)oc, (double)oh, (double)ow, (double)sh, (double)sw,
+            (double)dh, (double)dw, (double)pt, (double)pl, (double)pb, (double)pr};
+  }
+};
+
+ConvGeometry ParseGeometry(Args& a, size_t i) {
+  auto d = a.Ints(i, "geometry", 17);
+  for (int k = 0; k < 13; ++k) {
+    if (d[k] < 1) a.Fail("geometry", "entry " + std::to_string(k) + " must be >= 1");
+  }
+  for (int k = 13; k < 17; ++k) {
+    if (d[k] < -d[4] - d[5]) a.Fail("geometry", "has an impossible padding");
+  }
+  return {d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8],
+          d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+}
+
+dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias) {
+  auto kind = dnnl::prop_kind::forward_training;
+  auto alg = dnnl::algorithm::convolution_direct;
+  if (withBias) {
+    memory::desc b({g.oc}, dt::f32, tag::a);
+    return dnnl::convolution_forward::desc(kind, alg, g.XDesc(), g.WAny(), b, g.YDesc(),
+                                           g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+  }
+  return dnnl::convolution_forward::desc(kind, alg, g.XDesc(), g.WAny(), g.YDesc(),
+                                         g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+}
+
+// Appends the fused activation as a oneDNN post-op (codes match activation.ts).
+void AppendActivation(Args& a, dnnl::post_ops& ops, int64_t act, float alpha) {
+  using alg = dnnl::algorithm;
+  switch (act) {
+    case 0: break;
+    case 1: ops.append_eltwise(1.f, alg::eltwise_relu, 0.f, 0.f); break;
+    case 2: ops.append_eltwise(1.f, alg::eltwise_clip, 0.f, 6.f); break;
+    case 3: ops.append_eltwise(1.f, alg::eltwise_relu, alpha, 0.f); break;
+    case 4: ops.append_eltwise(1.f, alg::eltwise_logistic, 0.f, 0.f); break;
+    case 5: ops.append_eltwise(1.f, alg::eltwise_elu, 1.f, 0.f); break;
+    default: a.Fail("activation", "is not a known activation code");
+  }
+}
+
+// A filter in HWIO plus, when the primitive wants another layout, the reorder
+// into a buffer owned by the cache entry.
+struct WeightsIn {
+  memory user;
+  memory prim;
+  std::unique_ptr<dnnl::reorder> reorder;
+
+  void Init(const memory::desc& userDesc, const memory::desc& primDesc) {
+    auto& eng = CpuEngine();
+    user = memory(userDesc, eng, nullptr);
+    if (primDesc != userDesc) {
+      prim = memory(primDesc, eng);
+      reorder = std::make_unique<dnnl::reorder>(user, prim);
+    } else {
+      prim = user;
+    }
+  }
+  memory& Bind(float* w) {
+    user.set_data_handle(w);
+    if (reorder) reorder->execute(CpuStream(), user, prim);
+    return prim;
+  }
+};
+
+struct ForwardEntry {
+  dnnl::convolution_forward prim;
+  memory x, y, b;
+  WeightsIn w;
+};
+
+struct BackwardDataEntry {
+  dnnl::convolution_backward_data prim;
+  memory dy, dx;
+  WeightsIn w;
+};
+
+struct BackwardWeightsEntry {
+  dnnl::convolution_backward_weights prim;
+  memory x, dy, dwUser, dwPrim;
+  std::unique_ptr<dnnl::reorder> reorder;
+};
+
+PrimitiveCache<ForwardEntry> g_forward;
+PrimitiveCache<BackwardDataEntry> g_backwardData;
+PrimitiveCache<BackwardWeightsEntry> g_backwardWeights;
+
+// conv2dForward(x, filter, bias|null, y, geometry, activation, alpha)
+napi_value Conv2dForward(Args& a) {
+  ConvGeometry g = ParseGeometry(a, 4);
+  float* x = a.F32(0, "x", g.XSize());
+  float* w = a.F32(1, "filter", g.WSize());
+  float* b = a.F32OrNull(2, "bias", g.oc);
+  float* y = a.F32(3, "y", g.YSize());
+  int64_t act = a.Int(5, "activation", 0, 5);
+  float alpha = static_cast<float>(a.Num(6, "alpha"));
+
+  int threads = UseThreadsFor(g.Flops());
+  CacheKey key = g.Key(b ? 1 : 0, threads);
+  key.push_back((double)act);
+  key.push_back(alpha);
+  ForwardEntry* e = g_forward.Find(key);
+  if (e == nullptr) {
+    auto& eng = CpuEngine();
+    dnnl::post_ops ops;
+    AppendActivation(a, ops, act, alpha);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    dnnl::convolution_forward::primitive_desc pd(ForwardDesc(g, b != nullptr), attr, eng);
+    auto entry = std::make_unique<ForwardEntry>();
+    entry->prim = dnnl::convolution_forward(pd);
+    entry->x = memory(g.XDesc(), eng, nullptr);
+    entry->y = memory(g.YDesc(), eng, nullptr);
+    if (b) entry->b = memory({{g.oc}, dt::f32, tag::a}, eng, nullptr);
+    entry->w.Init(g.WDesc(), pd.weights_desc());
+    e = g_forward.Insert(key, std::move(entry));
+  }
+  e->x.set_data_handle(x);
+  e->y.set_data_handle(y);
+  std::unordered_map<int, memory> margs = {
+      {DNNL_ARG_SRC, e->x}, {DNNL_ARG_WEIGHTS, e->w.Bind(w)}, {DNNL_ARG_DST, e->y}};
+  if (b) {
+    e->b.set_data_handle(b);
+    margs[DNNL_ARG_BIAS] = e->b;
+  }
+  e->prim.execute(CpuStream(), margs);
+  CpuStream().wait();
+  return Undefined(a.env);
+}
+
+// conv2dBackwardData(dy, filter, dx, geometry): dx = conv_transpose(dy, filter).
+napi_value Conv2dBackwardData(Args& a) {
+  ConvGeometry g = ParseGeometry(a, 3);
+  float* dy = a.F32(0, "dy", g.YSize());
+  float* w = a.F32(1, "filter", g.WSize());
+  float* dx = a.F32(2, "dx", g.XSize());
+
+  int threads = UseThreadsFor(g.Flops());
+  CacheKey key = g.Key(2, threads);
+  BackwardDataEntry* e = g_backwardData.Find(key);
+  if (e == nullptr) {
+    auto& eng = CpuEngine();
+    dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false), eng);
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.XDesc(),
+                                            g.WAny(), g.YDesc(), g.Strides(), g.Dilations(),
+                                            g.PadL(), g.PadR());
+    dnnl::convolution_backward_data::primitive_desc pd(d, eng, hint);
+    auto entry = std::make_unique<BackwardDataEntry>();
+    entry->prim = dnnl::convolution_backward_data(pd);
+    entry->dy = memory(g.YDesc(), eng, nullptr);
+    entry->dx = memory(g.XDesc(), eng, nullptr);
+    entry->w.Init(g.WDesc(), pd.weights_desc());
+    e = g_backwardData.Insert(key, std::move(entry));
+  }
+  e->dy.set_data_handle(dy);
+  e->dx.set_data_handle(dx);
+  e->prim.execute(CpuStream(), {{DNNL_ARG_DIFF_DST, e->dy},
+                                {DNNL_ARG_WEIGHTS, e->w.Bind(w)},
+                                {DNNL_ARG_DIFF_SRC, e->dx}});
+  CpuStream().wait();
+  return Undefined(a.env);
+}
+
+// conv2dBackwardFilter(x, dy, dw, geometry)
+napi_value Conv2dBackwardFilter(Args& a) {
+  ConvGeometry g = ParseGeometry(a, 3);
+  float* x = a.F32(0, "x", g.XSize());
+  float* dy = a.F32(1, "dy", g.YSize());
+  float* dw = a.F32(2, "dw", g.WSize());
+
+  int threads = UseThreadsFor(g.Flops());
+  CacheKey key = g.Key(3, threads);
+  BackwardWeightsEntry* e = g_backwardWeights.Find(key);
+  if (e == nullptr) {
+    auto& eng = CpuEngine();
+    dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false), eng);
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
+                                               g.XDesc(), g.WAny(), g.YDesc(), g.Strides(),
+                                               g.Dilations(), g.PadL(), g.PadR());
+    dnnl::convolution_backward_weights::primitive_desc pd(d, eng, hint);
+    auto entry = std::make_unique<BackwardWeightsEntry>();
+    entry->prim = dnnl::convolution_backward_weights(pd);
+    entry->x = memory(g.XDesc(), eng, nullptr);
+    entry->dy = memory(g.YDesc(), eng, nullptr);
+    entry->dwUser = memory(g.WDesc(), eng, nullptr);
+    if (pd.diff_weights_desc() != g.WDesc()) {
+      entry->dwPrim = memory(pd.diff_weights_desc(), eng);
+      entry->reorder = std::make_unique<dnnl::reorder>(entry->dwPrim, entry->dwUser);
+    } else {
+      entry->dwPrim = entry->dwUser;
+    }
+    e = g_backwardWeights.Insert(key, std::move(entry));
+  }
+  e->x.set_data_handle(x);
+  e->dy.set_data_handle(dy);
+  e->dwUser.set_data_handle(dw);
+  e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, e->x},
+                                {DNNL_ARG_DIFF_DST, e->dy},
+                                {DNNL_ARG_DIFF_WEIGHTS, e->dwPrim}});
+  if (e->reorder) e->reorder->execute(CpuStream(), e->dwPrim, e->dwUser);
+  CpuStream().wait();
+  return Undefined(a.env);
+}
+
+ONEDNN_CALLBACK(Conv2dForwardCb, "conv2dForward", 7, Conv2dForward)
+ONEDNN_CALLBACK(Conv2dBackwardDataCb, "conv2dBackwardData", 4, Conv2dBackwardData)
+ONEDNN_CALLBACK(Conv2dBackwardFilterCb, "conv2dBackwardFilter", 4, Conv2dBackwardFilter)
+
+}  // namespace
+
+void RegisterConv(napi_env env, napi_value exports) {
+  ExportFunction(env, exports, "conv2dForward", Conv2dForwardCb);
+  ExportFunction(env, exports, "conv2dBackwardData", Conv2dBackwardDataCb);
+  ExportFunction(env, exports, "conv2dBackwardFilter", Conv2dBackwardFilterCb);
+}
+
+void ClearConvCache() {
+  g_forward.Clear();
+  g_backwardData.Clear();
+  g_backwardWeights.Clear();
+}
+
+}  // namespace onednn_addon

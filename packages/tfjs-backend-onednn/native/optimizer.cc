@@ -1,0 +1,74 @@
+// Optimizer updates applied in place to every parameter in one call.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "families.h"
+
+namespace onednn_addon {
+namespace {
+
+void CheckSameLengths(Args& a, const char* name, const std::vector<size_t>& want,
+                      const std::vector<size_t>& got) {
+  if (got.size() != want.size()) a.Fail(name, "must have one entry per parameter");
+  for (size_t k = 0; k < want.size(); ++k) {
+    if (got[k] != want[k]) a.Fail(name, "entry " + std::to_string(k) + " has the wrong size");
+  }
+}
+
+// adamUpdate(params, grads, m, v, lrT, beta1, beta2, epsilon)
+//   m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lrT * m / (sqrt(v) + eps)
+// Bias correction is folded into lrT by the caller.
+napi_value AdamUpdate(Args& a) {
+  std::vector<size_t> lp, lg, lm, lv;
+  auto p = a.F32List(0, "params", &lp);
+  auto g = a.F32List(1, "grads", &lg);
+  auto m = a.F32List(2, "m", &lm);
+  auto v = a.F32List(3, "v", &lv);
+  CheckSameLengths(a, "grads", lp, lg);
+  CheckSameLengths(a, "m", lp, lm);
+  CheckSameLengths(a, "v", lp, lv);
+  float lr = static_cast<float>(a.Num(4, "lrT"));
+  float b1 = static_cast<float>(a.Num(5, "beta1"));
+  float b2 = static_cast<float>(a.Num(6, "beta2"));
+  float eps = static_cast<float>(a.Num(7, "epsilon"));
+  for (size_t k = 0; k < p.size(); ++k) {
+    float *pk = p[k], *mk = m[k], *vk = v[k];
+    const float* gk = g[k];
+    for (size_t i = 0; i < lp[k]; ++i) {
+      float gi = gk[i];
+      float mi = b1 * mk[i] + (1.f - b1) * gi;
+      float vi = b2 * vk[i] + (1.f - b2) * gi * gi;
+      mk[i] = mi;
+      vk[i] = vi;
+      pk[i] -= lr * mi / (std::sqrt(vi) + eps);
+    }
+  }
+  return Undefined(a.env);
+}
+
+// sgdUpdate(params, grads, lr): p -= lr * g
+napi_value SgdUpdate(Args& a) {
+  std::vector<size_t> lp, lg;
+  auto p = a.F32List(0, "params", &lp);
+  auto g = a.F32List(1, "grads", &lg);
+  CheckSameLengths(a, "grads", lp, lg);
+  float lr = static_cast<float>(a.Num(2, "lr"));
+  for (size_t k = 0; k < p.size(); ++k) {
+    for (size_t i = 0; i < lp[k]; ++i) p[k][i] -= lr * g[k][i];
+  }
+  return Undefined(a.env);
+}
+
+ONEDNN_CALLBACK(AdamUpdateCb, "adamUpdate", 8, AdamUpdate)
+ONEDNN_CALLBACK(SgdUpdateCb, "sgdUpdate", 3, SgdUpdate)
+
+}  // namespace
+
+void RegisterOptimizer(napi_env env, napi_value exports) {
+  ExportFunction(env, exports, "adamUpdate", AdamUpdateCb);
+  ExportFunction(env, exports, "sgdUpdate", SgdUpdateCb);
+}
+
+}  // namespace onednn_addon

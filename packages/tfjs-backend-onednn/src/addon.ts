@@ -1,0 +1,101 @@
+// Loads the native addon lazily. Nothing here throws: a missing .node file or
+// a missing libdnnl is reported as a reason the user can act on.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The flat native interface. TypeScript computes shapes; C++ checks and computes. */
+export interface OnednnAddon {
+  conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array,
+    geometry: Int32Array, activation: number, alpha: number): void;
+  conv2dBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array,
+    bias: Float32Array | null, activation: number, alpha: number): void;
+  unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array,
+    outShape: Int32Array, aStrides: Int32Array, bStrides: Int32Array, alpha: number): void;
+  select(condition: Uint8Array, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  fill(out: Float32Array, value: number): void;
+  reduce(op: number, x: Float32Array, y: Float32Array, outer: number, reduced: number, inner: number,
+    scale: number): void;
+  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
+    mean: Float32Array, variance: Float32Array, channels: number, epsilon: number): void;
+  batchNormTrainGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,
+    variance: Float32Array, dmean: Float32Array | null, dvariance: Float32Array | null,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number): void;
+  batchNormInfer(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
+    scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
+  adamUpdate(params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[],
+    lrT: number, beta1: number, beta2: number, epsilon: number): void;
+  sgdUpdate(params: Float32Array[], grads: Float32Array[], lr: number): void;
+  transpose(x: Float32Array, xShape: Int32Array, perm: Int32Array, out: Float32Array): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  ompMaxThreads(): number;
+  version(): string;
+  clearCache(): void;
+}
+
+/** Environment variable that overrides where the compiled addon is loaded from. */
+export const ADDON_PATH_ENV = 'GANTRY_ONEDNN_ADDON';
+
+const BUILD_HINT =
+  'install oneDNN (apt-get install libdnnl-dev) and build the addon ' +
+  '(npm run build:native --workspace tfjs-backend-onednn)';
+
+type LoadResult = { ok: true; addon: OnednnAddon } | { ok: false; reason: string };
+let loaded: LoadResult | undefined;
+
+export function addonPath(): string {
+  const override = process.env[ADDON_PATH_ENV];
+  if (override) return path.resolve(override);
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // dist/src/addon.js -> <package>/build/Release/onednn.node
+  return path.resolve(here, '..', '..', 'build', 'Release', 'onednn.node');
+}
+
+function describeLoadError(file: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/libdnnl/.test(message)) {
+    return `the oneDNN shared library is missing (${message.split('\n')[0]}); ${BUILD_HINT}`;
+  }
+  if (/cannot find module|no such file|ENOENT/i.test(message)) {
+    return `the native addon was not found at ${file}; ${BUILD_HINT}`;
+  }
+  return `the native addon at ${file} failed to load (${message.split('\n')[0]}); ${BUILD_HINT}`;
+}
+
+/** Loads the addon once; returns the result of that attempt. */
+export function loadAddon(): LoadResult {
+  if (loaded) return loaded;
+  const file = addonPath();
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(file) as OnednnAddon;
+    if (typeof addon.conv2dForward !== 'function') {
+      loaded = { ok: false, reason: `${file} is not the tfjs-backend-onednn addon; ${BUILD_HINT}` };
+    } else {
+      addon.setThreads(threadsFromEnv());
+      loaded = { ok: true, addon };
+    }
+  } catch (err) {
+    loaded = { ok: false, reason: describeLoadError(file, err) };
+  }
+  return loaded;
+}
+
+/** The loaded addon; only kernels call this, after registration succeeded. */
+export function nativeAddon(): OnednnAddon {
+  const r = loadAddon();
+  if (!r.ok) throw new Error(`tfjs-backend-onednn: ${r.reason}`);
+  return r.addon;
+}
+
+/** GANTRY_THREADS, default 1. */
+export function threadsFromEnv(): number {
+  const raw = process.env.GANTRY_THREADS;
+  const n = raw === undefined ? 1 : Number.parseInt(raw, 10);
+  return Number.isFinite(n) && n >= 1 ? n : 1;
+}

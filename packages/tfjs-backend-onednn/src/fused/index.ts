@@ -1,0 +1,19 @@
+// Fused ops: each has a reference path with the same signature (plain tf ops)
+// that runs whenever the active backend is not onednn.
+import { leakyRelu, leakyReluReference, relu, reluReference } from './activations.js';
+import { batchNormTraining, batchNormTrainingReference } from './batch_norm_training.js';
+import { adamUpdate, adamUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
+
+export type { BatchNormTrainingResult } from './batch_norm_training.js';
+
+/** Fast on onednn, reference elsewhere. */
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate };
+
+/** The plain TF.js versions, for tests and for gradients of gradients. */
+export const fusedReference = {
+  batchNormTraining: batchNormTrainingReference,
+  leakyRelu: leakyReluReference,
+  relu: reluReference,
+  adamUpdate: adamUpdateReference,
+  sgdUpdate: sgdUpdateReference,
+};

@@ -1,0 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
+
+import { binaryKernel } from './binary_factory.js';
+import { BinaryOp } from './eltwise_ops.js';
+
+export const greaterConfig = binaryKernel(tf.Greater, BinaryOp.Greater);

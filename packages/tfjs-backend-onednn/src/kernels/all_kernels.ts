@@ -1,0 +1,113 @@
+// Every kernel this backend runs natively. Adding a kernel: one new file, one
+// line here. All other kernels are the cpu backend's, registered under the
+// onednn name by register.ts.
+import type * as tf from '@tensorflow/tfjs';
+
+import { absConfig } from './Abs.js';
+import { addConfig } from './Add.js';
+import { addNConfig } from './AddN.js';
+import { batchMatMulConfig } from './BatchMatMul.js';
+import { batchNormTrainingConfig, batchNormTrainingGradient } from './BatchNormTraining.js';
+import { batchNormTrainingGradConfig } from './BatchNormTrainingGrad.js';
+import { conv2DConfig } from './Conv2D.js';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { eluConfig } from './Elu.js';
+import { eluGradConfig } from './EluGrad.js';
+import { equalConfig } from './Equal.js';
+import { expConfig } from './Exp.js';
+import { expm1Config } from './Expm1.js';
+import { fusedBatchNormConfig } from './FusedBatchNorm.js';
+import { fusedConv2DConfig } from './FusedConv2D.js';
+import { fusedMatMulConfig } from './_FusedMatMul.js';
+import { greaterConfig } from './Greater.js';
+import { greaterEqualConfig } from './GreaterEqual.js';
+import { leakyReluConfig } from './LeakyRelu.js';
+import { leakyReluGradConfig, leakyReluGradGradient } from './LeakyReluGrad.js';
+import { lessConfig } from './Less.js';
+import { lessEqualConfig } from './LessEqual.js';
+import { logConfig } from './Log.js';
+import { log1pConfig } from './Log1p.js';
+import { maxConfig } from './Max.js';
+import { maximumConfig } from './Maximum.js';
+import { meanConfig } from './Mean.js';
+import { minConfig } from './Min.js';
+import { minimumConfig } from './Minimum.js';
+import { multiplyConfig } from './Multiply.js';
+import { negConfig } from './Neg.js';
+import { notEqualConfig } from './NotEqual.js';
+import { preluConfig } from './Prelu.js';
+import { prodConfig } from './Prod.js';
+import { realDivConfig } from './RealDiv.js';
+import { reciprocalConfig } from './Reciprocal.js';
+import { reluConfig } from './Relu.js';
+import { relu6Config } from './Relu6.js';
+import { rsqrtConfig } from './Rsqrt.js';
+import { selectConfig } from './Select.js';
+import { sigmoidConfig } from './Sigmoid.js';
+import { softplusConfig } from './Softplus.js';
+import { sqrtConfig } from './Sqrt.js';
+import { squareConfig } from './Square.js';
+import { squaredDifferenceConfig } from './SquaredDifference.js';
+import { stepConfig } from './Step.js';
+import { subConfig } from './Sub.js';
+import { sumConfig } from './Sum.js';
+import { tanhConfig } from './Tanh.js';
+import { transposeConfig } from './Transpose.js';
+
+export const nativeKernelConfigs: tf.KernelConfig[] = [
+  absConfig,
+  addConfig,
+  addNConfig,
+  batchMatMulConfig,
+  batchNormTrainingConfig,
+  batchNormTrainingGradConfig,
+  conv2DConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  eluConfig,
+  eluGradConfig,
+  equalConfig,
+  expConfig,
+  expm1Config,
+  fusedBatchNormConfig,
+  fusedConv2DConfig,
+  fusedMatMulConfig,
+  greaterConfig,
+  greaterEqualConfig,
+  leakyReluConfig,
+  leakyReluGradConfig,
+  lessConfig,
+  lessEqualConfig,
+  logConfig,
+  log1pConfig,
+  maxConfig,
+  maximumConfig,
+  meanConfig,
+  minConfig,
+  minimumConfig,
+  multiplyConfig,
+  negConfig,
+  notEqualConfig,
+  preluConfig,
+  prodConfig,
+  realDivConfig,
+  reciprocalConfig,
+  reluConfig,
+  relu6Config,
+  rsqrtConfig,
+  selectConfig,
+  sigmoidConfig,
+  softplusConfig,
+  sqrtConfig,
+  squareConfig,
+  squaredDifferenceConfig,
+  stepConfig,
+  subConfig,
+  sumConfig,
+  tanhConfig,
+  transposeConfig,
+];
+
+/** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient];
