@@ -16,10 +16,11 @@ export class OnednnBackend extends MathBackendCPU {
   /** The tensor's own Float32Array (no copy). */
   f32(t: tf.TensorInfo): Float32Array {
     const values = this.data.get(t.dataId).values;
-    if (!(values instanceof Float32Array)) {
-      throw new Error(`onednn backend: expected float32 storage, found ${t.dtype}`);
-    }
-    return values;
+    if (values instanceof Float32Array) return values;
+    // The cpu backend's Cast from bool or int32 to float32 keeps the source's storage
+    // (Uint8Array, Int32Array) under the new dtype: read it as a float32 copy.
+    if (ArrayBuffer.isView(values) && t.dtype === 'float32') return Float32Array.from(values as Uint8Array);
+    throw new Error(`onednn backend: expected float32 storage, found ${t.dtype}`);
   }
 
   /** The tensor's own Uint8Array (bool tensors, no copy). */
