@@ -79,6 +79,33 @@ const badInputs: { name: string; args: () => string[]; message: RegExp }[] = [
   { name: '--resume of a directory that is no run', args: () => { mkdirSync(join(work, 'empty'), { recursive: true }); return ['train', '--resume', '--out', join(work, 'empty')]; }, message: /cannot resume/ },
   { name: 'unknown data spec', args: () => ['train', '--data', 'web:cats', '--out', join(work, 'x4'), '--backend', 'cpu'], message: /unknown data spec/ },
   { name: 'data shape that does not fit the model', args: () => ['train', '--config', configPath, '--data', 'mnist', '--out', join(work, 'x5'), '--backend', 'cpu'], message: /28x28x1.*8x8x1|expects 8x8x1/ },
+  { name: 'truncated idx file', args: () => {
+    const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 8, 0, 0, 0, 8]);
+    writeFileSync(join(work, 'short.idx'), Buffer.concat([header, Buffer.alloc(100)]));
+    return ['train', '--config', configPath, '--data', `idx:${join(work, 'short.idx')}`, '--out', join(work, 'x6'), '--backend', 'cpu'];
+  }, message: /short\.idx/ },
+  { name: 'idx file with a wrong magic number', args: () => {
+    writeFileSync(join(work, 'magic.idx'), Buffer.from([1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 8, ...new Array(64).fill(0)]));
+    return ['train', '--config', configPath, '--data', `idx:${join(work, 'magic.idx')}`, '--out', join(work, 'x7'), '--backend', 'cpu'];
+  }, message: /magic/ },
+  { name: 'npy file holding NaN', args: () => {
+    const x = new Float32Array(24 * 64).fill(0.5);
+    x[17] = NaN;
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (24, 8, 8, 1), }";
+    const padded = header.padEnd(118, ' ') + '\n';
+    const pre = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, padded.length & 255, padded.length >> 8]), Buffer.from(padded)]);
+    writeFileSync(join(work, 'nan.npy'), Buffer.concat([pre, Buffer.from(x.buffer)]));
+    return ['train', '--config', configPath, '--data', `npy:${join(work, 'nan.npy')}`, '--out', join(work, 'x8'), '--backend', 'cpu'];
+  }, message: /NaN/ },
+  { name: 'empty image folder', args: () => {
+    mkdirSync(join(work, 'nofiles'), { recursive: true });
+    return ['train', '--config', configPath, '--data', `folder:${join(work, 'nofiles')}`, '--out', join(work, 'x9'), '--backend', 'cpu'];
+  }, message: /no (PNG|images|image)/i },
+  { name: 'unreadable image in a folder', args: () => {
+    mkdirSync(join(work, 'corrupt'), { recursive: true });
+    writeFileSync(join(work, 'corrupt', 'a.png'), 'not a png at all');
+    return ['train', '--config', configPath, '--data', `folder:${join(work, 'corrupt')}`, '--out', join(work, 'x10'), '--backend', 'cpu'];
+  }, message: /a\.png/ },
   { name: 'sample without --run', args: () => ['sample'], message: /needs --run/ },
   { name: 'sample of a missing run', args: () => ['sample', '--run', join(work, 'missing')], message: /does not exist/ },
   { name: 'sample to an unknown format', args: () => ['sample', '--run', join(work, 'run'), '--out', join(work, 'x.jpg')], message: /must end in .png.*or .npy/ },
@@ -95,6 +122,10 @@ for (const bad of badInputs) {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 }
+
+test('bad data leaves no run directory behind', () => {
+  for (const d of ['x6', 'x7', 'x8', 'x9', 'x10']) assert.equal(existsSync(join(work, d)), false, d);
+});
 
 test('a refused run leaves an existing run directory untouched', () => {
   const before = readFileSync(join(work, 'run', 'metrics.jsonl'), 'utf8');

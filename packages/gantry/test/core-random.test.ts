@@ -24,3 +24,10 @@ test('uniform draws cover [0, 1) evenly', () => {
   for (let i = 0; i < 100000; i++) bins[Math.floor(rng.uniform() * 10)]++;
   for (const b of bins) assert.ok(Math.abs(b - 10000) < 500, `bins ${bins}`);
 });
+
+test('the version written into checkpoints is the package version', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { gantryVersion } = await import('../src/version.js');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.equal(gantryVersion, pkg.version);
+});
