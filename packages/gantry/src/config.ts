@@ -33,6 +33,8 @@ export interface TrainConfig {
   /** Complete checkpoints kept on disk (the newest ones). */
   keepCheckpoints: number;
   backend: BackendChoice;
+  /** What to do when a loss or weight turns NaN/Inf: stop at the last good checkpoint, or roll back there and halve the learning rates (at most 3 times). */
+  onDivergence: 'stop' | 'lower-lr';
 }
 
 export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
@@ -43,7 +45,7 @@ export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch'>> 
 const configKeys = [
   'preset', 'data', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
-  'keepCheckpoints', 'backend',
+  'keepCheckpoints', 'backend', 'onDivergence',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -67,6 +69,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     checkpointEvery: 1000,
     keepCheckpoints: 3,
     backend: 'auto',
+    onDivergence: 'stop',
     ...merged,
     preset: presetName,
   } as TrainConfig;
@@ -102,6 +105,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);
   }
   if (!backendChoices.includes(c.backend)) throw new UsageError(`${where}: backend must be one of ${backendChoices.join(', ')}`);
+  if (c.onDivergence !== 'stop' && c.onDivergence !== 'lower-lr') throw new UsageError(`${where}: onDivergence must be "stop" or "lower-lr"`);
   if (c.lastBatch !== 'drop') throw new UsageError(`${where}: lastBatch must be "drop"`);
   validateOptimizer(c.optimizerG, `${where}: optimizerG`);
   validateOptimizer(c.optimizerD, `${where}: optimizerD`);

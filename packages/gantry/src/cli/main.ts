@@ -46,8 +46,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const err = e as Error & { exitCode?: number };
-    console.error(`gantry ${name}: error: ${err?.message ?? String(e)}`);
+    const code = typeof err?.exitCode === 'number' ? err.exitCode : 1;
+    console.error(`gantry ${name}: ${code === 1 ? 'error: ' : ''}${err?.message ?? String(e)}`);
     if (process.env.GANTRY_DEBUG) console.error(err?.stack);
-    return err?.exitCode === 2 ? 2 : 1;
+    return code;
   }
 }

@@ -42,6 +42,9 @@ export interface LoadedCheckpoint {
   weights: Float32Array;
 }
 
+/** A checkpoint was refused because a weight is NaN or infinite (training diverged). */
+export class NonFiniteWeightsError extends Error {}
+
 const stepDirName = (step: number) => `step-${String(step).padStart(9, '0')}`;
 
 /**
@@ -58,7 +61,6 @@ export class CheckpointStore {
   }
 
   save(step: number, groups: VariableGroups, counters: Record<string, number>, config: unknown, keep: number): string {
-    mkdirSync(this.dir, { recursive: true });
     const entries: Record<string, TensorEntry[]> = {};
     let total = 0;
     for (const [group, vars] of Object.entries(groups)) {
@@ -71,6 +73,15 @@ export class CheckpointStore {
     const weights = new Float32Array(total);
     for (const [group, vars] of Object.entries(groups)) {
       vars.forEach((v, i) => weights.set(v.variable.dataSync() as Float32Array, entries[group][i].offset));
+    }
+    // never write a poisoned checkpoint: it would replace the last good one
+    for (const [group, list] of Object.entries(entries)) {
+      for (const e of list) {
+        const size = e.shape.reduce((a, b) => a * b, 1);
+        for (let i = e.offset; i < e.offset + size; i++) {
+          if (!Number.isFinite(weights[i])) throw new NonFiniteWeightsError(`${group} tensor ${e.name} holds ${weights[i]} at step ${step}`);
+        }
+      }
     }
     const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
     const manifest: CheckpointManifest = {
@@ -87,17 +98,32 @@ export class CheckpointStore {
     };
     const name = stepDirName(step);
     const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
-    writeFileAtomicSync(join(tmp, 'weights.bin'), bytes);
-    writeFileAtomicSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-    const final = join(this.dir, name);
-    rmSync(final, { recursive: true, force: true });
-    renameSync(tmp, final);
-    fsyncDirectory(this.dir);
-    writeFileAtomicSync(join(this.dir, 'latest.json'), JSON.stringify({ step, dir: name }) + '\n');
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp);
+      writeFileAtomicSync(join(tmp, 'weights.bin'), bytes);
+      writeFileAtomicSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+      const final = join(this.dir, name);
+      rmSync(final, { recursive: true, force: true });
+      renameSync(tmp, final);
+      fsyncDirectory(this.dir);
+      writeFileAtomicSync(join(this.dir, 'latest.json'), JSON.stringify({ step, dir: name }) + '\n');
+    } catch (e) {
+      try {
+        rmSync(tmp, { recursive: true, force: true });
+      } catch {
+        // the failure that brought us here matters more
+      }
+      const err = e as NodeJS.ErrnoException;
+      if (!err.code) throw e;
+      const previous = this.latestName();
+      const kept = previous ? `the previous checkpoint ${previous} is intact` : 'no earlier checkpoint exists';
+      const hint = err.code === 'ENOSPC' ? 'the disk is full; free space' : err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? 'the directory is not writable; fix its permissions' : 'fix the directory';
+      throw new UsageError(`cannot write checkpoint ${name} in ${this.dir} (${err.code}); ${kept}; ${hint}, then continue with --resume`);
+    }
     this.prune(keep, name);
-    return final;
+    return join(this.dir, name);
   }
 
   /** Remove older complete checkpoints beyond the newest `keep`, and leftovers of crashed writes. */

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from './atomicFile.js';
 
 /** One line of metrics.jsonl: the step, then slash-separated scalar keys. */
-export type MetricsRecord = { step: number } & Record<string, number | string | null>;
+export type MetricsRecord = { step: number; event?: string } & Record<string, number | string | null | undefined>;
 
 /** metrics.jsonl: one JSON object per line, appended as training goes. */
 export class MetricsLog {

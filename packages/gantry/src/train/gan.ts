@@ -116,6 +116,32 @@ export class Gan {
     };
   }
 
+  /** The numbers besides tensors that a checkpoint must hold to continue exactly. */
+  counters(): Record<string, number> {
+    return {
+      optimizerG: this.optG.iterations,
+      optimizerD: this.optD.iterations,
+      learningRateScaleG: this.optG.learningRateScale,
+      learningRateScaleD: this.optD.learningRateScale,
+    };
+  }
+
+  restoreCounters(c: Record<string, number>): void {
+    this.optG.iterations = c.optimizerG ?? 0;
+    this.optD.iterations = c.optimizerD ?? 0;
+    this.optG.learningRateScale = c.learningRateScaleG ?? 1;
+    this.optD.learningRateScale = c.learningRateScaleD ?? 1;
+  }
+
+  /** True when no weight of G or D is NaN or infinite (one small read-back). */
+  weightsFinite(): boolean {
+    const vars = [...this.G.allVariables(), ...this.D.allVariables()].map((v) => v.variable);
+    const total = tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v))));
+    const value = total.dataSync()[0];
+    total.dispose();
+    return Number.isFinite(value);
+  }
+
   dispose(): void {
     this.G.dispose();
     this.D.dispose();

@@ -6,7 +6,8 @@ import type { ImageSet, ImageShape } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
-import { CheckpointStore, restoreVariables } from '../io/checkpoint.js';
+import { CheckpointStore, NonFiniteWeightsError, restoreVariables } from '../io/checkpoint.js';
+import { RunLock } from '../io/runLock.js';
 import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
 import { writeImageGridPng } from '../io/png.js';
 import { Stream } from '../util/random.js';
@@ -48,7 +49,8 @@ export function imageShapeOf(config: TrainConfig): ImageShape {
 
 /**
  * The tutorial's loop. Steps 1 to 6 are marked where they happen; everything else here is
- * bookkeeping on a cadence: logs, sample grids, checkpoints.
+ * bookkeeping on a cadence (logs, sample grids, checkpoints) and the guards that keep a run
+ * from being lost (a lock, signals, divergence).
  */
 export async function train(options: TrainRunOptions): Promise<TrainResult> {
   const { out } = options;
@@ -63,19 +65,28 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   }
   if (config.epochs !== null) config = { ...config, steps: config.epochs * batches.stepsPerEpoch };
 
+  try {
+    mkdirSync(join(out, 'samples'), { recursive: true });
+  } catch (e) {
+    throw new UsageError(`cannot create run directory ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable --out`);
+  }
+  const lock = RunLock.acquire(out);
+  const stopper = new StopOnSignal();
+
   // Step 1: initialise G and D (seeded), and their optimizers.
   const gan = new Gan(config, { fusedOptimizers: !options.referenceOptimizers });
-  let startStep = 0;
-  if (options.resume && store.latestName()) {
+  const rollBack = (): number => {
     const ckpt = store.load();
     restoreVariables(ckpt, gan.namedState());
-    gan.optG.iterations = ckpt.manifest.counters.optimizerG ?? 0;
-    gan.optD.iterations = ckpt.manifest.counters.optimizerD ?? 0;
-    startStep = ckpt.manifest.step;
+    gan.restoreCounters(ckpt.manifest.counters);
+    return ckpt.manifest.step;
+  };
+  let startStep = 0;
+  if (options.resume && store.latestName()) {
+    startStep = rollBack();
     // drop what came after the checkpoint, and the extra record a run writes at its last step
     log.retain((r) => r.step < startStep || (r.step === startStep && startStep % config.logEvery === 0));
   }
-  mkdirSync(join(out, 'samples'), { recursive: true });
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
   options.onReady?.({ config, startStep, images: data.count });
@@ -84,13 +95,36 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   const startedAt = Date.now();
   let windowStart = performance.now();
   let windowSteps = 0;
+  let lastCheckpoint = startStep;
+  let lowered = 0;
 
-  const checkpoint = (done: number) =>
-    store.save(done, gan.namedState(), { optimizerG: gan.optG.iterations, optimizerD: gan.optD.iterations }, config, config.keepCheckpoints);
+  const checkpoint = (done: number) => {
+    store.save(done, gan.namedState(), gan.counters(), config, config.keepCheckpoints);
+    lastCheckpoint = done;
+  };
+
+  /** NaN or Inf: never checkpoint it; roll back to the last good checkpoint, then stop or go on slower. */
+  const diverged = (step: number, what: string): number => {
+    log.append({ step, event: 'diverged', detail: what });
+    if (!store.latestName()) {
+      throw new TrainingDivergedError(`training diverged at step ${step} (${what}) before the first checkpoint, so there is nothing to roll back to; lower the learning rate and start again`);
+    }
+    const back = rollBack();
+    if (config.onDivergence === 'lower-lr' && lowered < 3) {
+      lowered += 1;
+      gan.optG.learningRateScale *= 0.5;
+      gan.optD.learningRateScale *= 0.5;
+      progress.line(`diverged at step ${step} (${what}); rolled back to step ${back} and halved the learning rates (scale ${gan.optG.learningRateScale})`);
+      log.retain((r) => r.step <= back || r.event === 'diverged');
+      return back;
+    }
+    throw new TrainingDivergedError(`training diverged at step ${step} (${what}); rolled back to the checkpoint of step ${back}, which is intact; lower the learning rate (optimizerG/optimizerD in --config) or set onDivergence to "lower-lr", then continue with --resume`);
+  };
 
   try {
     // Step 6: repeat steps 2 to 5 until the planned number of steps is done.
-    for (let step = startStep; step < config.steps; step++) {
+    let step = startStep;
+    while (step < config.steps) {
       const done = step + 1;
       const logNow = done % config.logEvery === 0 || done === config.steps;
       // Step 2: a batch of real samples, in the seeded order of this epoch.
@@ -103,25 +137,69 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
       windowSteps += 1;
 
       if (stats) {
+        if (!Number.isFinite(stats.lossD) || !Number.isFinite(stats.lossG) || !gan.weightsFinite()) {
+          step = diverged(done, `L_D = ${stats.lossD}, L_G = ${stats.lossG}`);
+          continue;
+        }
         const now = performance.now();
-        const seconds = (now - windowStart) / 1000;
-        const record = metricsRecord(done, batches.epochOf(step), stats, windowSteps, seconds, config.batchSize, startedAt);
+        const record = metricsRecord(done, batches.epochOf(step), stats, windowSteps, (now - windowStart) / 1000, config.batchSize, startedAt);
         windowStart = now;
         windowSteps = 0;
         log.append(record);
         options.onLog?.(record);
         progress.line(formatLogLine(record, config.steps));
-        checkFinite(stats, done);
       }
       progress.tick(done, 1000 / Math.max(1e-9, (performance.now() - windowStart) / Math.max(1, windowSteps)), '');
       if (done % config.sampleEvery === 0 || done === config.steps) await writeSampleGrid(gan, fixedNoise, config, join(out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
-      if (done % config.checkpointEvery === 0 || done === config.steps) checkpoint(done);
+      if (done % config.checkpointEvery === 0 || done === config.steps || stopper.signal) {
+        try {
+          checkpoint(done);
+        } catch (e) {
+          if (!(e instanceof NonFiniteWeightsError)) throw e;
+          step = diverged(done, e.message);
+          continue;
+        }
+      }
+      if (stopper.signal) throw new TrainingStoppedError(stopper.signal, lastCheckpoint);
+      step = done;
+      // let signal handlers run between steps
+      await new Promise((r) => setImmediate(r));
     }
   } finally {
     fixedNoise.dispose();
     progress.done();
+    stopper.dispose();
+    lock.release();
   }
   return { gan, config, steps: config.steps, startedAt, seconds: (Date.now() - startedAt) / 1000 };
+}
+
+/** The first SIGINT or SIGTERM asks the loop to checkpoint and stop; a second one exits at once. */
+class StopOnSignal {
+  signal: NodeJS.Signals | null = null;
+  private readonly handler = (sig: NodeJS.Signals) => {
+    if (this.signal) process.exit(sig === 'SIGINT' ? 130 : 143);
+    this.signal = sig;
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  dispose(): void {
+    process.removeListener('SIGINT', this.handler);
+    process.removeListener('SIGTERM', this.handler);
+  }
+}
+
+/** Training stopped on request, after writing a checkpoint. */
+export class TrainingStoppedError extends Error {
+  readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals, readonly step: number) {
+    super(`stopped by ${signal} at step ${step}; a checkpoint of that step is written; continue with --resume`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
 }
 
 function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: number, seconds: number, batchSize: number, startedAt: number): MetricsRecord {
@@ -143,12 +221,6 @@ function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: n
 function formatLogLine(r: MetricsRecord, total: number): string {
   const f = (k: string, d = 4) => (typeof r[k] === 'number' ? (r[k] as number).toFixed(d) : '-');
   return `step ${r.step}/${total} epoch ${r.epoch}  L_D ${f('loss/D')}  L_G ${f('loss/G')}  D(x) ${f('D/real', 3)}  D(G(z)) ${f('D/fake', 3)}  acc ${f('D/acc_real', 2)}/${f('D/acc_fake', 2)}  ${f('perf/images_per_s', 0)} img/s`;
-}
-
-function checkFinite(s: StepStats, step: number): void {
-  if (!Number.isFinite(s.lossD) || !Number.isFinite(s.lossG)) {
-    throw new TrainingDivergedError(`training diverged at step ${step}: L_D = ${s.lossD}, L_G = ${s.lossG}; lower the learning rate or resume from an earlier checkpoint`);
-  }
 }
 
 export class TrainingDivergedError extends Error {

@@ -48,6 +48,8 @@ export function setFusedOptimizerKernels(kernels: { adam: FusedAdamUpdate; sgd: 
 export class Optimizer {
   /** Number of updates applied so far (Adam's t). */
   iterations = 0;
+  /** Multiplies the configured learning rate (lowered after a divergence). */
+  learningRateScale = 1;
   readonly slots: NamedVariable[] = [];
   private readonly m: tf.Variable[] = [];
   private readonly v: tf.Variable[] = [];
@@ -70,12 +72,13 @@ export class Optimizer {
     this.iterations += 1;
     const s = this.settings;
     if (s.kind === 'sgd') {
-      if (this.useFused && fusedSgd) fusedSgd(vars, grads, s.learningRate);
-      else sgdReference(vars, grads, s.learningRate);
+      const lr = s.learningRate * this.learningRateScale;
+      if (this.useFused && fusedSgd) fusedSgd(vars, grads, lr);
+      else sgdReference(vars, grads, lr);
       return;
     }
     const t = this.iterations;
-    const lrT = (s.learningRate * Math.sqrt(1 - Math.pow(s.beta2, t))) / (1 - Math.pow(s.beta1, t));
+    const lrT = (s.learningRate * this.learningRateScale * Math.sqrt(1 - Math.pow(s.beta2, t))) / (1 - Math.pow(s.beta1, t));
     if (this.useFused && fusedAdam) fusedAdam(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
     else adamReference(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
   }

@@ -18,7 +18,6 @@ export function openRun(runDir: string, checkpointName?: string): { gan: Gan; co
     gan.dispose();
     throw e;
   }
-  gan.optG.iterations = loaded.manifest.counters.optimizerG ?? 0;
-  gan.optD.iterations = loaded.manifest.counters.optimizerD ?? 0;
+  gan.restoreCounters(loaded.manifest.counters);
   return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir };
 }
