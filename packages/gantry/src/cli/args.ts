@@ -7,12 +7,17 @@ export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: stri
 export function parseFlags(command: string, argv: string[], spec: FlagSpec): Record<string, string | boolean | undefined> {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
-    if (positionals.length > 0) throw new UsageError(`gantry ${command}: unexpected argument '${positionals[0]}'; see 'gantry ${command} --help'`);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; see 'gantry ${command} --help'`);
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`gantry ${command}: ${msg}; see 'gantry ${command} --help'`);
+    const err = e as Error & { code?: string };
+    const option = /'(-[^']*)'/.exec(err.message)?.[1];
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) throw new UsageError(`unknown option '${option}'; see 'gantry ${command} --help'`);
+    if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+      throw new UsageError(`option '${option}' needs a value (write --name=value for a value that starts with '-'); see 'gantry ${command} --help'`);
+    }
+    throw new UsageError(`${err.message.split('\n')[0].replace(/\.$/, '')}; see 'gantry ${command} --help'`);
   }
 }
 

@@ -24,9 +24,13 @@ commands:
 /** Run the CLI; returns the process exit code (0 done, 1 internal error, 2 bad input). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    console.error(`gantry: no command given; the commands are ${Object.keys(commands).join(', ')} (see 'gantry --help')`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage);
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version') {
     console.log(gantryVersion);

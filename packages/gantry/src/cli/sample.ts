@@ -57,7 +57,13 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     tf.dispose([z, images]);
   }
   gan.dispose();
-  if (kind === '.npy') await writeNpyFloat32(out, pixels, [n, h, w, c]);
-  else await writeImageGridPng(out, pixels, n, h, w, c);
+  try {
+    if (kind === '.npy') await writeNpyFloat32(out, pixels, [n, h, w, c]);
+    else await writeImageGridPng(out, pixels, n, h, w, c);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new UsageError(`cannot write ${out} (${code}); choose a writable --out`);
+  }
   console.error(`gantry: wrote ${n} samples from step ${step} to ${out}`);
 }

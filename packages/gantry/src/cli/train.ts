@@ -52,13 +52,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     checkpointEvery: intFlag(v, 'checkpoint-every', 1),
     backend: choiceFlag(v, 'backend', backendChoices),
   };
-  const fileConfig = readConfigFile(stringFlag(v, 'config'));
+  const configFile = stringFlag(v, 'config');
+  const fileConfig = readConfigFile(configFile);
   const resume = Boolean(v.resume);
   const outFlag = stringFlag(v, 'out');
   if (resume && !outFlag) throw new UsageError('--resume needs --out DIR, the run directory to continue');
   const presetName = flags.preset ?? (fileConfig.preset as string | undefined) ?? 'dcgan-mnist';
   const out = resolve(outFlag ?? `runs/${presetName}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  const config = prepareRunDirectory(out, resume, fileConfig, flags);
+  const config = prepareRunDirectory(out, resume, fileConfig, flags, configFile ? `--config ${configFile}` : 'settings');
 
   const quiet = Boolean(v.quiet);
   const backend = await selectBackend(config.backend);

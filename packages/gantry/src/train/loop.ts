@@ -71,6 +71,15 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
     throw new UsageError(`cannot create run directory ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable --out`);
   }
   const lock = RunLock.acquire(out);
+  try {
+    return await trainLocked(options, config, data, batches, store, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: ImageSet, batches: RealBatches, store: CheckpointStore, log: MetricsLog): Promise<TrainResult> {
+  const { out } = options;
   const stopper = new StopOnSignal();
 
   // Step 1: initialise G and D (seeded), and their optimizers.
@@ -84,6 +93,11 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   let startStep = 0;
   if (options.resume && store.latestName()) {
     startStep = rollBack();
+    if (startStep > config.steps) {
+      gan.dispose();
+      stopper.dispose();
+      throw new UsageError(`the run is already at step ${startStep}; --steps is the total, so give more than ${startStep}`);
+    }
     // drop what came after the checkpoint, and the extra record a run writes at its last step
     log.retain((r) => r.step < startStep || (r.step === startStep && startStep % config.logEvery === 0));
   }
@@ -169,7 +183,6 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
     fixedNoise.dispose();
     progress.done();
     stopper.dispose();
-    lock.release();
   }
   return { gan, config, steps: config.steps, startedAt, seconds: (Date.now() - startedAt) / 1000 };
 }
@@ -245,13 +258,13 @@ export function toUnitRange(x: tf.Tensor, config: Pick<TrainConfig, 'pixelRange'
  * The config of a run directory: a new run resolves it from preset, file and flags; a
  * resumed run reads the stored one, and only the length and cadence may change.
  */
-export function prepareRunDirectory(out: string, resume: boolean, fileConfig: Record<string, unknown>, flags: TrainOverrides): TrainConfig {
+export function prepareRunDirectory(out: string, resume: boolean, fileConfig: Record<string, unknown>, flags: TrainOverrides, where = 'config'): TrainConfig {
   const configPath = join(out, 'config.json');
   if (!resume) {
     if (existsSync(out) && readdirSync(out).length > 0) {
       throw new UsageError(`run directory ${out} already exists and is not empty; add --resume to continue it, or choose another --out`);
     }
-    return resolveTrainConfig(fileConfig, flags);
+    return resolveTrainConfig(fileConfig, flags, where);
   }
   if (!existsSync(configPath)) throw new UsageError(`cannot resume: ${configPath} does not exist; start the run without --resume`);
   let stored: Record<string, unknown>;

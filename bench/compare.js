@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Gantry against its PyTorch peer on the same machine, in one run: the two alternate
+// (A B A B ...), each run reports its median ms per D+G step, and the table gives the
+// median over rounds and the ratio Gantry / PyTorch.
+//
+//   node bench/compare.js [--rounds 5] [--steps 30] [--threads 1,2] [--cases dcgan-mnist:64,seed-mlp:32,seed-mlp:256]
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '30' },
+    threads: { type: 'string', default: '1,2' },
+    cases: { type: 'string', default: 'dcgan-mnist:64,seed-mlp:32,seed-mlp:256' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const rounds = Number(values.rounds);
+const steps = values.steps;
+
+function run(cmd, args, env) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const median = (xs) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const rows = [];
+for (const threads of values.threads.split(',')) {
+  for (const c of values.cases.split(',')) {
+    const [preset, batch] = c.split(':');
+    const env = { OMP_NUM_THREADS: threads, GANTRY_THREADS: threads };
+    const gantry = [];
+    const torch = [];
+    for (let i = 0; i < rounds; i++) {
+      gantry.push(run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--backend', 'onednn', '--json'], env).msPerStep.median);
+      torch.push(run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--json'], env).msPerStep.median);
+    }
+    const g = median(gantry);
+    const t = median(torch);
+    rows.push({ preset, batch: Number(batch), threads: Number(threads), gantryMs: g, pytorchMs: t, ratio: g / t, gantryRuns: gantry, pytorchRuns: torch });
+    console.error(`${preset} b${batch} t${threads}: gantry ${g.toFixed(2)} ms, pytorch ${t.toFixed(2)} ms, ratio ${(g / t).toFixed(2)}`);
+  }
+}
+console.log('| preset | batch | threads | Gantry ms/step (median) | PyTorch ms/step (median) | Gantry / PyTorch |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.preset} | ${r.batch} | ${r.threads} | ${r.gantryMs.toFixed(2)} | ${r.pytorchMs.toFixed(2)} | ${r.ratio.toFixed(2)} |`);

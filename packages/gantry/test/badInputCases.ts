@@ -1,0 +1,131 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeNpyFloat32 } from '../src/io/npy.js';
+import { tempDir, tinyConvNets, tinyImages } from './fixtures.js';
+
+/**
+ * Bad input of every kind the CLI must refuse with exit code 2 and one line on stderr. The
+ * CLI tests run each case; docs/bad-inputs.md is generated from the same list.
+ */
+export interface BadInputCase {
+  name: string;
+  args: (w: BadInputWorkspace) => string[];
+  /** What the one line must say. */
+  message: RegExp;
+}
+
+export interface BadInputWorkspace {
+  dir: string;
+  configPath: string;
+  dataPath: string;
+  /** A finished 5-step run with a checkpoint at step 5. */
+  runDir: string;
+}
+
+export const gantryBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
+
+export function runGantry(args: string[], cacheDir: string) {
+  const r = spawnSync(process.execPath, [gantryBin, ...args], { encoding: 'utf8', env: { ...process.env, GANTRY_CACHE_DIR: cacheDir } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export async function makeBadInputWorkspace(): Promise<BadInputWorkspace> {
+  const dir = tempDir('gantry-cli-');
+  const dataPath = join(dir, 'tiny.npy');
+  const configPath = join(dir, 'tiny.json');
+  const set = tinyImages(24);
+  await writeNpyFloat32(dataPath, set.pixels01, [24, 8, 8, 1]);
+  writeFileSync(configPath, JSON.stringify({ ...tinyConvNets, data: `npy:${dataPath}`, batchSize: 4, sampleCount: 4 }));
+  const runDir = join(dir, 'run');
+  const t = runGantry(['train', '--config', configPath, '--steps', '5', '--log-every', '2', '--sample-every', '5', '--checkpoint-every', '5', '--out', runDir, '--backend', 'cpu', '--quiet'], join(dir, 'cache'));
+  if (t.code !== 0) throw new Error(`training the fixture run failed: ${t.stderr}`);
+  return { dir, configPath, dataPath, runDir };
+}
+
+function cfg(w: BadInputWorkspace, name: string, settings: object): string[] {
+  writeFileSync(join(w.dir, name), JSON.stringify(settings));
+  return ['train', '--config', join(w.dir, name), '--out', join(w.dir, `out-${name}`), '--backend', 'cpu'];
+}
+
+function copyRun(w: BadInputWorkspace, name: string): string {
+  const d = join(w.dir, name);
+  cpSync(w.runDir, d, { recursive: true });
+  return d;
+}
+
+function writeRawNpy(path: string, descr: string, shape: number[], data: Float32Array): void {
+  const header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const padded = header.padEnd(118, ' ') + '\n';
+  const pre = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, padded.length & 255, padded.length >> 8]), Buffer.from(padded)]);
+  writeFileSync(path, Buffer.concat([pre, Buffer.from(data.buffer)]));
+}
+
+export const badInputCases: BadInputCase[] = [
+  { name: 'unknown command', args: () => ['fly'], message: /unknown command 'fly'/ },
+  { name: 'unknown flag', args: () => ['train', '--stpes', '3'], message: /unknown option '--stpes'/ },
+  { name: 'non-numeric steps', args: () => ['train', '--steps', 'ten'], message: /--steps must be an integer/ },
+  { name: 'zero batch size', args: () => ['train', '--batch-size', '0'], message: /--batch-size must be an integer from 1/ },
+  { name: 'steps and epochs together', args: () => ['train', '--steps', '3', '--epochs', '1'], message: /either --steps or --epochs/ },
+  { name: 'unknown preset', args: (w) => ['train', '--preset', 'nope', '--out', join(w.dir, 'x1')], message: /unknown preset 'nope'/ },
+  { name: 'unknown backend', args: () => ['train', '--backend', 'gpu'], message: /--backend must be one of/ },
+  { name: 'missing config file', args: (w) => ['train', '--config', join(w.dir, 'none.json')], message: /no such file/ },
+  { name: 'config file not JSON', args: (w) => { writeFileSync(join(w.dir, 'bad.json'), '{oops'); return ['train', '--config', join(w.dir, 'bad.json')]; }, message: /not valid JSON/ },
+  { name: 'unknown config key', args: (w) => { writeFileSync(join(w.dir, 'k.json'), '{"batchSzie": 3}'); return ['train', '--config', join(w.dir, 'k.json'), '--out', join(w.dir, 'x2')]; }, message: /unknown key 'batchSzie'/ },
+  { name: 'negative learning rate in config', args: (w) => { writeFileSync(join(w.dir, 'lr.json'), JSON.stringify({ optimizerD: { kind: 'adam', learningRate: -1, beta1: 0.5, beta2: 0.9, epsilon: 1e-7 } })); return ['train', '--config', join(w.dir, 'lr.json'), '--out', join(w.dir, 'x3')]; }, message: /learningRate must be a number/ },
+  { name: 'existing run directory without --resume', args: (w) => ['train', '--out', w.runDir, '--steps', '2'], message: /already exists.*--resume/ },
+  { name: '--resume without --out', args: () => ['train', '--resume'], message: /--resume needs --out/ },
+  { name: '--resume of a directory that is no run', args: (w) => { mkdirSync(join(w.dir, 'empty'), { recursive: true }); return ['train', '--resume', '--out', join(w.dir, 'empty')]; }, message: /cannot resume/ },
+  { name: 'unknown data spec', args: (w) => ['train', '--data', 'web:cats', '--out', join(w.dir, 'x4'), '--backend', 'cpu'], message: /unknown data spec/ },
+  { name: 'data shape that does not fit the model', args: (w) => ['train', '--config', w.configPath, '--data', 'mnist', '--out', join(w.dir, 'x5'), '--backend', 'cpu'], message: /28x28x1.*8x8x1|expects 8x8x1/ },
+  { name: 'truncated idx file', args: (w) => {
+    const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 8, 0, 0, 0, 8]);
+    writeFileSync(join(w.dir, 'short.idx'), Buffer.concat([header, Buffer.alloc(100)]));
+    return ['train', '--config', w.configPath, '--data', `idx:${join(w.dir, 'short.idx')}`, '--out', join(w.dir, 'x6'), '--backend', 'cpu'];
+  }, message: /short\.idx/ },
+  { name: 'idx file with a wrong magic number', args: (w) => {
+    writeFileSync(join(w.dir, 'magic.idx'), Buffer.from([1, 2, 3, 4, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 8, ...new Array(64).fill(0)]));
+    return ['train', '--config', w.configPath, '--data', `idx:${join(w.dir, 'magic.idx')}`, '--out', join(w.dir, 'x7'), '--backend', 'cpu'];
+  }, message: /magic/ },
+  { name: 'npy file holding NaN', args: (w) => {
+    const x = new Float32Array(24 * 64).fill(0.5);
+    x[17] = NaN;
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (24, 8, 8, 1), }";
+    const padded = header.padEnd(118, ' ') + '\n';
+    const pre = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, padded.length & 255, padded.length >> 8]), Buffer.from(padded)]);
+    writeFileSync(join(w.dir, 'nan.npy'), Buffer.concat([pre, Buffer.from(x.buffer)]));
+    return ['train', '--config', w.configPath, '--data', `npy:${join(w.dir, 'nan.npy')}`, '--out', join(w.dir, 'x8'), '--backend', 'cpu'];
+  }, message: /NaN/ },
+  { name: 'empty image folder', args: (w) => {
+    mkdirSync(join(w.dir, 'nofiles'), { recursive: true });
+    return ['train', '--config', w.configPath, '--data', `folder:${join(w.dir, 'nofiles')}`, '--out', join(w.dir, 'x9'), '--backend', 'cpu'];
+  }, message: /no (PNG|images|image)/i },
+  { name: 'unreadable image in a folder', args: (w) => {
+    mkdirSync(join(w.dir, 'corrupt'), { recursive: true });
+    writeFileSync(join(w.dir, 'corrupt', 'a.png'), 'not a png at all');
+    return ['train', '--config', w.configPath, '--data', `folder:${join(w.dir, 'corrupt')}`, '--out', join(w.dir, 'x10'), '--backend', 'cpu'];
+  }, message: /a\.png/ },
+  { name: 'sample without --run', args: () => ['sample'], message: /needs --run/ },
+  { name: 'sample of a missing run', args: (w) => ['sample', '--run', join(w.dir, 'missing')], message: /does not exist/ },
+  { name: 'sample to an unknown format', args: (w) => ['sample', '--run', w.runDir, '--out', join(w.dir, 'x.jpg')], message: /must end in .png.*or .npy/ },
+  { name: 'sample of a run without checkpoints', args: (w) => ['sample', '--run', join(w.dir, 'empty'), '--backend', 'cpu'], message: /no complete checkpoint/ },
+  { name: 'no command at all', args: () => [], message: /no command given; the commands are train/ },
+  { name: 'negative seed', args: () => ['train', '--seed=-1'], message: /--seed must be an integer from 0/ },
+  { name: 'sample count of zero', args: (w) => ['sample', '--run', w.runDir, '--n', '0'], message: /--n must be an integer from 1/ },
+  { name: 'sample of a checkpoint that does not exist', args: (w) => ['sample', '--run', w.runDir, '--checkpoint', 'step-000000999', '--backend', 'cpu'], message: /step-000000999 has no readable manifest/ },
+  { name: 'config file holding an array', args: (w) => { writeFileSync(join(w.dir, 'arr.json'), '[1, 2]'); return ['train', '--config', join(w.dir, 'arr.json')]; }, message: /must hold a JSON object/ },
+  { name: 'unknown layer kind', args: (w) => cfg(w, 'layer.json', { ...tinyConvNets, discriminator: { input: [8, 8, 1], layers: [{ kind: 'attention' }] } }), message: /layers\[0\]\.kind must be one of/ },
+  { name: 'generator output that D cannot take', args: (w) => cfg(w, 'mismatch.json', { ...tinyConvNets, discriminator: { input: [28, 28, 1], layers: [{ kind: 'flatten' }, { kind: 'dense', units: 1 }] } }), message: /generator makes \[8, 8, 1\] images but the discriminator takes \[28, 28, 1\]/ },
+  { name: 'latent size that does not match G', args: (w) => cfg(w, 'latent.json', { ...tinyConvNets, latentDim: 16 }), message: /generator\.input must be \[16\]/ },
+  { name: 'layer that cannot fit its input', args: (w) => cfg(w, 'reshape.json', { ...tinyConvNets, generator: { input: [8], layers: [{ kind: 'reshape', shape: [3, 3, 1] }] } }), message: /reshape from \[8\] to \[3, 3, 1\] changes the size/ },
+  { name: 'unknown loss', args: (w) => cfg(w, 'loss.json', { ...tinyConvNets, loss: 'perceptual' }), message: /unknown loss 'perceptual'/ },
+  { name: 'invalid onDivergence', args: (w) => cfg(w, 'div.json', { ...tinyConvNets, onDivergence: 'ignore' }), message: /onDivergence must be/ },
+  { name: 'resume with a different batch size', args: (w) => ['train', '--out', w.runDir, '--resume', '--batch-size', '8', '--backend', 'cpu'], message: /cannot resume with batchSize = 8: the run was started with 4/ },
+  { name: 'resume to fewer steps than done', args: (w) => ['train', '--out', w.runDir, '--resume', '--steps', '2', '--backend', 'cpu'], message: /already at step \d+; --steps is the total/ },
+  { name: 'checkpoint with damaged weights', args: (w) => { const d = copyRun(w, 'damaged'); const f = join(d, 'checkpoints', 'step-000000005', 'weights.bin'); writeFileSync(f, readFileSync(f).subarray(0, 40)); return ['sample', '--run', d, '--backend', 'cpu']; }, message: /does not match its manifest \(truncated or damaged\)/ },
+  { name: 'checkpoint from a newer Gantry', args: (w) => { const d = copyRun(w, 'newer'); const f = join(d, 'checkpoints', 'step-000000005', 'manifest.json'); const m = JSON.parse(readFileSync(f, 'utf8')); m.formatVersion = 99; writeFileSync(f, JSON.stringify(m)); return ['sample', '--run', d, '--backend', 'cpu']; }, message: /format version 99, newer than this Gantry/ },
+  { name: 'npy file of the wrong rank', args: (w) => { writeRawNpy(join(w.dir, 'rank.npy'), '<f4', [64], new Float32Array(64)); return ['train', '--config', w.configPath, '--data', `npy:${join(w.dir, 'rank.npy')}`, '--out', join(w.dir, 'x11'), '--backend', 'cpu']; }, message: /rank\.npy/ },
+  { name: 'npy floats outside [0, 1]', args: (w) => { writeRawNpy(join(w.dir, 'range.npy'), '<f4', [24, 8, 8, 1], new Float32Array(24 * 64).fill(255)); return ['train', '--config', w.configPath, '--data', `npy:${join(w.dir, 'range.npy')}`, '--out', join(w.dir, 'x12'), '--backend', 'cpu']; }, message: /range\.npy.*\[0, 1\]/ },
+  { name: 'sample to a path inside a file', args: (w) => { writeFileSync(join(w.dir, 'afile'), 'x'); return ['sample', '--run', w.runDir, '--out', join(w.dir, 'afile', 's.png'), '--backend', 'cpu']; }, message: /cannot write .*afile/ },
+];
