@@ -26,9 +26,9 @@ function assertOneLineUsageError(r: ReturnType<typeof gantry>, pattern: RegExp) 
 
 const realPath = join(work, 'real.npy');
 
-test('setup: 100 held-out MNIST images as .npy', async () => {
+test('setup: 100 held-out MNIST images (ten of each class) as .npy', async () => {
   const data = await loadDataset('mnist');
-  await writeNpyFloat32(realPath, data.pixels01.slice(9000 * 784, 9100 * 784), [100, 28, 28, 1]);
+  await writeNpyFloat32(realPath, data.pixels01.slice(8000 * 784, 8100 * 784), [100, 28, 28, 1]);
 });
 
 test('eval --npy --data mnist --json prints one object with every metric and caches the reference', () => {

@@ -32,8 +32,9 @@ export function classifierSpec(numClasses: number): { body: NetworkSpec; head: N
 
 /**
  * The fixed split of each embedded dataset: the first `train` images train the classifier,
- * the last `heldOut` images measure its accuracy. The embedded order interleaves classes,
- * so both parts are class-balanced.
+ * the last `heldOut` images measure its accuracy. The embedded order interleaves classes
+ * until the smallest class runs out, so the training part is class-balanced; MNIST's
+ * held-out part holds the leftovers of the larger classes (only 63 fives, 327 ones).
  */
 export const CLASSIFIER_SPLITS = {
   mnist: { total: 10000, heldOut: 2000 },
