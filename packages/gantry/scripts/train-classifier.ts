@@ -20,7 +20,7 @@ import { Rng, permutation } from '../src/util/random.js';
 
 const defaults = {
   mnist: { epochs: 15 },
-  'fashion-mnist': { epochs: 4 },
+  'fashion-mnist': { epochs: 3 },
 };
 const BATCH_SIZE = 64;
 const LEARNING_RATE = 2e-3; // peak; cosine decay to 2% of it over training
