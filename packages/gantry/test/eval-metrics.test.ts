@@ -118,6 +118,15 @@ test('precision/recall on point clouds with known overlap', () => {
   assert.ok(narrow.recall < 0.3, `recall ${narrow.recall}`);
 });
 
+test('precision/recall: exact answers on a line (k = 1)', () => {
+  // real 0..9: each ball has radius 1. fake balls: 0.5 and 1.5 radius 1, 10.5 and 12 radius 1.5.
+  const real = Array.from({ length: 10 }, (_, i) => i);
+  const fake = [0.5, 1.5, 10.5, 12];
+  // precision: 0.5 and 1.5 are within 1 of a real point; 10.5 is 1.5 from 9; 12 is further
+  // recall: 0, 1, 2 fall in the balls of 0.5 or 1.5; 9 in the ball of 10.5; 3..8 in none
+  assert.deepEqual(precisionRecall(real, fake, 1, 1), { precision: 0.5, recall: 0.4 });
+});
+
 test('class coverage on crafted histograms', () => {
   const even = Array.from({ length: 1000 }, (_, i) => i % 10);
   const e = classCoverage(even, 10);
