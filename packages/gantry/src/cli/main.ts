@@ -1,5 +1,6 @@
 import { isUsageError } from '../errors.js';
 import { benchCommand, benchHelp } from './bench.js';
+import { evalCommand, evalHelp } from './eval.js';
 import { sampleCommand, sampleHelp } from './sample.js';
 import { trainCommand, trainHelp } from './train.js';
 import { gantryVersion } from '../version.js';
@@ -8,6 +9,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   train: { run: trainCommand, help: trainHelp },
   sample: { run: sampleCommand, help: sampleHelp },
   bench: { run: benchCommand, help: benchHelp },
+  eval: { run: evalCommand, help: evalHelp },
 };
 
 const usage = `gantry ${gantryVersion}: train generative adversarial networks
@@ -18,6 +20,7 @@ commands:
   train    train a GAN, writing a run directory
   sample   generate images from a run's checkpoint
   bench    time training steps of a preset
+  eval     score samples (FID, KID, IS, precision/recall, class coverage)
 
 'gantry <command> --help' describes a command's options.`;
 

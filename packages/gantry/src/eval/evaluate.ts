@@ -1,0 +1,76 @@
+import type { ImageShape } from '../data/dataset.js';
+import { UsageError } from '../errors.js';
+import { CLASSIFIER_SPLITS } from './classifierSpec.js';
+import { classCoverage } from './coverage.js';
+import { argmaxRows, loadFeatureNetwork, type FeatureNetwork } from './featureNetwork.js';
+import { featureStats, frechetDistance } from './frechet.js';
+import { inceptionScore } from './inceptionScore.js';
+import { kernelInceptionDistance, type MeanStd } from './kid.js';
+import { precisionRecall } from './precisionRecall.js';
+import { referenceFeatures } from './referenceStats.js';
+
+/**
+ * Every metric of one set of samples against the real data, in the feature space of
+ * Gantry's classifier for that dataset (not Inception: not comparable with published FIDs).
+ */
+export interface EvalResult {
+  dataset: string;
+  /** Number of samples evaluated. */
+  n: number;
+  /** Number of real images in the reference (FID uses all; KID and precision/recall use the first min(n, this)). */
+  referenceCount: number;
+  fid: number;
+  kid: MeanStd;
+  is: MeanStd;
+  precision: number;
+  recall: number;
+  coverage: { classes: number; kl: number };
+}
+
+export interface EvalOptions {
+  /** Neighbourhood size of the precision/recall manifolds (default 3). */
+  k?: number;
+  kidSubsets?: number;
+  isSplits?: number;
+  seed?: number;
+  /** Reuse a loaded feature network (it is not disposed); otherwise one is loaded and disposed. */
+  featureNetwork?: FeatureNetwork;
+  cacheDir?: string;
+}
+
+/** Evaluates n NHWC images in [0, 1] (for example a generator's samples) against `dataset`. */
+export async function evaluateSamples(images01: Float32Array, n: number, shape: ImageShape, dataset: string, opts: EvalOptions = {}): Promise<EvalResult> {
+  const split = CLASSIFIER_SPLITS[dataset as keyof typeof CLASSIFIER_SPLITS];
+  const net = opts.featureNetwork ?? loadFeatureNetwork(dataset);
+  try {
+    if (!split) throw new UsageError(`no feature network exists for data '${dataset}'`);
+    const [h, w, c] = net.inputShape;
+    if (shape.height !== h || shape.width !== w || shape.channels !== c) {
+      throw new UsageError(`the samples are ${shape.height}x${shape.width}x${shape.channels} but the ${dataset} feature network takes ${h}x${w}x${c} images`);
+    }
+    if (images01.length !== n * h * w * c) throw new UsageError(`expected ${n} images of ${h}x${w}x${c} values, got ${images01.length} values`);
+    const k = opts.k ?? 3;
+    if (n < Math.max(k + 2, 10)) throw new UsageError(`evaluation needs at least ${Math.max(k + 2, 10)} samples, got ${n}`);
+    const d = net.featureDim;
+    const ref = await referenceFeatures(net, split.total - split.heldOut, opts.cacheDir);
+    const { features, probs } = net.featuresAndProbs(images01, n);
+    const fake = featureStats(features, n, d);
+    const m = Math.min(n, ref.count);
+    const real = ref.features.subarray(0, m * d);
+    const pr = precisionRecall(real, features, d, k);
+    const coverage = classCoverage(argmaxRows(probs, n, net.numClasses), net.numClasses);
+    return {
+      dataset,
+      n,
+      referenceCount: ref.count,
+      fid: frechetDistance(ref.stats.mu, ref.stats.sigma, fake.mu, fake.sigma),
+      kid: kernelInceptionDistance(real, features, d, { subsets: opts.kidSubsets ?? 20, subsetSize: Math.min(500, m, n), seed: opts.seed ?? 0 }),
+      is: inceptionScore(probs, n, net.numClasses, opts.isSplits ?? 10),
+      precision: pr.precision,
+      recall: pr.recall,
+      coverage: { classes: coverage.classes, kl: coverage.kl },
+    };
+  } finally {
+    if (!opts.featureNetwork) net.dispose();
+  }
+}
