@@ -3,7 +3,7 @@
  * packages/gantry/models/<dataset>-classifier/. Seeded: the same command gives the same
  * weights on the same backend.
  *
- *   npx tsc -b packages/gantry/scripts
+ *   npm run build:ts
  *   node packages/gantry/dist/scripts/train-classifier.js --dataset mnist
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
