@@ -1,5 +1,6 @@
 import { UsageError } from './errors.js';
 import { parseDataSpec } from './data/load.js';
+import { hasFeatureNetwork } from './eval/featureNetwork.js';
 import { adversarialLosses, type LossName } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
@@ -35,6 +36,14 @@ export interface TrainConfig {
   backend: BackendChoice;
   /** What to do when a loss or weight turns NaN/Inf: stop at the last good checkpoint, or roll back there and halve the learning rates (at most 3 times). */
   onDivergence: 'stop' | 'lower-lr';
+  /** Steps between evaluations of G's samples (FID, KID, ...); 0 turns evaluation off. Needs mnist or fashion-mnist data. */
+  evalEvery: number;
+  /** Samples generated for each evaluation. */
+  evalSamples: number;
+  /** Stop when FID (Gantry's classifier features) falls to this value; null: never. */
+  untilFid: number | null;
+  /** Stop when KID falls to this value; null: never. */
+  untilKid: number | null;
 }
 
 export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
@@ -45,7 +54,7 @@ export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch'>> 
 const configKeys = [
   'preset', 'data', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
-  'keepCheckpoints', 'backend', 'onDivergence',
+  'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -70,6 +79,10 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     keepCheckpoints: 3,
     backend: 'auto',
     onDivergence: 'stop',
+    evalEvery: 0,
+    evalSamples: 1000,
+    untilFid: null,
+    untilKid: null,
     ...merged,
     preset: presetName,
   } as TrainConfig;
@@ -105,6 +118,16 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);
   }
   if (!backendChoices.includes(c.backend)) throw new UsageError(`${where}: backend must be one of ${backendChoices.join(', ')}`);
+  int('evalEvery', 0);
+  int('evalSamples', 10, 100000);
+  for (const key of ['untilFid', 'untilKid'] as const) {
+    const v = c[key];
+    if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new UsageError(`${where}: ${key} must be a number of at least 0, or null`);
+    if (v !== null && c.evalEvery === 0) throw new UsageError(`${where}: ${key} needs evaluation during training; set --eval-every N`);
+  }
+  if (c.evalEvery > 0 && !hasFeatureNetwork(parseDataSpec(c.data).kind)) {
+    throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist and fashion-mnist, not for ${c.data}; drop --eval-every`);
+  }
   if (c.onDivergence !== 'stop' && c.onDivergence !== 'lower-lr') throw new UsageError(`${where}: onDivergence must be "stop" or "lower-lr"`);
   if (c.lastBatch !== 'drop') throw new UsageError(`${where}: lastBatch must be "drop"`);
   validateOptimizer(c.optimizerG, `${where}: optimizerG`);

@@ -46,3 +46,13 @@ export function choiceFlag<T extends string>(values: Record<string, unknown>, na
   if (!choices.includes(raw as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${raw}'`);
   return raw as T;
 }
+
+/** A finite number flag of at least `min`, or undefined when absent. */
+export function numberFlag(values: Record<string, unknown>, name: string, min: number): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const s = String(raw).trim();
+  const n = s === '' ? NaN : Number(s);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number of at least ${min}, got '${s}'`);
+  return n;
+}

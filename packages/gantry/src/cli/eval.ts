@@ -7,7 +7,7 @@ import { loadDataset, parseDataSpec } from '../data/load.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { loadFeatureNetwork } from '../eval/featureNetwork.js';
 import { noiseBatch } from '../train/batches.js';
-import { toUnitRange } from '../train/loop.js';
+import { toUnitRange } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
 import { noiseBatch } from '../train/batches.js';
-import { toUnitRange } from '../train/loop.js';
+import { toUnitRange } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';

@@ -5,7 +5,7 @@ import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { prepareRunDirectory, train } from '../train/loop.js';
 import { formatDuration } from '../train/progress.js';
-import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
+import { choiceFlag, intFlag, numberFlag, parseFlags, stringFlag } from './args.js';
 
 export const trainHelp = `gantry train [options]
 
@@ -23,6 +23,12 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --log-every N           steps between metric lines (default 100)
   --sample-every N        steps between sample grids (default 500)
   --checkpoint-every N    steps between checkpoints (default 1000)
+  --eval-every N          evaluate G's samples every N steps (FID, KID, IS, precision,
+                          recall, class coverage; mnist and fashion-mnist data); the best
+                          checkpoint by FID is kept (checkpoints/best.json)
+  --eval-samples N        samples per evaluation (default 1000)
+  --until-fid X           stop once FID <= X (needs --eval-every)
+  --until-kid X           stop once KID <= X (needs --eval-every)
   --backend NAME          auto | onednn | tensorflow | cpu (default auto)
   --quiet                 no progress output`;
 
@@ -31,7 +37,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     preset: { type: 'string' }, config: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' },
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
-    'checkpoint-every': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    'checkpoint-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-samples': { type: 'string' },
+    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(trainHelp);
@@ -51,6 +58,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     sampleEvery: intFlag(v, 'sample-every', 1),
     checkpointEvery: intFlag(v, 'checkpoint-every', 1),
     backend: choiceFlag(v, 'backend', backendChoices),
+    evalEvery: intFlag(v, 'eval-every', 0),
+    evalSamples: intFlag(v, 'eval-samples', 10, 100000),
+    untilFid: numberFlag(v, 'until-fid', 0),
+    untilKid: numberFlag(v, 'until-kid', 0),
   };
   const configFile = stringFlag(v, 'config');
   const fileConfig = readConfigFile(configFile);
@@ -71,6 +82,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   const result = await train({ config, out, resume, quiet, onReady });
   result.gan.dispose();
+  if (!quiet && result.targetReached) console.error(`gantry: quality target reached at step ${result.steps}: ${result.targetReached}`);
   if (!quiet) console.error(`gantry: done: ${result.steps} steps in ${formatDuration(result.seconds)}; samples in ${out}/samples, checkpoints in ${out}/checkpoints`);
 }
 

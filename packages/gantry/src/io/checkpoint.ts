@@ -126,11 +126,26 @@ export class CheckpointStore {
     return join(this.dir, name);
   }
 
-  /** Remove older complete checkpoints beyond the newest `keep`, and leftovers of crashed writes. */
+  /** Remember a checkpoint as the best so far (by `metric`); pruning keeps it. */
+  markBest(step: number, metric: string, value: number): void {
+    writeFileAtomicSync(join(this.dir, 'best.json'), JSON.stringify({ step, dir: stepDirName(step), metric, value }) + '\n');
+  }
+
+  best(): { step: number; dir: string; metric: string; value: number } | null {
+    try {
+      const b = JSON.parse(readFileSync(join(this.dir, 'best.json'), 'utf8'));
+      return typeof b.dir === 'string' && typeof b.value === 'number' && existsSync(join(this.dir, b.dir)) ? b : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Remove older complete checkpoints beyond the newest `keep` (never the best), and leftovers of crashed writes. */
   private prune(keep: number, newest: string): void {
     const names = readdirSync(this.dir);
     for (const n of names) if (n.startsWith('.tmp-') && !n.includes(`-${process.pid}`)) rmSync(join(this.dir, n), { recursive: true, force: true });
-    const complete = names.filter((n) => /^step-\d+$/.test(n)).sort();
+    const best = this.best()?.dir;
+    const complete = names.filter((n) => /^step-\d+$/.test(n) && n !== best).sort();
     const excess = complete.filter((n) => n !== newest).slice(0, Math.max(0, complete.length - keep));
     for (const n of excess) rmSync(join(this.dir, n), { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../config.js';
-import type { ImageSet, ImageShape } from '../data/dataset.js';
+import type { ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
@@ -13,7 +13,9 @@ import { writeImageGridPng } from '../io/png.js';
 import { Stream } from '../util/random.js';
 import { RealBatches, noiseBatch } from './batches.js';
 import { Gan, type StepStats } from './gan.js';
+import { imageShapeOf, toUnitRange } from './images.js';
 import { Progress } from './progress.js';
+import { TrainingEvaluator, evalRecord } from './evaluation.js';
 
 export interface TrainRunOptions {
   config: TrainConfig;
@@ -39,13 +41,10 @@ export interface TrainResult {
   steps: number;
   startedAt: number;
   seconds: number;
+  /** Which quality target stopped the run early, if one did. */
+  targetReached?: string | null;
 }
 
-/** The shape of one image the generator makes. */
-export function imageShapeOf(config: TrainConfig): ImageShape {
-  const l = config.discriminator.input;
-  return { height: l[0], width: l[1], channels: l[2] };
-}
 
 /**
  * The tutorial's loop. Steps 1 to 6 are marked where they happen; everything else here is
@@ -111,6 +110,9 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
   let windowSteps = 0;
   let lastCheckpoint = startStep;
   let lowered = 0;
+  const evaluator = config.evalEvery > 0 ? new TrainingEvaluator(config) : null;
+  let bestFid = store.best()?.value ?? Infinity;
+  let reached: string | null = null;
 
   const checkpoint = (done: number) => {
     store.save(done, gan.namedState(), gan.counters(), config, config.keepCheckpoints);
@@ -135,9 +137,9 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
     throw new TrainingDivergedError(`training diverged at step ${step} (${what}); rolled back to the checkpoint of step ${back}, which is intact; lower the learning rate (optimizerG/optimizerD in --config) or set onDivergence to "lower-lr", then continue with --resume`);
   };
 
+  let step = startStep;
   try {
     // Step 6: repeat steps 2 to 5 until the planned number of steps is done.
-    let step = startStep;
     while (step < config.steps) {
       const done = step + 1;
       const logNow = done % config.logEvery === 0 || done === config.steps;
@@ -174,6 +176,31 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
           continue;
         }
       }
+      if (evaluator && (done % config.evalEvery === 0 || done === config.steps)) {
+        // Step 6's other exit: the samples are good enough.
+        const result = await evaluator.evaluate(gan);
+        const record = { step: done, ...evalRecord(result) };
+        log.append(record);
+        options.onLog?.(record);
+        progress.line(`eval at step ${done}: FID ${result.fid.toFixed(2)}  KID ${result.kid.mean.toFixed(3)}  IS ${result.is.mean.toFixed(2)}  precision ${result.precision.toFixed(3)}  recall ${result.recall.toFixed(3)}  classes ${result.coverage.classes}`);
+        const targets = [
+          config.untilFid !== null && result.fid <= config.untilFid ? `FID ${result.fid.toFixed(3)} <= ${config.untilFid}` : null,
+          config.untilKid !== null && result.kid.mean <= config.untilKid ? `KID ${result.kid.mean.toFixed(4)} <= ${config.untilKid}` : null,
+        ].filter((t): t is string => t !== null);
+        if (result.fid < bestFid || targets.length > 0) {
+          if (lastCheckpoint !== done) checkpoint(done);
+          if (result.fid < bestFid) {
+            bestFid = result.fid;
+            store.markBest(done, 'fid', result.fid);
+          }
+        }
+        if (targets.length > 0) {
+          reached = targets.join(', ');
+          progress.line(`target reached at step ${done}: ${reached}`);
+          step = done;
+          break;
+        }
+      }
       if (stopper.signal) throw new TrainingStoppedError(stopper.signal, lastCheckpoint);
       step = done;
       // let signal handlers run between steps
@@ -183,8 +210,9 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
     fixedNoise.dispose();
     progress.done();
     stopper.dispose();
+    evaluator?.dispose();
   }
-  return { gan, config, steps: config.steps, startedAt, seconds: (Date.now() - startedAt) / 1000 };
+  return { gan, config, steps: step, startedAt, seconds: (Date.now() - startedAt) / 1000, targetReached: reached };
 }
 
 /** The first SIGINT or SIGTERM asks the loop to checkpoint and stop; a second one exits at once. */
@@ -249,10 +277,6 @@ export async function writeSampleGrid(gan: Gan, z: tf.Tensor, config: TrainConfi
   await writeImageGridPng(path, pixels, n, h, w, c);
 }
 
-/** Map G's output to [0, 1]. */
-export function toUnitRange(x: tf.Tensor, config: Pick<TrainConfig, 'pixelRange'>): tf.Tensor {
-  return config.pixelRange === '-1,1' ? tf.clipByValue(tf.mul(tf.add(x, 1), 0.5), 0, 1) : tf.clipByValue(x, 0, 1);
-}
 
 /**
  * The config of a run directory: a new run resolves it from preset, file and flags; a
@@ -273,11 +297,11 @@ export function prepareRunDirectory(out: string, resume: boolean, fileConfig: Re
   } catch {
     throw new UsageError(`cannot resume: ${configPath} is not valid JSON; the run directory is damaged`);
   }
-  const changeable = new Set(['steps', 'epochs', 'logEvery', 'sampleEvery', 'checkpointEvery', 'keepCheckpoints', 'backend']);
+  const changeable = new Set(['steps', 'epochs', 'logEvery', 'sampleEvery', 'checkpointEvery', 'keepCheckpoints', 'backend', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid']);
   for (const [key, value] of Object.entries({ ...fileConfig, ...flags })) {
     if (value === undefined || changeable.has(key)) continue;
     if (JSON.stringify(stored[key]) !== JSON.stringify(value)) {
-      throw new UsageError(`cannot resume with ${key} = ${JSON.stringify(value)}: the run was started with ${JSON.stringify(stored[key])}; only the length and cadence (steps, epochs, log/sample/checkpoint intervals, backend) may change`);
+      throw new UsageError(`cannot resume with ${key} = ${JSON.stringify(value)}: the run was started with ${JSON.stringify(stored[key])}; only the length, cadence and targets (steps, epochs, log/sample/checkpoint/eval intervals, targets, backend) may change`);
     }
   }
   const { preset, ...rest } = stored;

@@ -13,6 +13,7 @@ export const Stream = {
   noiseG: 5,
   sampleNoise: 6,
   sampleCommand: 7,
+  evalNoise: 8,
 } as const;
 
 function mix32(h: number): number {
