@@ -5,6 +5,8 @@ import { adversarialLosses, type LossName } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
 import type { OptimizerSettings } from './train/optimizer.js';
+import type { RegularizerSettings } from './losses/regularizers.js';
+import { augmentOps, type AugmentOp } from './train/augment.js';
 
 export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
 
@@ -44,6 +46,46 @@ export interface TrainConfig {
   untilFid: number | null;
   /** Stop when KID falls to this value; null: never. */
   untilKid: number | null;
+  /** D updates per G update (n_critic). */
+  dSteps: number;
+  /** A penalty on D's input gradient (WGAN-GP, R1, R2), or null. */
+  regularizer: RegularizerSettings | null;
+  /** One-sided label smoothing: D's target for real images is 1 - this (BCE losses only). */
+  labelSmoothing: number;
+  /** Probability of flipping each of D's targets (BCE losses only). */
+  labelFlip: number;
+  /** Gaussian noise added to every image D sees, its std falling linearly to 0 over annealSteps. */
+  instanceNoise: { std: number; annealSteps: number } | null;
+  /** Clip each network's gradients to this global L2 norm; null: no clipping. */
+  clipGradNorm: number | null;
+  /** Clip D's weights to [-c, c] after each update (the original WGAN); null: off. */
+  weightClip: number | null;
+  /** Learning-rate schedule, as a factor on both optimizers' rates. */
+  lrSchedule: LrSchedule;
+  /** Exponential moving average of G's weights, used for samples and evaluation; null: off. */
+  ema: { decay: number; startStep: number } | null;
+  /** DiffAugment transforms applied to real and fake images before D; [] is off. */
+  augment: AugmentOp[];
+  /** Condition G and D on class labels (the data must have labels; the networks need conditioning layers). */
+  conditional: boolean;
+  /** Classes of a conditional run, taken from the data's labels when training starts. */
+  numClasses: number | null;
+  /** Weight of ACGAN's auxiliary classification loss (D's output is 1 + classes logits); 0 is off. */
+  auxClassifierWeight: number;
+}
+
+export type LrSchedule =
+  | { kind: 'constant' }
+  | { kind: 'linear' | 'cosine'; warmupSteps: number; endScale: number };
+
+/** The schedule's factor at a (zero-based) step of a run of `total` steps. */
+export function learningRateFactor(s: LrSchedule, step: number, total: number): number {
+  if (s.kind === 'constant') return 1;
+  if (step < s.warmupSteps) return (step + 1) / s.warmupSteps;
+  const span = Math.max(1, total - s.warmupSteps);
+  const t = Math.min(1, (step - s.warmupSteps) / span);
+  const fall = s.kind === 'linear' ? 1 - t : 0.5 * (1 + Math.cos(Math.PI * t));
+  return s.endScale + (1 - s.endScale) * fall;
 }
 
 export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
@@ -55,6 +97,8 @@ const configKeys = [
   'preset', 'data', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
   'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
+  'dSteps', 'regularizer', 'labelSmoothing', 'labelFlip', 'instanceNoise', 'clipGradNorm', 'weightClip', 'lrSchedule', 'ema',
+  'augment', 'conditional', 'numClasses', 'auxClassifierWeight',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -83,6 +127,19 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     evalSamples: 1000,
     untilFid: null,
     untilKid: null,
+    dSteps: 1,
+    regularizer: null,
+    labelSmoothing: 0,
+    labelFlip: 0,
+    instanceNoise: null,
+    clipGradNorm: null,
+    weightClip: null,
+    lrSchedule: { kind: 'constant' },
+    ema: null,
+    augment: [],
+    conditional: false,
+    numClasses: null,
+    auxClassifierWeight: 0,
     ...merged,
     preset: presetName,
   } as TrainConfig;
@@ -128,6 +185,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
   if (c.evalEvery > 0 && !hasFeatureNetwork(parseDataSpec(c.data).kind)) {
     throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist and fashion-mnist, not for ${c.data}; drop --eval-every`);
   }
+  validateTraining(c, where);
   if (c.onDivergence !== 'stop' && c.onDivergence !== 'lower-lr') throw new UsageError(`${where}: onDivergence must be "stop" or "lower-lr"`);
   if (c.lastBatch !== 'drop') throw new UsageError(`${where}: lastBatch must be "drop"`);
   validateOptimizer(c.optimizerG, `${where}: optimizerG`);
@@ -142,8 +200,76 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     throw new UsageError(`${where}: the generator makes [${gOut.join(', ')}] images but the discriminator takes [${c.discriminator.input.join(', ')}]`);
   }
   const dOut = outputShape(c.discriminator);
-  if (dOut.length !== 1 || dOut[0] !== 1) throw new UsageError(`${where}: the discriminator must end in one logit per image, it ends in [${dOut.join(', ')}]`);
+  const wantOut = c.auxClassifierWeight > 0 ? (c.numClasses !== null ? 1 + c.numClasses : null) : 1;
+  if (dOut.length !== 1 || (wantOut !== null && dOut[0] !== wantOut) || dOut[0] < 1) {
+    const want = wantOut === null ? '1 + classes logits per image (ACGAN)' : wantOut === 1 ? 'one logit per image' : `${wantOut} logits per image (1 + ${c.numClasses} classes, ACGAN)`;
+    throw new UsageError(`${where}: the discriminator must end in ${want}, it ends in [${dOut.join(', ')}]`);
+  }
   if (gOut.length !== 3) throw new UsageError(`${where}: the generator must end in an image [height, width, channels]`);
+}
+
+function validateTraining(c: TrainConfig, where: string): void {
+  const num = (v: unknown, name: string, lo: number, hi: number, open = false): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === hi)) {
+      throw new UsageError(`${where}: ${name} must be a number from ${lo} to ${hi}${open ? ' (exclusive)' : ''}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const int = (v: unknown, name: string, lo: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo) throw new UsageError(`${where}: ${name} must be an integer of at least ${lo}, got ${JSON.stringify(v)}`);
+  };
+  const obj = (v: unknown, name: string, keys: string[]) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where}: ${name} must be an object with ${keys.join(', ')}, or null`);
+    checkKnownKeys(v as Record<string, unknown>, keys, `${where}: ${name}`);
+    return v as Record<string, unknown>;
+  };
+  int(c.dSteps, 'dSteps', 1);
+  if (c.regularizer !== null) {
+    const r = obj(c.regularizer, 'regularizer', ['kind', 'weight', 'center', 'every']);
+    if (r.kind !== 'gradient-penalty' && r.kind !== 'r1' && r.kind !== 'r2') throw new UsageError(`${where}: regularizer.kind must be "gradient-penalty", "r1" or "r2"`);
+    num(r.weight, 'regularizer.weight', 0, 1e6);
+    r.every ??= 1;
+    int(r.every, 'regularizer.every', 1);
+    if (r.kind === 'gradient-penalty') {
+      r.center ??= 1;
+      if (r.center !== 0 && r.center !== 1) throw new UsageError(`${where}: regularizer.center must be 0 or 1`);
+    } else if ('center' in r) throw new UsageError(`${where}: regularizer.center applies to "gradient-penalty" only`);
+  }
+  num(c.labelSmoothing, 'labelSmoothing', 0, 0.5, true);
+  num(c.labelFlip, 'labelFlip', 0, 0.5, true);
+  if ((c.labelSmoothing > 0 || c.labelFlip > 0) && c.loss !== 'non-saturating' && c.loss !== 'minimax') {
+    throw new UsageError(`${where}: labelSmoothing and labelFlip apply to the cross-entropy losses (non-saturating, minimax), not ${c.loss}`);
+  }
+  if (c.instanceNoise !== null) {
+    const n = obj(c.instanceNoise, 'instanceNoise', ['std', 'annealSteps']);
+    num(n.std, 'instanceNoise.std', 0, 10);
+    int(n.annealSteps, 'instanceNoise.annealSteps', 1);
+  }
+  if (c.clipGradNorm !== null) num(c.clipGradNorm, 'clipGradNorm', 1e-12, 1e12);
+  if (c.weightClip !== null) num(c.weightClip, 'weightClip', 1e-12, 1e6);
+  const s = obj(c.lrSchedule, 'lrSchedule', ['kind', 'warmupSteps', 'endScale']);
+  if (s.kind === 'linear' || s.kind === 'cosine') {
+    s.warmupSteps ??= 0;
+    s.endScale ??= 0;
+    int(s.warmupSteps, 'lrSchedule.warmupSteps', 0);
+    num(s.endScale, 'lrSchedule.endScale', 0, 1);
+  } else if (s.kind !== 'constant' || Object.keys(s).length > 1) {
+    throw new UsageError(`${where}: lrSchedule must be {"kind": "constant"} or {"kind": "linear" | "cosine", "warmupSteps": N, "endScale": x}`);
+  }
+  if (c.ema !== null) {
+    const e = obj(c.ema, 'ema', ['decay', 'startStep']);
+    num(e.decay, 'ema.decay', 0, 1, true);
+    e.startStep ??= 0;
+    int(e.startStep, 'ema.startStep', 0);
+  }
+  if (!Array.isArray(c.augment) || !c.augment.every((a) => augmentOps.includes(a))) {
+    throw new UsageError(`${where}: augment must be a list of ${augmentOps.map((a) => `"${a}"`).join(', ')}`);
+  }
+  if (typeof c.conditional !== 'boolean') throw new UsageError(`${where}: conditional must be true or false`);
+  if (c.numClasses !== null) int(c.numClasses, 'numClasses', 2);
+  num(c.auxClassifierWeight, 'auxClassifierWeight', 0, 1e6);
+
+  if (c.auxClassifierWeight > 0 && !c.conditional) throw new UsageError(`${where}: auxClassifierWeight (ACGAN) needs conditional: true`);
 }
 
 function validateOptimizer(o: OptimizerSettings, where: string): void {

@@ -19,9 +19,9 @@ test('the D step leaves every variable of G bit-identical and changes D', () => 
   const { config, gan, batches } = setup();
   const g0 = snapshot(gan.G.allVariables());
   const d0 = snapshot(gan.D.trainable);
-  const real = batches.batch(0);
+  const real = batches.batch(0).images;
   const z = noiseBatch(config.seed, Stream.noiseD, 0, config.batchSize, config.latentDim);
-  gan.discriminatorStep(real, z, true);
+  gan.discriminatorStep(0, { real, z, counter: 0 }, true);
   assert.equal(maxAbsDiff(g0, snapshot(gan.G.allVariables())), 0);
   assert.ok(maxAbsDiff(d0, snapshot(gan.D.trainable)) > 0, 'D did not change');
   tf.dispose([real, z]);
@@ -33,7 +33,7 @@ test('the G step leaves every variable of D bit-identical and changes G', () => 
   const d0 = snapshot(gan.D.allVariables());
   const g0 = snapshot(gan.G.trainable);
   const z = noiseBatch(config.seed, Stream.noiseG, 0, config.batchSize, config.latentDim);
-  gan.generatorStep(z, true);
+  gan.generatorStep(0, { z, counter: 0 }, true);
   assert.equal(maxAbsDiff(d0, snapshot(gan.D.allVariables())), 0);
   assert.ok(maxAbsDiff(g0, snapshot(gan.G.trainable)) > 0, 'G did not change');
   tf.dispose(z);
@@ -44,10 +44,10 @@ test('no tensor leaks across training steps', () => {
   const { config, gan, batches } = setup();
   const counts: number[] = [];
   for (let step = 0; step < 5; step++) {
-    const real = batches.batch(step);
+    const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    gan.trainStep(real, zD, zG, step % 2 === 0);
+    gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, step % 2 === 0);
     tf.dispose([real, zD, zG]);
     counts.push(tf.memory().numTensors);
   }
@@ -58,10 +58,10 @@ test('no tensor leaks across training steps', () => {
 function trainSteps(seed: number, steps: number): Map<string, Float32Array> {
   const { config, gan, batches } = setup(seed);
   for (let step = 0; step < steps; step++) {
-    const real = batches.batch(step);
+    const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    gan.trainStep(real, zD, zG, false);
+    gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, false);
     tf.dispose([real, zD, zG]);
   }
   const all = snapshot([...gan.G.allVariables(), ...gan.D.allVariables(), ...gan.optG.slots, ...gan.optD.slots]);
@@ -81,10 +81,10 @@ test('training lowers D loss on an easy problem (the loop learns)', () => {
   const { config, gan, batches } = setup(1);
   const losses: number[] = [];
   for (let step = 0; step < 30; step++) {
-    const real = batches.batch(step);
+    const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    const s = gan.trainStep(real, zD, zG, true);
+    const s = gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, true);
     losses.push(s!.lossD);
     tf.dispose([real, zD, zG]);
   }
@@ -99,11 +99,11 @@ test('real batches follow a seeded per-epoch permutation and drop the partial la
   const batches = new RealBatches(set, 4, 5, '0,1');
   assert.equal(batches.stepsPerEpoch, 2);
   const order = permutation(10, 5, Stream.dataOrder, 0);
-  const b1 = batches.batch(1);
+  const b1 = batches.batch(1).images;
   const first = b1.slice([0, 0, 0, 0], [1, 8, 8, 1]).dataSync();
   assert.deepEqual(Array.from(first), Array.from(set.pixels01.subarray(order[4] * 64, order[4] * 64 + 64)));
   assert.equal(batches.epochOf(2), 1);
-  const pm1 = new RealBatches(set, 4, 5, '-1,1').batch(0);
+  const pm1 = new RealBatches(set, 4, 5, '-1,1').batch(0).images;
   const v = pm1.dataSync();
   assert.ok(Math.min(...v) >= -1 && Math.max(...v) <= 1 && Math.min(...v) < 0);
   tf.dispose([b1, pm1]);

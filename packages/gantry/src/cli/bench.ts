@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendChoices, resolveTrainConfig } from '../config.js';
 import { selectBackend } from '../backend.js';
-import { noiseBatch } from '../train/batches.js';
-import { Gan } from '../train/gan.js';
+import { noiseBatch, randomLabels } from '../train/batches.js';
+import { Gan, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
 import { Rng, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
@@ -50,15 +50,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const real = tf.tensor4d(new Rng(config.seed, Stream.dataOrder, 0).fillUniform(new Float32Array(b * h * w * c), lo, 1), [b, h, w, c]);
   const times: number[] = [];
   let tensorsAfterWarmup = 0;
+  const labels = (counter: number) => (config.conditional ? randomLabels(config.seed, counter, b, config.numClasses ?? 10) : undefined);
   for (let i = 0; i < warmup + steps; i++) {
-    const zD = noiseBatch(config.seed, Stream.noiseD, i, b, config.latentDim);
-    const zG = noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim);
+    const dBatches: DiscriminatorBatch[] = Array.from({ length: config.dSteps }, (_, k) => ({
+      real, realLabels: labels(3 * i), z: noiseBatch(config.seed, Stream.noiseD, i * config.dSteps + k, b, config.latentDim), fakeLabels: labels(3 * i + 1), counter: i * config.dSteps + k,
+    }));
+    const gBatch: GeneratorBatch = { z: noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim), fakeLabels: labels(3 * i + 2), counter: i };
     const t0 = performance.now();
-    gan.trainStep(real, zD, zG, false);
+    gan.trainStep(i, dBatches, gBatch, false);
     // wait for the step's results so asynchronous backends are timed fully
     await gan.G.trainable[0].variable.data();
     const ms = performance.now() - t0;
-    tf.dispose([zD, zG]);
+    tf.dispose([...dBatches.flatMap((d) => [d.z, ...(d.realLabels ? [d.realLabels] : []), ...(d.fakeLabels ? [d.fakeLabels] : [])]), gBatch.z, ...(gBatch.fakeLabels ? [gBatch.fakeLabels] : [])]);
     if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
     if (i >= warmup) times.push(ms);
   }

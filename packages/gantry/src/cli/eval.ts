@@ -1,13 +1,11 @@
 import { resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { backendChoices } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { loadDataset, parseDataSpec } from '../data/load.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { loadFeatureNetwork } from '../eval/featureNetwork.js';
-import { noiseBatch } from '../train/batches.js';
-import { toUnitRange } from '../train/images.js';
+import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -30,7 +28,6 @@ elsewhere; compare Gantry numbers with Gantry numbers on the same dataset.
   --json             print one JSON object instead of a table
   --backend NAME     auto | onednn | tensorflow | cpu`;
 
-const chunk = 256;
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const v = parseFlags('eval', argv, {
@@ -81,14 +78,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       throw e;
     }
     const [h, w, c] = gan.G.outputShape as [number, number, number];
-    const pixels = new Float32Array(n * h * w * c);
-    for (let start = 0; start < n; start += chunk) {
-      const size = Math.min(chunk, n - start);
-      const z = noiseBatch(seed, Stream.sampleCommand, start / chunk, size, config.latentDim);
-      const images = tf.tidy(() => toUnitRange(gan.generate(z), config));
-      pixels.set(images.dataSync() as Float32Array, start * h * w * c);
-      tf.dispose([z, images]);
-    }
+    const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, cyclingLabels(config));
     gan.dispose();
     try {
       result = await evaluateSamples(pixels, n, { height: h, width: w, channels: c }, config.data, { featureNetwork: net, seed });

@@ -1,12 +1,10 @@
 import { extname, join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { backendChoices } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
-import { noiseBatch } from '../train/batches.js';
-import { toUnitRange } from '../train/images.js';
+import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -20,15 +18,15 @@ Generate images from a run's checkpoint (G in inference mode).
   --seed N           noise seed (default 0)
   --out FILE         FILE.png (a grid) or FILE.npy (float32 [N, H, W, C] in [0, 1]);
                      default DIR/samples/sample-seed<S>-n<N>.png
+  --class K          only class K (conditional runs); by default classes take turns
   --checkpoint NAME  a checkpoint directory name such as step-000001000 (default: latest)
   --backend NAME     auto | onednn | tensorflow | cpu`;
 
-const chunk = 256;
 
 export async function sampleCommand(argv: string[]): Promise<void> {
   const v = parseFlags('sample', argv, {
     run: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    checkpoint: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    checkpoint: { type: 'string' }, class: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(sampleHelp);
@@ -39,6 +37,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const runDir = resolve(runFlag);
   const n = intFlag(v, 'n', 1, 1000000) ?? 64;
   const seed = intFlag(v, 'seed', 0, 4294967295) ?? 0;
+  const cls = intFlag(v, 'class', 0, 100000);
   const out = resolve(stringFlag(v, 'out') ?? join(runDir, 'samples', `sample-seed${seed}-n${n}.png`));
   const kind = extname(out).toLowerCase();
   if (kind !== '.png' && kind !== '.npy') throw new UsageError(`--out ${out}: the file name must end in .png (an image grid) or .npy (an array)`);
@@ -48,14 +47,19 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   const { gan, config, step } = openRun(runDir, stringFlag(v, 'checkpoint'));
   const [h, w, c] = gan.G.outputShape;
-  const pixels = new Float32Array(n * h * w * c);
-  for (let start = 0; start < n; start += chunk) {
-    const size = Math.min(chunk, n - start);
-    const z = noiseBatch(seed, Stream.sampleCommand, start / chunk, size, config.latentDim);
-    const images = tf.tidy(() => toUnitRange(gan.generate(z), config));
-    pixels.set(images.dataSync() as Float32Array, start * h * w * c);
-    tf.dispose([z, images]);
+  let labelOf = cyclingLabels(config);
+  if (cls !== undefined) {
+    if (!config.conditional || !config.numClasses) {
+      gan.dispose();
+      throw new UsageError(`--class needs a conditional run; ${runDir} was trained without labels`);
+    }
+    if (cls >= config.numClasses) {
+      gan.dispose();
+      throw new UsageError(`--class ${cls} is out of range: the run has classes 0 to ${config.numClasses - 1}`);
+    }
+    labelOf = () => cls;
   }
+  const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
   gan.dispose();
   try {
     if (kind === '.npy') await writeNpyFloat32(out, pixels, [n, h, w, c]);

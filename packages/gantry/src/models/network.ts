@@ -105,7 +105,7 @@ export class Network {
    * Forward pass on a batch. In training mode batchnorm uses the batch's statistics and,
    * when `updateStats` is set, moves its running averages towards them.
    */
-  apply(x: tf.Tensor, opts: { training: boolean; updateStats?: boolean }): tf.Tensor {
+  apply(x: tf.Tensor, opts: { training: boolean; updateStats?: boolean; labels?: tf.Tensor }): tf.Tensor {
     let h = x;
     for (const layer of this.layers) h = this.applyLayer(layer, h, opts);
     return h;

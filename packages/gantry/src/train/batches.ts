@@ -17,13 +17,14 @@ export class RealBatches {
     this.stepsPerEpoch = Math.floor(set.count / batchSize);
   }
 
-  /** Epoch of a (zero-based) step. */
-  epochOf(step: number): number {
-    return Math.floor(step / this.stepsPerEpoch);
+  /** Epoch of a (zero-based) batch index. */
+  epochOf(index: number): number {
+    return Math.floor(index / this.stepsPerEpoch);
   }
 
-  /** Step 2: the real batch of a (zero-based) step, NHWC in the model's pixel range. */
-  batch(step: number): tf.Tensor4D {
+  /** Step 2: the real batch of a (zero-based) batch index, NHWC in the model's pixel range, with labels when asked. */
+  batch(index: number, withLabels = false): { images: tf.Tensor4D; labels?: tf.Tensor1D } {
+    const step = index;
     const epoch = this.epochOf(step);
     if (epoch !== this.orderEpoch) {
       this.order = permutation(this.set.count, this.seed, Stream.dataOrder, epoch);
@@ -41,8 +42,20 @@ export class RealBatches {
       if (toPm1) for (let i = 0; i < size; i++) out[to + i] = src[from + i] * 2 - 1;
       else out.set(src.subarray(from, from + size), to);
     }
-    return tf.tensor4d(out, [this.batchSize, this.set.height, this.set.width, this.set.channels]);
+    const images = tf.tensor4d(out, [this.batchSize, this.set.height, this.set.width, this.set.channels]);
+    if (!withLabels || !this.set.labels) return { images };
+    const labels = new Int32Array(this.batchSize);
+    for (let b = 0; b < this.batchSize; b++) labels[b] = this.set.labels[order[start + b]];
+    return { images, labels: tf.tensor1d(labels, 'int32') };
   }
+}
+
+/** Classes for fakes, uniform over [0, classes), a pure function of (seed, counter). */
+export function randomLabels(seed: number, counter: number, n: number, classes: number): tf.Tensor1D {
+  const rng = new Rng(seed, Stream.fakeLabels, counter);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = rng.below(classes);
+  return tf.tensor1d(labels, 'int32');
 }
 
 /** z ~ N(0, I) for a step, a pure function of (seed, stream, step): [n, latentDim]. */

@@ -1,13 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { loadFeatureNetwork, type FeatureNetwork } from '../eval/featureNetwork.js';
 import { Stream } from '../util/random.js';
-import { noiseBatch } from './batches.js';
 import type { Gan } from './gan.js';
-import { imageShapeOf, toUnitRange } from './images.js';
-
-const chunk = 256;
+import { cyclingLabels, generateImages01, imageShapeOf } from './images.js';
 
 /**
  * Evaluation during training: G's samples from one fixed noise set, scored against the
@@ -22,17 +18,8 @@ export class TrainingEvaluator {
 
   async evaluate(gan: Gan): Promise<EvalResult> {
     const n = this.config.evalSamples;
-    const shape = imageShapeOf(this.config);
-    const size = shape.height * shape.width * shape.channels;
-    const images = new Float32Array(n * size);
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      const z = noiseBatch(this.config.seed, Stream.evalNoise, start / chunk, count, this.config.latentDim);
-      const x = tf.tidy(() => toUnitRange(gan.generate(z), this.config));
-      images.set(x.dataSync() as Float32Array, start * size);
-      tf.dispose([z, x]);
-    }
-    return evaluateSamples(images, n, shape, this.config.data, { featureNetwork: this.net, seed: this.config.seed });
+    const images = generateImages01(gan, this.config.seed, Stream.evalNoise, n, cyclingLabels(this.config));
+    return evaluateSamples(images, n, imageShapeOf(this.config), this.config.data, { featureNetwork: this.net, seed: this.config.seed });
   }
 
   dispose(): void {

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
 import { adversarialLosses, type AdversarialLoss } from '../losses/adversarial.js';
+import { gradientNormSquared, gradientPenalty } from '../losses/regularizers.js';
 import { Network, type NamedVariable } from '../models/network.js';
-import { Stream } from '../util/random.js';
+import { referenceNnOps, setNnOps } from '../models/nnOps.js';
+import { Rng, Stream } from '../util/random.js';
+import { diffAugment } from './augment.js';
 import { Optimizer } from './optimizer.js';
 
 /** What one step reports when asked (read back from the device only on logging steps). */
@@ -16,15 +19,34 @@ export interface StepStats {
   /** Fraction of real images D scores above 0.5, and of fakes below. */
   accReal: number;
   accFake: number;
+  /** The regularizer's value (before its weight), when one ran this step. */
+  penalty?: number;
+}
+
+/** One D update's inputs. `counter` numbers real batches across the run and seeds per-example randomness. */
+export interface DiscriminatorBatch {
+  real: tf.Tensor;
+  realLabels?: tf.Tensor;
+  z: tf.Tensor;
+  fakeLabels?: tf.Tensor;
+  counter: number;
+}
+
+export interface GeneratorBatch {
+  z: tf.Tensor;
+  fakeLabels?: tf.Tensor;
+  counter: number;
 }
 
 /**
- * The GAN: G, D, their optimizers and the loss, with the tutorial's steps 3 to 5 as one
+ * The GAN: G, D, their optimizers and the objective, with the tutorial's steps 3 to 5 as one
  * training step. The loop around it (data, schedule, logs, checkpoints) is in loop.ts.
  */
 export class Gan {
   readonly G: Network;
   readonly D: Network;
+  /** An exponential moving average of G's weights, used for samples when enabled. */
+  readonly Gema: Network | null;
   readonly optG: Optimizer;
   readonly optD: Optimizer;
   readonly loss: AdversarialLoss;
@@ -33,56 +55,86 @@ export class Gan {
   constructor(readonly config: TrainConfig, opts: { fusedOptimizers?: boolean } = {}) {
     this.G = new Network('G', config.generator, config.seed, Stream.initG);
     this.D = new Network('D', config.discriminator, config.seed, Stream.initD);
+    this.Gema = config.ema ? new Network('G_ema', config.generator, config.seed, Stream.initG) : null;
     this.optG = new Optimizer(config.optimizerG, this.G.trainable, opts.fusedOptimizers ?? true);
     this.optD = new Optimizer(config.optimizerD, this.D.trainable, opts.fusedOptimizers ?? true);
     this.loss = adversarialLosses[config.loss];
   }
 
-  /**
-   * One D update and one G update.
-   * @param real  a batch of real images, NHWC, in the config's pixel range
-   * @param zD    noise for the fakes D trains on, [batch, latentDim]
-   * @param zG    fresh noise for the G step, [batch, latentDim]
-   * @param withStats  read losses and D's scores back (costs a sync); otherwise returns null
-   */
-  trainStep(real: tf.Tensor, zD: tf.Tensor, zG: tf.Tensor, withStats: boolean): StepStats | null {
-    const d = this.discriminatorStep(real, zD, withStats);
-    const lossG = this.generatorStep(zG, withStats);
-    return d && lossG !== null ? { ...d, lossG } : null;
+  /** One G update after `config.dSteps` D updates (one per batch in `d`). */
+  trainStep(step: number, d: DiscriminatorBatch[], g: GeneratorBatch, withStats: boolean): StepStats | null {
+    let stats: Omit<StepStats, 'lossG'> | null = null;
+    d.forEach((batch, i) => {
+      const s = this.discriminatorStep(step, batch, withStats && i === d.length - 1);
+      if (s) stats = s;
+    });
+    const lossG = this.generatorStep(step, g, withStats);
+    return stats && lossG !== null ? { ...(stats as Omit<StepStats, 'lossG'>), lossG } : null;
   }
 
   /**
-   * Steps 3 and 4: fakes x = G(z), then one update of D on real and fake with
-   * L_D = -E[log D(x)] - E[log(1 - D(G(z)))]. Only D's variables change.
+   * Steps 3 and 4: fakes x = G(z), then one update of D on real and fake with the loss's D
+   * term (the tutorial's L_D = -E[log D(x)] - E[log(1 - D(G(z)))]) plus any regularizer.
+   * Only D's variables change.
    */
-  discriminatorStep(real: tf.Tensor, z: tf.Tensor, withStats: boolean): Omit<StepStats, 'lossG'> | null {
+  discriminatorStep(step: number, b: DiscriminatorBatch, withStats: boolean): Omit<StepStats, 'lossG'> | null {
+    const c = this.config;
     // G's output is computed outside the gradient tape, so nothing flows back into G,
     // and batchnorm's running statistics are left alone: G's state is untouched.
-    const fake = tf.tidy(() => this.G.apply(z, { training: true }));
+    const fake = tf.tidy(() => this.G.apply(b.z, { training: true, labels: b.fakeLabels }));
+    const reg = c.regularizer && step % c.regularizer.every === 0 ? c.regularizer : null;
+    // a gradient of a gradient needs the plain ops (the fused ones are differentiable once)
+    const previousOps = reg ? setNnOps(referenceNnOps) : null;
     let stats: tf.Tensor | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      const realLogits = this.D.apply(real, { training: true });
-      const fakeLogits = this.D.apply(fake, { training: true });
-      const lossD = this.loss.discriminator(realLogits, fakeLogits);
-      if (withStats) {
-        stats = tf.keep(tf.stack([
-          lossD,
-          tf.mean(tf.sigmoid(realLogits)),
-          tf.mean(tf.sigmoid(fakeLogits)),
-          tf.mean(tf.cast(tf.greater(realLogits, 0), 'float32')),
-          tf.mean(tf.cast(tf.lessEqual(fakeLogits, 0), 'float32')),
-        ]));
-      }
-      return lossD;
-    }, this.D.trainable.map((v) => v.variable));
-    fake.dispose();
-    value.dispose();
-    applyGradients(this.optD, this.D.trainable, grads);
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const realOut = this.D.apply(this.prepareForD(b.real, step, b.counter, 0), { training: true, labels: b.realLabels });
+        const fakeOut = this.D.apply(this.prepareForD(fake, step, b.counter, 1), { training: true, labels: b.fakeLabels });
+        const realLogits = this.adversarialLogits(realOut);
+        const fakeLogits = this.adversarialLogits(fakeOut);
+        let lossD = this.discriminatorLoss(realLogits, fakeLogits, b.counter);
+        if (c.auxClassifierWeight > 0) {
+          const aux = tf.add(this.classLoss(realOut, b.realLabels), this.classLoss(fakeOut, b.fakeLabels));
+          lossD = tf.add(lossD, tf.mul(c.auxClassifierWeight, aux)) as tf.Scalar;
+        }
+        let penalty: tf.Scalar | null = null;
+        if (reg) {
+          const critic = (labels?: tf.Tensor) => (input: tf.Tensor) => this.adversarialLogits(this.D.apply(input, { training: true, labels }));
+          if (reg.kind === 'gradient-penalty') {
+            const eps = new Rng(c.seed, Stream.gpEpsilon, b.counter).fillUniform(new Float32Array(b.real.shape[0]), 0, 1);
+            penalty = gradientPenalty(critic(b.realLabels), b.real, fake, eps, reg.center);
+          } else if (reg.kind === 'r1') penalty = gradientNormSquared(critic(b.realLabels), b.real);
+          else penalty = gradientNormSquared(critic(b.fakeLabels), fake);
+          // lazy regularization: applied every k steps with k times the weight
+          lossD = tf.add(lossD, tf.mul(reg.weight * reg.every, penalty)) as tf.Scalar;
+        }
+        if (withStats) {
+          stats = tf.keep(tf.stack([
+            lossD,
+            tf.mean(tf.sigmoid(realLogits)),
+            tf.mean(tf.sigmoid(fakeLogits)),
+            tf.mean(tf.cast(tf.greater(realLogits, 0), 'float32')),
+            tf.mean(tf.cast(tf.lessEqual(fakeLogits, 0), 'float32')),
+            penalty ?? tf.scalar(NaN),
+          ]));
+        }
+        return lossD;
+      }, this.D.trainable.map((v) => v.variable));
+      value.dispose();
+      this.update(this.optD, this.D.trainable, grads);
+    } finally {
+      fake.dispose();
+      if (previousOps) setNnOps(previousOps);
+    }
+    if (c.weightClip !== null) {
+      const clip = c.weightClip;
+      tf.tidy(() => this.D.trainable.forEach((v) => v.variable.assign(tf.clipByValue(v.variable, -clip, clip))));
+    }
     if (!stats) return null;
     const kept = stats as tf.Tensor;
     const s = kept.dataSync();
     kept.dispose();
-    return { lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4] };
+    return { lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4], ...(Number.isNaN(s[5]) ? {} : { penalty: s[5] }) };
   }
 
   /**
@@ -90,29 +142,101 @@ export class Gan {
    * (L_G = -E[log D(G(z))] for the tutorial's loss). Only G's variables change.
    * Returns L_G when asked for stats.
    */
-  generatorStep(z: tf.Tensor, withStats: boolean): number | null {
+  generatorStep(step: number, b: GeneratorBatch, withStats: boolean): number | null {
+    const c = this.config;
     const { value, grads } = tf.variableGrads(() => {
-      const fakeLogits = this.D.apply(this.G.apply(z, { training: true, updateStats: true }), { training: true });
-      return this.loss.generator(fakeLogits);
+      const fake = this.G.apply(b.z, { training: true, updateStats: true, labels: b.fakeLabels });
+      const out = this.D.apply(this.prepareForD(fake, step, b.counter, 2), { training: true, labels: b.fakeLabels });
+      let lossG = this.loss.generator(this.adversarialLogits(out));
+      if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, this.classLoss(out, b.fakeLabels))) as tf.Scalar;
+      return lossG;
     }, this.G.trainable.map((v) => v.variable));
-    applyGradients(this.optG, this.G.trainable, grads);
+    this.update(this.optG, this.G.trainable, grads);
+    if (this.Gema && c.ema) this.updateEma(step, c.ema.decay, c.ema.startStep);
     const lossG = withStats ? value.dataSync()[0] : null;
     value.dispose();
     return lossG;
   }
 
-  /** Images from G in inference mode (batchnorm uses its running statistics), [n, h, w, c]. */
-  generate(z: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.G.apply(z, { training: false }));
+  /** Instance noise and DiffAugment, applied to everything D sees. `which`: 0 real, 1 fake (D step), 2 fake (G step). */
+  private prepareForD(x: tf.Tensor, step: number, counter: number, which: number): tf.Tensor {
+    const c = this.config;
+    let y = x;
+    if (c.instanceNoise) {
+      const std = c.instanceNoise.std * Math.max(0, 1 - step / c.instanceNoise.annealSteps);
+      if (std > 0) y = tf.add(y, tf.tensor(new Rng(c.seed, Stream.instanceNoise, counter * 3 + which).fillNormal(new Float32Array(y.size), 0, std), y.shape));
+    }
+    if (c.augment.length > 0) y = diffAugment(y as tf.Tensor4D, c.augment, new Rng(c.seed, Stream.augment, counter * 3 + which));
+    return y;
+  }
+
+  /** The adversarial logit: D's whole output, or its first column when D also classifies (ACGAN). */
+  private adversarialLogits(out: tf.Tensor): tf.Tensor {
+    return this.config.auxClassifierWeight > 0 ? tf.slice(out, [0, 0], [-1, 1]) : out;
+  }
+
+  private classLoss(out: tf.Tensor, labels: tf.Tensor | undefined): tf.Scalar {
+    if (!labels) throw new Error('the auxiliary classifier needs labels');
+    const classes = out.shape[1]! - 1;
+    const logits = tf.slice(out, [0, 1], [-1, classes]);
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(labels, 'int32'), classes), logits) as tf.Scalar;
+  }
+
+  /** The loss's D term, or binary cross-entropy with smoothed or flipped targets when asked. */
+  private discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor, counter: number): tf.Scalar {
+    const c = this.config;
+    if (c.labelSmoothing === 0 && c.labelFlip === 0) return this.loss.discriminator(realLogits, fakeLogits);
+    const n = realLogits.shape[0];
+    const rng = new Rng(c.seed, Stream.labelNoise, counter);
+    const targets = (base: number) => {
+      const t = new Float32Array(n).fill(base);
+      for (let i = 0; i < n; i++) if (rng.uniform() < c.labelFlip) t[i] = base > 0.5 ? 0 : 1;
+      return tf.tensor(t, realLogits.shape);
+    };
+    // -t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)) = softplus(x) - t x
+    const bce = (x: tf.Tensor, t: tf.Tensor) => tf.mean(tf.sub(tf.softplus(x), tf.mul(t, x)));
+    return tf.add(bce(realLogits, targets(1 - c.labelSmoothing)), bce(fakeLogits, targets(0))) as tf.Scalar;
+  }
+
+  private update(opt: Optimizer, params: NamedVariable[], grads: tf.NamedTensorMap): void {
+    let ordered = params.map((p) => grads[p.variable.name]);
+    const clip = this.config.clipGradNorm;
+    if (clip !== null) {
+      const clipped = tf.tidy(() => {
+        const norm = tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-12)));
+        return ordered.map((g) => tf.mul(g, scale));
+      });
+      tf.dispose(ordered);
+      ordered = clipped;
+    }
+    opt.apply(ordered);
+    tf.dispose(ordered);
+  }
+
+  private updateEma(step: number, decay: number, startStep: number): void {
+    const ema = this.Gema as Network;
+    const d = step < startStep ? 0 : decay;
+    tf.tidy(() => {
+      ema.trainable.forEach((e, i) => e.variable.assign(tf.add(tf.mul(e.variable, d), tf.mul(this.G.trainable[i].variable, 1 - d))));
+      // batchnorm statistics are copied, not averaged
+      ema.state.forEach((e, i) => e.variable.assign(tf.clone(this.G.state[i].variable)));
+    });
+  }
+
+  /** Images from G (its moving average when enabled) in inference mode, [n, h, w, c]. */
+  generate(z: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => (this.Gema ?? this.G).apply(z, { training: false, labels }));
   }
 
   /** Every variable a checkpoint holds, by stable name. */
-  namedState(): { generator: NamedVariable[]; discriminator: NamedVariable[]; optimizerG: NamedVariable[]; optimizerD: NamedVariable[] } {
+  namedState(): Record<string, NamedVariable[]> {
     return {
       generator: this.G.allVariables(),
       discriminator: this.D.allVariables(),
       optimizerG: this.optG.slots,
       optimizerD: this.optD.slots,
+      ...(this.Gema ? { generatorEma: this.Gema.allVariables() } : {}),
     };
   }
 
@@ -145,13 +269,8 @@ export class Gan {
   dispose(): void {
     this.G.dispose();
     this.D.dispose();
+    this.Gema?.dispose();
     this.optG.dispose();
     this.optD.dispose();
   }
-}
-
-function applyGradients(opt: Optimizer, params: NamedVariable[], grads: tf.NamedTensorMap): void {
-  const ordered = params.map((p) => grads[p.variable.name]);
-  opt.apply(ordered);
-  for (const g of ordered) g.dispose();
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../config.js';
+import { learningRateFactor, resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../config.js';
 import type { ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { UsageError } from '../errors.js';
@@ -11,9 +11,9 @@ import { RunLock } from '../io/runLock.js';
 import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
 import { writeImageGridPng } from '../io/png.js';
 import { Stream } from '../util/random.js';
-import { RealBatches, noiseBatch } from './batches.js';
-import { Gan, type StepStats } from './gan.js';
-import { imageShapeOf, toUnitRange } from './images.js';
+import { RealBatches, noiseBatch, randomLabels } from './batches.js';
+import { Gan, type DiscriminatorBatch, type GeneratorBatch, type StepStats } from './gan.js';
+import { cyclingLabels, generateImages01, imageShapeOf } from './images.js';
 import { Progress } from './progress.js';
 import { TrainingEvaluator, evalRecord } from './evaluation.js';
 
@@ -62,7 +62,14 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   if (batches.stepsPerEpoch < 1) {
     throw new UsageError(`the data has ${data.count} images, fewer than one batch of ${config.batchSize}; use a smaller --batch-size`);
   }
-  if (config.epochs !== null) config = { ...config, steps: config.epochs * batches.stepsPerEpoch };
+  if (config.epochs !== null) config = { ...config, steps: Math.max(1, Math.floor((config.epochs * batches.stepsPerEpoch) / config.dSteps)) };
+  if (config.conditional) {
+    if (!data.labels || !data.numClasses) throw new UsageError(`conditional training needs labelled data; ${config.data} has no labels (use mnist, fashion-mnist, a folder of class subfolders, or idx with a labels file)`);
+    if (config.numClasses !== null && config.numClasses !== data.numClasses) {
+      throw new UsageError(`the run was configured for ${config.numClasses} classes but ${config.data} has ${data.numClasses}`);
+    }
+    config = { ...config, numClasses: data.numClasses };
+  }
 
   try {
     mkdirSync(join(out, 'samples'), { recursive: true });
@@ -103,7 +110,6 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
   options.onReady?.({ config, startStep, images: data.count });
-  const fixedNoise = noiseBatch(config.seed, Stream.sampleNoise, 0, config.sampleCount, config.latentDim);
   const progress = new Progress(config.steps, process.stderr, options.quiet);
   const startedAt = Date.now();
   let windowStart = performance.now();
@@ -143,13 +149,28 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
     while (step < config.steps) {
       const done = step + 1;
       const logNow = done % config.logEvery === 0 || done === config.steps;
-      // Step 2: a batch of real samples, in the seeded order of this epoch.
-      const real = batches.batch(step);
-      // Steps 3 to 5 (Gan.trainStep): fakes from z, the D update, the G update on fresh z.
-      const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
-      const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-      const stats = gan.trainStep(real, zD, zG, logNow);
-      tf.dispose([real, zD, zG]);
+      gan.optG.scheduleScale = gan.optD.scheduleScale = learningRateFactor(config.lrSchedule, step, config.steps);
+      // Step 2: real batches (dSteps of them, one per D update), in the seeded order of their epoch.
+      // Steps 3 to 5 (Gan.trainStep): fakes from z, the D update(s), the G update on fresh z.
+      const dBatches: DiscriminatorBatch[] = [];
+      for (let k = 0; k < config.dSteps; k++) {
+        const index = step * config.dSteps + k;
+        const { images, labels } = batches.batch(index, config.conditional);
+        dBatches.push({
+          real: images,
+          realLabels: labels,
+          z: noiseBatch(config.seed, Stream.noiseD, index, config.batchSize, config.latentDim),
+          fakeLabels: config.numClasses ? randomLabels(config.seed, 2 * index, config.batchSize, config.numClasses) : undefined,
+          counter: index,
+        });
+      }
+      const gBatch: GeneratorBatch = {
+        z: noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim),
+        fakeLabels: config.numClasses ? randomLabels(config.seed, 2 * step + 1, config.batchSize, config.numClasses) : undefined,
+        counter: step,
+      };
+      const stats = gan.trainStep(step, dBatches, gBatch, logNow);
+      tf.dispose([...dBatches.flatMap((b) => [b.real, b.z, ...(b.realLabels ? [b.realLabels] : []), ...(b.fakeLabels ? [b.fakeLabels] : [])]), gBatch.z, ...(gBatch.fakeLabels ? [gBatch.fakeLabels] : [])]);
       windowSteps += 1;
 
       if (stats) {
@@ -158,7 +179,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
           continue;
         }
         const now = performance.now();
-        const record = metricsRecord(done, batches.epochOf(step), stats, windowSteps, (now - windowStart) / 1000, config.batchSize, startedAt);
+        const record = metricsRecord(done, batches.epochOf(step * config.dSteps), stats, windowSteps, (now - windowStart) / 1000, config.batchSize, startedAt);
         windowStart = now;
         windowSteps = 0;
         log.append(record);
@@ -166,7 +187,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
         progress.line(formatLogLine(record, config.steps));
       }
       progress.tick(done, 1000 / Math.max(1e-9, (performance.now() - windowStart) / Math.max(1, windowSteps)), '');
-      if (done % config.sampleEvery === 0 || done === config.steps) await writeSampleGrid(gan, fixedNoise, config, join(out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
+      if (done % config.sampleEvery === 0 || done === config.steps) await writeSampleGrid(gan, config, join(out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
       if (done % config.checkpointEvery === 0 || done === config.steps || stopper.signal) {
         try {
           checkpoint(done);
@@ -207,7 +228,6 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
       await new Promise((r) => setImmediate(r));
     }
   } finally {
-    fixedNoise.dispose();
     progress.done();
     stopper.dispose();
     evaluator?.dispose();
@@ -253,6 +273,7 @@ function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: n
     'D/fake': s.dFake,
     'D/acc_real': s.accReal,
     'D/acc_fake': s.accFake,
+    ...(s.penalty !== undefined ? { 'loss/penalty': s.penalty } : {}),
     'perf/images_per_s': seconds > 0 ? (windowSteps * batchSize) / seconds : null,
     'perf/ms_per_step': windowSteps > 0 ? (1000 * seconds) / windowSteps : null,
     'time/elapsed_s': (Date.now() - startedAt) / 1000,
@@ -268,13 +289,11 @@ export class TrainingDivergedError extends Error {
   readonly exitCode = 1;
 }
 
-/** G's images for a fixed noise batch as one PNG grid, in [0, 1]. */
-export async function writeSampleGrid(gan: Gan, z: tf.Tensor, config: TrainConfig, path: string): Promise<void> {
-  const images = tf.tidy(() => toUnitRange(gan.generate(z), config));
-  const [n, h, w, c] = images.shape;
-  const pixels = images.dataSync() as Float32Array;
-  images.dispose();
-  await writeImageGridPng(path, pixels, n, h, w, c);
+/** G's images for the run's fixed noise batch as one PNG grid (rows cycle through the classes of a conditional run). */
+export async function writeSampleGrid(gan: Gan, config: TrainConfig, path: string): Promise<void> {
+  const pixels = generateImages01(gan, config.seed, Stream.sampleNoise, config.sampleCount, cyclingLabels(config));
+  const [h, w, c] = gan.G.outputShape;
+  await writeImageGridPng(path, pixels, config.sampleCount, h, w, c);
 }
 
 

@@ -50,6 +50,8 @@ export class Optimizer {
   iterations = 0;
   /** Multiplies the configured learning rate (lowered after a divergence). */
   learningRateScale = 1;
+  /** The learning-rate schedule's factor for the current step. */
+  scheduleScale = 1;
   readonly slots: NamedVariable[] = [];
   private readonly m: tf.Variable[] = [];
   private readonly v: tf.Variable[] = [];
@@ -72,13 +74,13 @@ export class Optimizer {
     this.iterations += 1;
     const s = this.settings;
     if (s.kind === 'sgd') {
-      const lr = s.learningRate * this.learningRateScale;
+      const lr = s.learningRate * this.learningRateScale * this.scheduleScale;
       if (this.useFused && fusedSgd) fusedSgd(vars, grads, lr);
       else sgdReference(vars, grads, lr);
       return;
     }
     const t = this.iterations;
-    const lrT = (s.learningRate * this.learningRateScale * Math.sqrt(1 - Math.pow(s.beta2, t))) / (1 - Math.pow(s.beta1, t));
+    const lrT = (s.learningRate * this.learningRateScale * this.scheduleScale * Math.sqrt(1 - Math.pow(s.beta2, t))) / (1 - Math.pow(s.beta1, t));
     if (this.useFused && fusedAdam) fusedAdam(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
     else adamReference(vars, grads, this.m, this.v, lrT, s.beta1, s.beta2, s.epsilon);
   }

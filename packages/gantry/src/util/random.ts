@@ -14,6 +14,11 @@ export const Stream = {
   sampleNoise: 6,
   sampleCommand: 7,
   evalNoise: 8,
+  gpEpsilon: 9,
+  augment: 10,
+  instanceNoise: 11,
+  labelNoise: 12,
+  fakeLabels: 13,
 } as const;
 
 function mix32(h: number): number {
