@@ -15,11 +15,16 @@ export class OnednnBackend extends MathBackendCPU {
 
   /** The tensor's own Float32Array (no copy). */
   f32(t: tf.TensorInfo): Float32Array {
-    const values = this.data.get(t.dataId).values;
-    if (!(values instanceof Float32Array)) {
-      throw new Error(`onednn backend: expected float32 storage, found ${t.dtype}`);
+    const data = this.data.get(t.dataId);
+    const values = data.values;
+    if (values instanceof Float32Array) return values;
+    // A few cpu kernels (e.g. Cast from bool) leave float32 tensors in another
+    // typed array; convert the storage once, the values stay the same.
+    if (t.dtype === 'float32' && ArrayBuffer.isView(values)) {
+      data.values = Float32Array.from(values as unknown as ArrayLike<number>);
+      return data.values;
     }
-    return values;
+    throw new Error(`onednn backend: expected float32 storage for a ${t.dtype} tensor`);
   }
 
   /** The tensor's own Uint8Array (bool tensors, no copy). */
