@@ -1,4 +1,5 @@
 // Addon entry: registers every kernel family plus thread control.
+#include <malloc.h>
 #include <omp.h>
 
 #include "args.h"
@@ -40,7 +41,19 @@ ONEDNN_CALLBACK(OmpMaxThreadsCb, "ompMaxThreads", 0, OmpMaxThreads)
 ONEDNN_CALLBACK(VersionCb, "version", 0, Version)
 ONEDNN_CALLBACK(ClearCacheCb, "clearCache", 0, ClearCache)
 
+// Tensor outputs are fresh Float32Arrays. glibc serves blocks above 128 KiB
+// with mmap and unmaps them on free, so every large output would fault in new
+// zeroed pages, which costs more than the kernel that fills it (several ms per
+// MiB in a VM). Keeping such blocks on the heap (up to glibc's 32 MiB cap) and
+// not trimming it lets freed tensor memory be reused. The cost: the process
+// keeps its peak heap instead of returning it to the OS.
+void KeepLargeBlocksOnHeap() {
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
+  KeepLargeBlocksOnHeap();
   RegisterConv(env, exports);
   RegisterMatmul(env, exports);
   RegisterEltwise(env, exports);

@@ -71,6 +71,12 @@ function describeLoadError(file: string, err: unknown): string {
 export function loadAddon(): LoadResult {
   if (loaded) return loaded;
   const file = addonPath();
+  // libgomp reads its wait policy once, when it is loaded with the addon. Its
+  // default spins waiting threads, which is ruinous when another process
+  // holds the other core (2 threads measured 2-3x slower than 1). Only large
+  // conv/GEMM calls run in parallel here, so sleeping waiters cost nothing
+  // noticeable. A value the user set wins.
+  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
   try {
     const require = createRequire(import.meta.url);
     const addon = require(file) as OnednnAddon;

@@ -18,14 +18,8 @@ export function runMatmul({ backend, addon }: KernelArgs, a: tf.TensorInfo, b: t
   if (k !== kb) return null;
   const batchShapeA = a.shape.slice(0, -2), batchShapeB = b.shape.slice(0, -2);
   const batchA = tf.util.sizeFromShape(batchShapeA), batchB = tf.util.sizeFromShape(batchShapeB);
-  let batchShape: number[];
-  if (batchA === 1) batchShape = batchShapeB.length > batchShapeA.length ? batchShapeB : batchShapeA;
-  else if (batchB === 1) batchShape = batchShapeA.length >= batchShapeB.length ? batchShapeA : batchShapeB;
-  else if (tf.util.arraysEqual(batchShapeA, batchShapeB)) batchShape = batchShapeA;
-  else return null;
-  if (batchA === 1 && batchB === 1) {
-    batchShape = batchShapeA.length >= batchShapeB.length ? batchShapeA : batchShapeB;
-  }
+  if (batchA !== 1 && batchB !== 1 && !tf.util.arraysEqual(batchShapeA, batchShapeB)) return null;
+  const batchShape = tf.backend_util.assertAndGetBroadcastShape(batchShapeA, batchShapeB);
   if (m * n * k === 0) return null;
   const out = backend.output([...batchShape, m, n]);
   addon.matmul(backend.f32(a), backend.f32(b), out.values,

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { fused, fusedReference } from '../src/index.js';
+import { TOLERANCE, ensureBackend, randomTensor, randomValues, relativeError, runOn, valueAndGrads } from './parity.js';
+
+before(ensureBackend);
+
+/** Runs the fused op on onednn and the reference on cpu, compares every output. */
+async function assertFusedMatchesReference(label: string, run: (impl: typeof fused) => tf.Tensor[]) {
+  const want = await runOn('cpu', () => run(fusedReference));
+  const got = await runOn('onednn', () => run(fused));
+  assert.equal(got.length, want.length);
+  want.forEach((w, i) => {
+    assert.deepEqual(got[i]!.shape, w.shape, `${label}: shape of output ${i}`);
+    const e = relativeError(got[i]!.values, w.values);
+    assert.ok(e <= TOLERANCE, `${label}: output ${i} relative error ${e}`);
+  });
+}
+
+for (const shape of [[6, 5], [4, 3, 5, 6]]) {
+  test(`batchNormTraining [${shape}]: y, mean, variance and gradients match the reference`, async () => {
+    await assertFusedMatchesReference('batchNormTraining', (impl) => {
+      const c = shape[shape.length - 1]!;
+      const x = tf.add(tf.mul(randomTensor(shape, 1), 2), 0.5);
+      const gamma = randomTensor([c], 2);
+      const beta = randomTensor([c], 3);
+      const { y, mean, variance } = impl.batchNormTraining(x, gamma, beta, 1e-3);
+      const grads = valueAndGrads((a, g, b) => impl.batchNormTraining(a!, g!, b!, 1e-3).y, [x, gamma, beta]);
+      // gradients that flow through mean and variance as well
+      const throughStats = tf.grads((a: tf.Tensor) => {
+        const r = impl.batchNormTraining(a, gamma, beta, 1e-3);
+        return tf.add(tf.sum(tf.mul(r.y, randomTensor(shape, 5))),
+          tf.add(tf.sum(tf.mul(r.mean, 3)), tf.sum(tf.mul(r.variance, randomTensor([c], 6)))));
+      })([x]);
+      return [y, mean, variance, ...grads, ...throughStats];
+    });
+  });
+}
+
+test('batchNormTraining rejects bad ranks with a clear message', async () => {
+  await tf.setBackend('onednn');
+  assert.throws(() => fused.batchNormTraining(tf.zeros([2, 3, 4]), tf.ones([4]), tf.zeros([4])), /rank 2 or 4/);
+});
+
+for (const [name, alpha] of [['leakyRelu', 0.2], ['relu', 0]] as const) {
+  test(`${name}: forward and gradient match the reference`, async () => {
+    await assertFusedMatchesReference(name, (impl) => {
+      const f = (x: tf.Tensor) => (name === 'relu' ? impl.relu(x) : impl.leakyRelu(x, alpha));
+      return valueAndGrads((x) => f(x!), [randomTensor([4, 7], 1)]);
+    });
+  });
+}
+
+function optimizerState(seed: number, shapes: number[][]): { params: tf.Variable[]; m: tf.Variable[]; v: tf.Variable[] } {
+  return {
+    params: shapes.map((s, i) => tf.variable(randomTensor(s, seed + i))),
+    m: shapes.map((s) => tf.variable(tf.zeros(s))),
+    v: shapes.map((s) => tf.variable(tf.zeros(s))),
+  };
+}
+
+// shapes include an empty parameter
+const shapes = [[3, 4], [5], [0], [2, 2, 3]];
+
+for (const optimizer of ['adam', 'sgd'] as const) {
+  test(`${optimizer}Update: params${optimizer === 'adam' ? ', m and v' : ''} match the reference after 5 steps`, async () => {
+    await assertFusedMatchesReference(optimizer, (impl) => {
+      const state = optimizerState(10, shapes);
+      for (let step = 1; step <= 5; ++step) {
+        // step 3 has zero gradients
+        const grads = shapes.map((s, i) =>
+          step === 3 ? tf.zeros(s) : tf.tensor(randomValues(tf.util.sizeFromShape(s), 100 * step + i), s));
+        const lrT = 0.01 * Math.sqrt(1 - 0.999 ** step) / (1 - 0.9 ** step);
+        if (optimizer === 'adam') impl.adamUpdate(state.params, grads, state.m, state.v, lrT, 0.9, 0.999, 1e-7);
+        else impl.sgdUpdate(state.params, grads, 0.1);
+        grads.forEach((g) => g.dispose());
+      }
+      const out = [...state.params, ...state.m, ...state.v].map((x) => x.clone());
+      [...state.params, ...state.m, ...state.v].forEach((x) => x.dispose());
+      return out;
+    });
+  });
+}
+
+test('adamUpdate does not write through storage shared with other tensors', async () => {
+  await tf.setBackend('onednn');
+  const init = tf.tensor1d([1, 2, 3]);
+  const p = tf.variable(init); // shares storage with init
+  const m = tf.variable(tf.zeros([3]));
+  const v = tf.variable(tf.zeros([3]));
+  const g = tf.tensor1d([1, 1, 1]);
+  fused.adamUpdate([p], [g], [m], [v], 0.1, 0.9, 0.999, 1e-7);
+  assert.deepEqual(Array.from(init.dataSync()), [1, 2, 3]);
+  assert.ok(p.dataSync()[0]! < 1);
+  const copy = p.clone(); // shares storage with p
+  const before = Array.from(copy.dataSync());
+  fused.adamUpdate([p], [g], [m], [v], 0.1, 0.9, 0.999, 1e-7);
+  assert.deepEqual(Array.from(copy.dataSync()), before);
+  assert.notDeepEqual(Array.from(p.dataSync()), before);
+  [init, p, m, v, g, copy].forEach((t) => t.dispose());
+});
+
+test('adamUpdate validates its lists', async () => {
+  await tf.setBackend('onednn');
+  const p = tf.variable(tf.zeros([2]));
+  assert.throws(() => fused.adamUpdate([p], [], [p], [p], 0.1, 0.9, 0.999, 1e-7), /grads has 0 entries/);
+  assert.throws(() => fused.adamUpdate([p], [tf.zeros([3])], [p], [p], 0.1, 0.9, 0.999, 1e-7), /grads\[0\] has shape/);
+  p.dispose();
+});

@@ -1,0 +1,88 @@
+// Helpers shared by the parity tests: run the same computation on the cpu and
+// onednn backends with identical inputs and compare every output.
+import assert from 'node:assert/strict';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { registerOnednnBackend } from '../src/index.js';
+
+export const TOLERANCE = 1e-4;
+
+export function ensureBackend(): void {
+  assert.equal(registerOnednnBackend(), true, 'the onednn addon must load for these tests');
+}
+
+/** Deterministic values in [-1, 1) (a small LCG, so every backend sees the same data). */
+export function randomValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = (seed * 2654435761 + 12345) >>> 0;
+  for (let i = 0; i < size; ++i) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+export function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(randomValues(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+interface Snapshot {
+  shape: number[];
+  dtype: string;
+  values: Float32Array | Int32Array | Uint8Array;
+}
+
+type Outputs = tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
+
+function snapshot(out: Outputs): Snapshot[] {
+  const list = out instanceof tf.Tensor ? [out] : Array.isArray(out) ? out : Object.values(out);
+  return list.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync().slice() as Snapshot['values'] }));
+}
+
+/** max |a - b| / (max |b| + 1e-12): error relative to the reference tensor's scale. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; ++i) {
+    const d = Math.abs(a[i]! - b[i]!);
+    err = Number.isNaN(d) ? (Number.isNaN(a[i]!) && Number.isNaN(b[i]!) ? err : Infinity) : Math.max(err, d);
+    if (!Number.isNaN(b[i]!)) scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return err / (scale + 1e-12);
+}
+
+export async function runOn(backend: string, f: () => Outputs): Promise<Snapshot[]> {
+  await tf.setBackend(backend);
+  let result: Snapshot[] = [];
+  tf.tidy(() => {
+    result = snapshot(f());
+  });
+  return result;
+}
+
+/**
+ * Runs f on cpu and on onednn and asserts equal shapes, dtypes and values
+ * within `tol` relative error. Returns the onednn snapshot.
+ */
+export async function assertParity(label: string, f: () => Outputs, tol = TOLERANCE): Promise<Snapshot[]> {
+  const want = await runOn('cpu', f);
+  const got = await runOn('onednn', f);
+  assert.equal(got.length, want.length, `${label}: number of outputs`);
+  want.forEach((w, i) => {
+    const g = got[i]!;
+    assert.deepEqual(g.shape, w.shape, `${label}: shape of output ${i}`);
+    assert.equal(g.dtype, w.dtype, `${label}: dtype of output ${i}`);
+    const e = relativeError(g.values, w.values);
+    assert.ok(e <= tol, `${label}: output ${i} relative error ${e} > ${tol}`);
+  });
+  return got;
+}
+
+/** Forward value plus gradients of sum(f(xs) * probe) w.r.t. every input. */
+export function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], probeSeed = 99): tf.Tensor[] {
+  const y = f(...xs);
+  const probe = randomTensor(y.shape, probeSeed);
+  const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), probe)))(xs);
+  return [y, ...grads];
+}
