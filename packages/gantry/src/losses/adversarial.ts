@@ -58,6 +58,15 @@ export const wassersteinLoss: AdversarialLoss = {
   generator: (fake) => tf.neg(mean(fake)) as tf.Scalar,
 };
 
+/**
+ * Binary cross-entropy against soft targets t in [0, 1], from logits:
+ *   -t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)) = softplus(x) - t x
+ * Used for one-sided label smoothing and label flips.
+ */
+export function crossEntropyWithTargets(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.sub(tf.softplus(logits), tf.mul(targets, logits))) as tf.Scalar;
+}
+
 export const adversarialLosses: Record<LossName, AdversarialLoss> = {
   'non-saturating': nonSaturatingLoss,
   minimax: minimaxLoss,

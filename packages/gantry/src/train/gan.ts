@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
-import { adversarialLosses, type AdversarialLoss } from '../losses/adversarial.js';
+import { adversarialLosses, crossEntropyWithTargets, type AdversarialLoss } from '../losses/adversarial.js';
 import { gradientNormSquared, gradientPenalty } from '../losses/regularizers.js';
 import { Network, type NamedVariable } from '../models/network.js';
 import { referenceNnOps, setNnOps } from '../models/nnOps.js';
 import { Rng, Stream } from '../util/random.js';
 import { diffAugment } from './augment.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, clipByGlobalNorm } from './optimizer.js';
 
 /** What one step reports when asked (read back from the device only on logging steps). */
 export interface StepStats {
@@ -193,20 +193,15 @@ export class Gan {
       for (let i = 0; i < n; i++) if (rng.uniform() < c.labelFlip) t[i] = base > 0.5 ? 0 : 1;
       return tf.tensor(t, realLogits.shape);
     };
-    // -t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)) = softplus(x) - t x
-    const bce = (x: tf.Tensor, t: tf.Tensor) => tf.mean(tf.sub(tf.softplus(x), tf.mul(t, x)));
-    return tf.add(bce(realLogits, targets(1 - c.labelSmoothing)), bce(fakeLogits, targets(0))) as tf.Scalar;
+    return tf.add(crossEntropyWithTargets(realLogits, targets(1 - c.labelSmoothing)), crossEntropyWithTargets(fakeLogits, targets(0))) as tf.Scalar;
   }
 
   private update(opt: Optimizer, params: NamedVariable[], grads: tf.NamedTensorMap): void {
-    let ordered = params.map((p) => grads[p.variable.name]);
+    // a variable with no path to the loss (or only through piecewise-constant ops) gets a zero gradient
+    let ordered = params.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable));
     const clip = this.config.clipGradNorm;
     if (clip !== null) {
-      const clipped = tf.tidy(() => {
-        const norm = tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
-        const scale = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-12)));
-        return ordered.map((g) => tf.mul(g, scale));
-      });
+      const clipped = clipByGlobalNorm(ordered, clip);
       tf.dispose(ordered);
       ordered = clipped;
     }

@@ -108,3 +108,12 @@ export const sgdReference: FusedSgdUpdate = (params, grads, learningRate) => {
     params.forEach((p, i) => p.assign(tf.sub(p, tf.mul(grads[i], learningRate))));
   });
 };
+
+/** Scale gradients so that their joint L2 norm is at most `maxNorm` (no read-back). */
+export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
+    const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-12)));
+    return grads.map((g) => tf.mul(g, scale));
+  });
+}

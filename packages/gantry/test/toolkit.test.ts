@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { learningRateFactor } from '../src/config.js';
+import { crossEntropyWithTargets } from '../src/losses/adversarial.js';
+import { gradientNormSquared, gradientPenalty } from '../src/losses/regularizers.js';
+import { Network } from '../src/models/network.js';
+import { referenceNnOps, setNnOps } from '../src/models/nnOps.js';
+import { diffAugment } from '../src/train/augment.js';
+import { noiseBatch, RealBatches } from '../src/train/batches.js';
+import { Gan } from '../src/train/gan.js';
+import { train } from '../src/train/loop.js';
+import { clipByGlobalNorm } from '../src/train/optimizer.js';
+import { Rng, Stream } from '../src/util/random.js';
+import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';
+
+await tf.setBackend('cpu');
+
+const value = (t: tf.Tensor) => {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+};
+
+test('gradient penalty and R1 of a linear critic equal their definitions', () => {
+  // D(x) = w . x + b has input gradient w everywhere: GP = (|w| - 1)^2, zero-centred GP = |w|^2, R1 = |w|^2 / 2
+  const w = tf.tensor2d([[0.3], [-1.2], [0.5], [2.0]]);
+  const critic = (x: tf.Tensor) => tf.add(tf.matMul(tf.reshape(x, [-1, 4]), w), 0.7);
+  const real = tf.randomUniform([3, 2, 2, 1], 0, 1, 'float32', 1);
+  const fake = tf.randomUniform([3, 2, 2, 1], 0, 1, 'float32', 2);
+  const norm = Math.hypot(0.3, -1.2, 0.5, 2.0);
+  const eps = new Float32Array([0.1, 0.5, 0.9]);
+  assert.ok(Math.abs(value(gradientPenalty(critic, real, fake, eps, 1)) - (norm - 1) ** 2) < 1e-5);
+  assert.ok(Math.abs(value(gradientPenalty(critic, real, fake, eps, 0)) - norm ** 2) < 1e-4);
+  assert.ok(Math.abs(value(gradientNormSquared(critic, real)) - norm ** 2 / 2) < 1e-4);
+  tf.dispose([w, real, fake]);
+});
+
+test("the gradient penalty's gradient matches a finite-difference estimate (conv, leaky ReLU, dense)", () => {
+  const net = new Network('Dgp', {
+    input: [4, 4, 1],
+    layers: [
+      { kind: 'conv2d', filters: 2, kernel: 3, stride: 1, padding: 'same' },
+      { kind: 'leakyRelu', alpha: 0.2 },
+      { kind: 'flatten' },
+      { kind: 'dense', units: 1 },
+    ],
+  }, 3, 9);
+  const real = tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 3);
+  const fake = tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 4);
+  const eps = new Float32Array([0.25, 0.75]);
+  const critic = (x: tf.Tensor) => net.apply(x, { training: true });
+  const penalty = () => gradientPenalty(critic, real, fake, eps, 1);
+  const kernel = net.trainable[0].variable;
+  const { grads } = tf.variableGrads(penalty, [kernel]);
+  const analytic = grads[kernel.name].dataSync();
+  const base = kernel.dataSync().slice();
+  const h = 1e-2;
+  for (const i of [0, 5, 11, 17]) {
+    const at = (delta: number) => {
+      const shifted = base.slice();
+      shifted[i] += delta;
+      kernel.assign(tf.tensor(shifted, kernel.shape));
+      return value(penalty());
+    };
+    const numeric = (at(h) - at(-h)) / (2 * h);
+    assert.ok(Math.abs(numeric - analytic[i]) < 2e-2 * Math.max(1, Math.abs(numeric)), `weight ${i}: numeric ${numeric}, analytic ${analytic[i]}`);
+  }
+  tf.dispose([real, fake, grads[kernel.name]]);
+  net.dispose();
+});
+
+test('cross-entropy with targets equals the smoothed-label formula', () => {
+  const x = [2, -1, 0.5];
+  const t = [0.9, 0.9, 0];
+  const softplus = (v: number) => Math.log1p(Math.exp(v));
+  const want = x.reduce((a, xi, i) => a + t[i] * softplus(-xi) + (1 - t[i]) * softplus(xi), 0) / 3;
+  assert.ok(Math.abs(value(crossEntropyWithTargets(tf.tensor1d(x), tf.tensor1d(t))) - want) < 1e-6);
+});
+
+test('clipping by global norm caps the joint norm and keeps the direction', () => {
+  const g = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
+  const clipped = clipByGlobalNorm(g, 1);
+  const values = clipped.flatMap((c) => Array.from(c.dataSync()));
+  assert.deepEqual(values.map((v) => Number(v.toFixed(6))), [0.6, 0, 0, 0.8]);
+  const untouched = clipByGlobalNorm(g, 10).flatMap((c) => Array.from(c.dataSync()));
+  assert.deepEqual(untouched, [3, 0, 0, 4]);
+});
+
+test('learning-rate schedules: warm-up, then linear or cosine fall to the end scale', () => {
+  assert.equal(learningRateFactor({ kind: 'constant' }, 50, 100), 1);
+  const lin = { kind: 'linear' as const, warmupSteps: 10, endScale: 0.1 };
+  assert.ok(Math.abs(learningRateFactor(lin, 0, 110) - 0.1) < 1e-12);
+  assert.equal(learningRateFactor(lin, 10, 110), 1);
+  assert.ok(Math.abs(learningRateFactor(lin, 60, 110) - 0.55) < 1e-12);
+  const cos = { kind: 'cosine' as const, warmupSteps: 0, endScale: 0 };
+  assert.ok(Math.abs(learningRateFactor(cos, 50, 100) - 0.5) < 1e-12);
+  assert.ok(learningRateFactor(cos, 100, 100) < 1e-12);
+});
+
+test('DiffAugment: translation shifts content, cutout zeroes a square, gradients reach the input', () => {
+  const img = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 8 }, (_, i) => (i % 64) + 1), [2, 8, 8, 1]);
+  const moved = diffAugment(img, ['translation'], new Rng(1, Stream.augment, 0)).arraySync() as number[][][][];
+  const src = img.arraySync() as number[][][][];
+  for (let n = 0; n < 2; n++) {
+    // find the shift from one pixel that stays inside, then check the whole overlap
+    let found = false;
+    for (let dy = -1; dy <= 1 && !found; dy++) {
+      for (let dx = -1; dx <= 1 && !found; dx++) {
+        let ok = true;
+        for (let i = 0; i < 8; i++) for (let j = 0; j < 8; j++) {
+          const si = i + dy;
+          const sj = j + dx;
+          const want = si >= 0 && si < 8 && sj >= 0 && sj < 8 ? src[n][si][sj][0] : 0;
+          if (moved[n][i][j][0] !== want) ok = false;
+        }
+        found = ok;
+      }
+    }
+    assert.ok(found, `image ${n} is not a shifted copy`);
+  }
+  const cut = diffAugment(img, ['cutout'], new Rng(2, Stream.augment, 0)).dataSync();
+  const zeros = Array.from(cut).filter((v) => v === 0).length;
+  assert.ok(zeros > 0 && zeros <= 2 * 16, `${zeros} zeros`);
+  const g = tf.grad((x: tf.Tensor) => tf.sum(diffAugment(x as tf.Tensor4D, ['color', 'translation', 'cutout'], new Rng(3, Stream.augment, 0))))(img);
+  assert.deepEqual(g.shape, [2, 8, 8, 1]);
+  assert.ok(Array.from(g.dataSync()).some((v) => v !== 0));
+  tf.dispose([img, g]);
+});
+
+test('n_critic: dSteps D updates per G update', () => {
+  const config = tinyConfig({ dSteps: 3 });
+  const gan = new Gan(config);
+  const batches = new RealBatches(tinyImages(), config.batchSize, config.seed, config.pixelRange);
+  const d = [0, 1, 2].map((k) => ({ real: batches.batch(k).images, z: noiseBatch(0, Stream.noiseD, k, 4, 8), counter: k }));
+  const g = { z: noiseBatch(0, Stream.noiseG, 0, 4, 8), counter: 0 };
+  gan.trainStep(0, d, g, false);
+  assert.equal(gan.optD.iterations, 3);
+  assert.equal(gan.optG.iterations, 1);
+  tf.dispose([...d.flatMap((b) => [b.real, b.z]), g.z]);
+  gan.dispose();
+});
+
+test("weight clipping keeps every D weight in [-c, c]; EMA follows G by its decay", () => {
+  const config = tinyConfig({ weightClip: 0.01, ema: { decay: 0.5, startStep: 0 }, loss: 'wasserstein' });
+  const gan = new Gan(config);
+  const ema0 = snapshot(gan.Gema!.trainable);
+  const real = tf.randomUniform([4, 8, 8, 1], -1, 1, 'float32', 5);
+  const z = noiseBatch(0, Stream.noiseD, 0, 4, 8);
+  gan.discriminatorStep(0, { real, z, counter: 0 }, false);
+  for (const v of gan.D.trainable) assert.ok(Array.from(v.variable.dataSync()).every((x) => Math.abs(x) <= 0.01 + 1e-9), v.name);
+  gan.generatorStep(0, { z, counter: 0 }, false);
+  gan.Gema!.trainable.forEach((e, i) => {
+    const g = gan.G.trainable[i].variable.dataSync();
+    const before = ema0.get(e.name)!;
+    const now = e.variable.dataSync();
+    for (let k = 0; k < now.length; k++) assert.ok(Math.abs(now[k] - (0.5 * before[k] + 0.5 * g[k])) < 1e-6);
+  });
+  tf.dispose([real, z]);
+  gan.dispose();
+});
+
+test('a run with GP, n_critic, EMA, DiffAugment, instance noise and a schedule resumes exactly', async () => {
+  const features = {
+    steps: 6, checkpointEvery: 3, dSteps: 2, regularizer: { kind: 'gradient-penalty' as const, weight: 10, center: 1 as const, every: 1 },
+    ema: { decay: 0.9, startStep: 1 }, augment: ['color' as const, 'translation' as const, 'cutout' as const],
+    instanceNoise: { std: 0.1, annealSteps: 4 }, lrSchedule: { kind: 'cosine' as const, warmupSteps: 2, endScale: 0.1 }, clipGradNorm: 5,
+  };
+  const data = tinyImages(40);
+  const whole = await train({ config: tinyConfig(features), out: tempDir(), data, quiet: true });
+  const parts = tempDir();
+  (await train({ config: tinyConfig({ ...features, steps: 3 }), out: parts, data, quiet: true })).gan.dispose();
+  const resumed = await train({ config: tinyConfig(features), out: parts, data, quiet: true, resume: true });
+  const all = (gan: Gan) => snapshot(Object.values(gan.namedState()).flat());
+  assert.ok(Object.keys(whole.gan.namedState()).includes('generatorEma'));
+  assert.equal(maxAbsDiff(all(whole.gan), all(resumed.gan)), 0);
+  assert.ok(whole.gan.weightsFinite());
+  whole.gan.dispose();
+  resumed.gan.dispose();
+});
+
+test('the gradient penalty has the same gradient on the onednn backend as on cpu', async (t) => {
+  const { selectBackend } = await import('../src/backend.js');
+  const gradOn = async (backend: 'cpu' | 'onednn') => {
+    await selectBackend(backend);
+    // the ops the GAN step uses whenever a regularizer needs second derivatives
+    setNnOps(referenceNnOps);
+    const net = new Network('Dgp2', {
+      input: [6, 6, 1],
+      layers: [
+        { kind: 'conv2d', filters: 3, kernel: 4, stride: 2, padding: 'same' },
+        { kind: 'leakyRelu', alpha: 0.2 },
+        { kind: 'flatten' },
+        { kind: 'dense', units: 1 },
+      ],
+    }, 5, 9);
+    const real = tf.tensor4d(new Rng(1, 1, 0).fillUniform(new Float32Array(3 * 36), -1, 1), [3, 6, 6, 1]);
+    const fake = tf.tensor4d(new Rng(1, 1, 1).fillUniform(new Float32Array(3 * 36), -1, 1), [3, 6, 6, 1]);
+    const vars = net.trainable.map((v) => v.variable);
+    const { grads } = tf.variableGrads(() => gradientPenalty((x) => net.apply(x, { training: true }), real, fake, new Float32Array([0.2, 0.5, 0.8]), 1), vars);
+    // D's last bias does not change D's input gradient: it has no gradient here
+    const out = vars.map((v) => Array.from(grads[v.name]?.dataSync() ?? new Float32Array(v.size)));
+    tf.dispose([real, fake, ...Object.values(grads)]);
+    net.dispose();
+    return out;
+  };
+  let onednn: number[][];
+  try {
+    onednn = await gradOn('onednn');
+  } catch (e) {
+    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
+    await tf.setBackend('cpu');
+    return;
+  }
+  const cpu = await gradOn('cpu');
+  cpu.forEach((g, i) => g.forEach((x, k) => assert.ok(Math.abs(x - onednn[i][k]) <= 1e-3 * Math.max(1, Math.abs(x)), `var ${i}[${k}]: cpu ${x}, onednn ${onednn[i][k]}`)));
+  await tf.setBackend('cpu');
+});
