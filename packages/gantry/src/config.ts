@@ -112,7 +112,6 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
   }
   const { description: _description, ...presetSettings } = preset;
   const config = {
-    ...presetSettings,
     epochs: null,
     lastBatch: 'drop',
     seed: 0,
@@ -140,6 +139,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     conditional: false,
     numClasses: null,
     auxClassifierWeight: 0,
+    ...presetSettings,
     ...merged,
     preset: presetName,
   } as TrainConfig;

@@ -1,9 +1,10 @@
 import type { NetworkSpec } from './network.js';
 import type { LossName } from '../losses/adversarial.js';
+import type { TrainConfig } from '../config.js';
 import { kerasAdamDefaults, type OptimizerSettings } from '../train/optimizer.js';
 
 /** What a preset fixes: the networks, the loss, the optimizers and the data it expects. */
-export interface Preset {
+export interface Preset extends Partial<Omit<TrainConfig, 'preset' | 'generator' | 'discriminator' | 'data'>> {
   description: string;
   data: string;
   /** Range of G's output and of the real images fed to D. */
@@ -93,9 +94,32 @@ function dcganMnist(): Preset {
   };
 }
 
+/** WGAN-GP (Gulrajani et al.): the DCGAN networks without batchnorm in D, critic loss, gradient penalty 10, five critic steps. */
+function wganGpMnist(): Preset {
+  const base = dcganMnist();
+  const adam: OptimizerSettings = { kind: 'adam', learningRate: 1e-4, beta1: 0.5, beta2: 0.9, epsilon: 1e-7 };
+  return {
+    ...base,
+    description: 'WGAN-GP: the DCGAN networks, Wasserstein critic loss with gradient penalty 10, 5 critic steps per G step, Adam 1e-4 (0.5, 0.9)',
+    loss: 'wasserstein',
+    regularizer: { kind: 'gradient-penalty', weight: 10, center: 1, every: 1 },
+    dSteps: 5,
+    optimizerG: adam,
+    optimizerD: { ...adam },
+    steps: 2000,
+  };
+}
+
+/** The DCGAN preset on Fashion-MNIST's 70,000 images. */
+function dcganFashion(): Preset {
+  return { ...dcganMnist(), description: 'the dcgan-mnist networks and settings on Fashion-MNIST', data: 'fashion-mnist', steps: 5000 };
+}
+
 const presets: Record<string, () => Preset> = {
   'seed-mlp': seedMlp,
   'dcgan-mnist': dcganMnist,
+  'wgan-gp-mnist': wganGpMnist,
+  'dcgan-fashion': dcganFashion,
 };
 
 export const defaultPresetName = 'dcgan-mnist';

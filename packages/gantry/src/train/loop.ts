@@ -277,6 +277,9 @@ function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: n
     'perf/images_per_s': seconds > 0 ? (windowSteps * batchSize) / seconds : null,
     'perf/ms_per_step': windowSteps > 0 ? (1000 * seconds) / windowSteps : null,
     'time/elapsed_s': (Date.now() - startedAt) / 1000,
+    // for spotting leaks in long runs: both should stay flat
+    'perf/rss_mb': Math.round(process.memoryUsage.rss() / 1048576),
+    'perf/tensors': tf.memory().numTensors,
   };
 }
 
