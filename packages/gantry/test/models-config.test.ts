@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveTrainConfig } from '../src/config.js';
+import { UsageError } from '../src/errors.js';
+import { tinyConvNets } from './fixtures.js';
+
+type Json = Record<string, unknown>;
+
+/** The tiny conv GAN with D's layers replaced. */
+function withDiscriminator(input: number[], layers: Json[]): Json {
+  const nets = JSON.parse(JSON.stringify(tinyConvNets)) as Json;
+  return { ...nets, discriminator: { input, layers } };
+}
+
+function resolve(config: Json) {
+  return resolveTrainConfig(config, { backend: 'cpu', steps: 1 });
+}
+
+function refused(config: Json, message: RegExp) {
+  assert.throws(() => resolve(config), (e: unknown) => e instanceof UsageError && message.test(e.message), `expected ${message}`);
+}
+
+const tail = [{ kind: 'flatten' }, { kind: 'dense', units: 1 }];
+
+test('spectralNorm is accepted on dense, conv2d and conv2dTranspose, and must be a boolean', () => {
+  const ok = resolve(withDiscriminator([8, 8, 1], [
+    { kind: 'conv2d', filters: 2, kernel: 3, stride: 2, padding: 'same', spectralNorm: true },
+    { kind: 'conv2dTranspose', filters: 2, kernel: 3, stride: 1, padding: 'same', spectralNorm: false },
+    { kind: 'flatten' },
+    { kind: 'dense', units: 1, spectralNorm: true },
+  ]));
+  assert.equal((ok.discriminator.layers[0] as { spectralNorm?: boolean }).spectralNorm, true);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'conv2d', filters: 2, kernel: 3, stride: 2, padding: 'same', spectralNorm: 'yes' }, ...tail]), /layers\[0\]\.spectralNorm must be true or false/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'relu', spectralNorm: true }, ...tail]), /layers\[0\]: unknown key 'spectralNorm'/);
+});
+
+test('existing layers keep refusing wrong types', () => {
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'batchNorm', momentum: '0.5' }, ...tail]), /momentum must be a number in \[0, 1\)/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'nope' }, ...tail]), /kind must be one of: .*resBlockDown/);
+});
