@@ -38,3 +38,15 @@ test('existing layers keep refusing wrong types', () => {
   refused(withDiscriminator([8, 8, 1], [{ kind: 'batchNorm', momentum: '0.5' }, ...tail]), /momentum must be a number in \[0, 1\)/);
   refused(withDiscriminator([8, 8, 1], [{ kind: 'nope' }, ...tail]), /kind must be one of: .*resBlockDown/);
 });
+
+test('conditioning layers: classes, embedding and their place are validated', () => {
+  const flatFeatures = [{ kind: 'conv2d', filters: 2, kernel: 4, stride: 2, padding: 'same' }, { kind: 'flatten' }];
+  resolve(withDiscriminator([8, 8, 1], [{ kind: 'labelConcat', classes: 10 }, ...flatFeatures, { kind: 'projection', classes: 10 }]));
+  resolve(withDiscriminator([8, 8, 1], [{ kind: 'labelConcat', classes: 10, embedding: 3 }, ...flatFeatures, { kind: 'projection', classes: 10, spectralNorm: true }]));
+  refused(withDiscriminator([8, 8, 1], [...flatFeatures, { kind: 'projection' }]), /layers\[2\]\.classes must be an integer of at least 2/);
+  refused(withDiscriminator([8, 8, 1], [...flatFeatures, { kind: 'projection', classes: 1 }]), /classes must be an integer of at least 2/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'labelConcat', classes: 10, embedding: 0 }, ...tail]), /layers\[0\]\.embedding must be a positive integer/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'labelConcat', classes: 10, embed: 4 }, ...tail]), /layers\[0\]: unknown key 'embed'/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'projection', classes: 10 }]), /layers\[0\]: layer projection needs features \[F\] per example.*got \[8, 8, 1\]/);
+  refused(withDiscriminator([8, 8, 1], [{ kind: 'flatten' }, { kind: 'auxClassifier', classes: 10, bias: false }]), /unknown key 'bias'/);
+});

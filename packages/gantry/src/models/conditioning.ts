@@ -12,6 +12,7 @@ import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
  * - projection: the projection discriminator's head (Miyato & Koyama 2018),
  *   logit = h w + b + <embed(y), h>, from features h [batch, F].
  * - auxClassifier: ACGAN's head, [batch, 1 + classes]: the adversarial logit, then class logits.
+ *   It does not read the labels (the ACGAN loss compares its class logits with them).
  */
 export type ConditioningLayerSpec =
   | { kind: 'labelConcat'; classes: number; embedding?: number }
@@ -83,11 +84,17 @@ export function requireLabels(opts: Opts, batch: number, what: string): tf.Tenso
   return y as tf.Tensor1D;
 }
 
+/** Whether a layer reads the labels (ACGAN's head predicts them instead: its loss uses them). */
+export function needsLabels(s: { kind: string }): boolean {
+  return s.kind === 'labelConcat' || s.kind === 'projection';
+}
+
 export function applyConditioning(s: ConditioningLayerSpec, x: tf.Tensor, p: Params, opts: Opts, what: string): tf.Tensor {
   const batch = x.shape[0];
-  const y = requireLabels(opts, batch, what);
+  const labels = () => requireLabels(opts, batch, what);
   switch (s.kind) {
     case 'labelConcat': {
+      const y = labels();
       const code = p.embedding ? tf.gather(p.embedding, y) : tf.oneHot(y, s.classes).toFloat(); // [batch, E]
       if (x.rank === 2) return tf.concat([x, code], 1);
       const [, h, w] = x.shape;
@@ -95,6 +102,7 @@ export function applyConditioning(s: ConditioningLayerSpec, x: tf.Tensor, p: Par
       return tf.concat([x, planes], 3);
     }
     case 'projection': {
+      const y = labels();
       const kernel = effectiveKernel(p.kernel, p.sn_u, opts);
       const embedding = effectiveKernel(p.embedding, p.embedding_sn_u, opts);
       const linear = tf.add(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D), p.bias); // [batch, 1]

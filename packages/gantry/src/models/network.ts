@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
-import { addConditioningParams, applyConditioning, conditioningOutputShape, type ConditioningLayerSpec } from './conditioning.js';
+import { addConditioningParams, applyConditioning, conditioningOutputShape, needsLabels, type ConditioningLayerSpec } from './conditioning.js';
 import { convKernel, glorotUniform } from './initializers.js';
 import { nnOps } from './nnOps.js';
 import { addResidualParams, applyResidual, residualOutputShape, type ResidualLayerSpec } from './residual.js';
@@ -33,7 +33,7 @@ export interface ApplyOptions {
   training: boolean;
   /** With `training`: move batchnorm's running statistics and store spectral norm's u. */
   updateStats?: boolean;
-  /** Class indices, int32 [batch]; needed by labelConcat, projection and auxClassifier. */
+  /** Class indices in [0, classes), int32 [batch]; needed by labelConcat and projection. */
   labels?: tf.Tensor;
 }
 
@@ -61,7 +61,7 @@ export class Network {
   /** Non-trainable state (batchnorm moving statistics, spectral norm's vectors `sn_u`). */
   readonly state: NamedVariable[] = [];
   readonly outputShape: number[];
-  /** True when some layer needs class labels in `apply`. */
+  /** True when some layer reads class labels in `apply` (labelConcat, projection). */
   readonly conditional: boolean;
   private readonly layers: BuiltLayer[] = [];
 
@@ -126,7 +126,7 @@ export class Network {
       shape = outShape;
     });
     this.outputShape = shape;
-    this.conditional = spec.layers.some((l) => l.kind === 'labelConcat' || l.kind === 'projection' || l.kind === 'auxClassifier');
+    this.conditional = spec.layers.some(needsLabels);
   }
 
   /**
