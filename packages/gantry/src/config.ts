@@ -295,9 +295,9 @@ function validateOptimizer(o: OptimizerSettings, where: string): void {
 }
 
 const layerKeys: Record<LayerSpec['kind'], string[]> = {
-  dense: ['units', 'bias'],
-  conv2d: ['filters', 'kernel', 'stride', 'padding', 'bias'],
-  conv2dTranspose: ['filters', 'kernel', 'stride', 'padding', 'bias'],
+  dense: ['units', 'bias', 'spectralNorm'],
+  conv2d: ['filters', 'kernel', 'stride', 'padding', 'bias', 'spectralNorm'],
+  conv2dTranspose: ['filters', 'kernel', 'stride', 'padding', 'bias', 'spectralNorm'],
   batchNorm: ['momentum', 'epsilon'],
   relu: [],
   leakyRelu: ['alpha'],
@@ -305,6 +305,14 @@ const layerKeys: Record<LayerSpec['kind'], string[]> = {
   tanh: [],
   reshape: ['shape'],
   flatten: [],
+  labelConcat: ['classes', 'embedding'],
+  projection: ['classes', 'spectralNorm'],
+  auxClassifier: ['classes', 'spectralNorm'],
+  resBlockUp: ['filters', 'momentum', 'epsilon', 'spectralNorm'],
+  resBlockDown: ['filters', 'preactivation', 'spectralNorm'],
+  upsample: [],
+  avgPool: [],
+  globalSumPool: [],
 };
 
 function validateNetwork(n: NetworkSpec, where: string): void {
@@ -325,17 +333,25 @@ function validateNetwork(n: NetworkSpec, where: string): void {
         if (!isPositiveInt(l[key])) throw new UsageError(`${at}.${key} must be a positive integer`);
       }
     }
+    if (layerKeys[layer.kind].includes('classes') && !(isPositiveInt(l.classes) && (l.classes as number) >= 2)) {
+      throw new UsageError(`${at}.classes must be an integer of at least 2 (the number of classes in the labels)`);
+    }
+    if ('embedding' in l && !isPositiveInt(l.embedding)) {
+      throw new UsageError(`${at}.embedding must be a positive integer (the embedding width); leave it out for a one-hot label`);
+    }
     if ('padding' in l && l.padding !== 'same' && l.padding !== 'valid') throw new UsageError(`${at}.padding must be "same" or "valid"`);
-    if ('bias' in l && typeof l.bias !== 'boolean') throw new UsageError(`${at}.bias must be true or false`);
+    for (const key of ['bias', 'spectralNorm', 'preactivation']) {
+      if (key in l && typeof l[key] !== 'boolean') throw new UsageError(`${at}.${key} must be true or false`);
+    }
     if (layer.kind === 'leakyRelu' && !(typeof layer.alpha === 'number' && layer.alpha >= 0 && layer.alpha < 1)) {
       throw new UsageError(`${at}.alpha must be a number in [0, 1)`);
     }
     if (layer.kind === 'reshape' && !(Array.isArray(layer.shape) && layer.shape.every(isPositiveInt))) {
       throw new UsageError(`${at}.shape must be a list of positive integers`);
     }
-    if (layer.kind === 'batchNorm') {
-      if (layer.momentum !== undefined && !(layer.momentum >= 0 && layer.momentum < 1)) throw new UsageError(`${at}.momentum must be in [0, 1)`);
-      if (layer.epsilon !== undefined && !(layer.epsilon > 0)) throw new UsageError(`${at}.epsilon must be above 0`);
+    if (layer.kind === 'batchNorm' || layer.kind === 'resBlockUp') {
+      if (layer.momentum !== undefined && !(typeof layer.momentum === 'number' && layer.momentum >= 0 && layer.momentum < 1)) throw new UsageError(`${at}.momentum must be a number in [0, 1)`);
+      if (layer.epsilon !== undefined && !(typeof layer.epsilon === 'number' && layer.epsilon > 0)) throw new UsageError(`${at}.epsilon must be a number above 0`);
     }
   });
   outputShape(n, where);

@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
+import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
+import { addConditioningParams, applyConditioning, conditioningOutputShape, needsLabels, type ConditioningLayerSpec } from './conditioning.js';
+import { convKernel, glorotUniform } from './initializers.js';
 import { nnOps } from './nnOps.js';
+import { addResidualParams, applyResidual, residualOutputShape, type ResidualLayerSpec } from './residual.js';
+import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 
 /**
  * Networks are declared as data: an input shape and a list of layers. One builder turns a
@@ -8,17 +13,29 @@ import { nnOps } from './nnOps.js';
  */
 export type Activation = 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' | 'linear';
 
+/** Weight layers take `spectralNorm: true` to use their kernel divided by its largest singular value (spectralNorm.ts). */
 export type LayerSpec =
-  | { kind: 'dense'; units: number; bias?: boolean }
-  | { kind: 'conv2d'; filters: number; kernel: number; stride: number; padding: 'same' | 'valid'; bias?: boolean }
-  | { kind: 'conv2dTranspose'; filters: number; kernel: number; stride: number; padding: 'same' | 'valid'; bias?: boolean }
+  | { kind: 'dense'; units: number; bias?: boolean; spectralNorm?: boolean }
+  | { kind: 'conv2d'; filters: number; kernel: number; stride: number; padding: 'same' | 'valid'; bias?: boolean; spectralNorm?: boolean }
+  | { kind: 'conv2dTranspose'; filters: number; kernel: number; stride: number; padding: 'same' | 'valid'; bias?: boolean; spectralNorm?: boolean }
   | { kind: 'batchNorm'; momentum?: number; epsilon?: number }
   | { kind: 'relu' }
   | { kind: 'leakyRelu'; alpha: number }
   | { kind: 'sigmoid' }
   | { kind: 'tanh' }
   | { kind: 'reshape'; shape: number[] }
-  | { kind: 'flatten' };
+  | { kind: 'flatten' }
+  | ConditioningLayerSpec
+  | ResidualLayerSpec;
+
+export interface ApplyOptions {
+  /** Batchnorm uses batch statistics; spectral norm runs its power iteration. */
+  training: boolean;
+  /** With `training`: move batchnorm's running statistics and store spectral norm's u. */
+  updateStats?: boolean;
+  /** Class indices in [0, classes), int32 [batch]; needed by labelConcat and projection. */
+  labels?: tf.Tensor;
+}
 
 export interface NetworkSpec {
   /** Shape of one example, without the batch axis. */
@@ -41,9 +58,11 @@ interface BuiltLayer {
 
 export class Network {
   readonly trainable: NamedVariable[] = [];
-  /** Non-trainable state (batchnorm moving statistics). */
+  /** Non-trainable state (batchnorm moving statistics, spectral norm's vectors `sn_u`). */
   readonly state: NamedVariable[] = [];
   readonly outputShape: number[];
+  /** True when some layer reads class labels in `apply` (labelConcat, projection). */
+  readonly conditional: boolean;
   private readonly layers: BuiltLayer[] = [];
 
   constructor(readonly name: string, readonly spec: NetworkSpec, seed: number, stream: number) {
@@ -57,21 +76,24 @@ export class Network {
         const v = tf.tidy(() => tf.variable(tf.tensor(values, paramShape), trainable));
         params[key] = v;
         (trainable ? this.trainable : this.state).push({ name: `${prefix}/${key}`, variable: v });
+        return v;
       };
+      // Spectral norm's vectors come from their own stream, so that turning it on leaves every weight as it was.
+      const snRng = new Rng(seed, stream, 1 + i);
       switch (layer.kind) {
         case 'dense': {
           const fanIn = shape[0];
           add('kernel', glorotUniform(rng, fanIn, layer.units, fanIn * layer.units), [fanIn, layer.units], true);
           if (layer.bias !== false) add('bias', new Float32Array(layer.units), [layer.units], true);
+          if (layer.spectralNorm) addSpectralVector(add, 'sn_u', [fanIn, layer.units], snRng);
           break;
         }
         case 'conv2d': {
           const inC = shape[2];
           const k = layer.kernel;
-          const fanIn = k * k * inC;
-          const fanOut = k * k * layer.filters;
-          add('kernel', glorotUniform(rng, fanIn, fanOut, k * k * inC * layer.filters), [k, k, inC, layer.filters], true);
+          add('kernel', convKernel(rng, k, inC, layer.filters), [k, k, inC, layer.filters], true);
           if (layer.bias !== false) add('bias', new Float32Array(layer.filters), [layer.filters], true);
+          if (layer.spectralNorm) addSpectralVector(add, 'sn_u', [k, k, inC, layer.filters], snRng);
           break;
         }
         case 'conv2dTranspose': {
@@ -82,16 +104,21 @@ export class Network {
           const fanOut = k * k * inC;
           add('kernel', glorotUniform(rng, fanIn, fanOut, k * k * inC * layer.filters), [k, k, layer.filters, inC], true);
           if (layer.bias !== false) add('bias', new Float32Array(layer.filters), [layer.filters], true);
+          if (layer.spectralNorm) addSpectralVector(add, 'sn_u', [k, k, layer.filters, inC], snRng);
           break;
         }
-        case 'batchNorm': {
-          const c = shape[shape.length - 1];
-          add('gamma', new Float32Array(c).fill(1), [c], true);
-          add('beta', new Float32Array(c), [c], true);
-          add('movingMean', new Float32Array(c), [c], false);
-          add('movingVariance', new Float32Array(c).fill(1), [c], false);
+        case 'batchNorm':
+          addBatchNormParams(add, '', shape[shape.length - 1]);
           break;
-        }
+        case 'labelConcat':
+        case 'projection':
+        case 'auxClassifier':
+          addConditioningParams(layer, shape, add, rng, snRng);
+          break;
+        case 'resBlockUp':
+        case 'resBlockDown':
+          addResidualParams(layer, shape, add, rng, snRng);
+          break;
         default:
           break;
       }
@@ -99,51 +126,42 @@ export class Network {
       shape = outShape;
     });
     this.outputShape = shape;
+    this.conditional = spec.layers.some(needsLabels);
   }
 
   /**
    * Forward pass on a batch. In training mode batchnorm uses the batch's statistics and,
    * when `updateStats` is set, moves its running averages towards them.
    */
-  apply(x: tf.Tensor, opts: { training: boolean; updateStats?: boolean; labels?: tf.Tensor }): tf.Tensor {
+  apply(x: tf.Tensor, opts: ApplyOptions): tf.Tensor {
     let h = x;
-    for (const layer of this.layers) h = this.applyLayer(layer, h, opts);
+    this.layers.forEach((layer, i) => {
+      h = this.applyLayer(layer, h, opts, i);
+    });
     return h;
   }
 
-  private applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: { training: boolean; updateStats?: boolean }): tf.Tensor {
+  private applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, index: number): tf.Tensor {
     const s = layer.spec;
     const p = layer.params;
     const batch = x.shape[0];
     switch (s.kind) {
       case 'dense': {
-        const y = tf.matMul(x as tf.Tensor2D, p.kernel as tf.Tensor2D);
+        const y = tf.matMul(x as tf.Tensor2D, effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor2D);
         return p.bias ? tf.add(y, p.bias) : y;
       }
       case 'conv2d': {
-        const y = tf.conv2d(x as tf.Tensor4D, p.kernel as tf.Tensor4D, s.stride, s.padding);
+        const y = tf.conv2d(x as tf.Tensor4D, effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor4D, s.stride, s.padding);
         return p.bias ? tf.add(y, p.bias) : y;
       }
       case 'conv2dTranspose': {
         const out = layer.outShape;
-        const y = tf.conv2dTranspose(x as tf.Tensor4D, p.kernel as tf.Tensor4D, [batch, out[0], out[1], out[2]], s.stride, s.padding);
+        const kernel = effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor4D;
+        const y = tf.conv2dTranspose(x as tf.Tensor4D, kernel, [batch, out[0], out[1], out[2]], s.stride, s.padding);
         return p.bias ? tf.add(y, p.bias) : y;
       }
-      case 'batchNorm': {
-        const eps = s.epsilon ?? 1e-3;
-        if (!opts.training) {
-          return tf.batchNorm(x, p.movingMean, p.movingVariance, p.beta, p.gamma, eps);
-        }
-        const { y, mean, variance } = nnOps().batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, eps);
-        if (opts.updateStats) {
-          const m = s.momentum ?? 0.99;
-          tf.tidy(() => {
-            p.movingMean.assign(tf.add(tf.mul(p.movingMean, m), tf.mul(mean, 1 - m)));
-            p.movingVariance.assign(tf.add(tf.mul(p.movingVariance, m), tf.mul(variance, 1 - m)));
-          });
-        }
-        return y;
-      }
+      case 'batchNorm':
+        return applyBatchNorm(x, p as unknown as BatchNormParams, s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon, opts);
       case 'relu':
         return nnOps().relu(x);
       case 'leakyRelu':
@@ -156,6 +174,16 @@ export class Network {
         return tf.reshape(x, [batch, ...s.shape]);
       case 'flatten':
         return tf.reshape(x, [batch, -1]);
+      case 'labelConcat':
+      case 'projection':
+      case 'auxClassifier':
+        return applyConditioning(s, x, p, opts, `${this.name} layer ${index} (${s.kind})`);
+      case 'resBlockUp':
+      case 'resBlockDown':
+      case 'upsample':
+      case 'avgPool':
+      case 'globalSumPool':
+        return applyResidual(s, x, p, opts);
     }
   }
 
@@ -171,11 +199,6 @@ export class Network {
   dispose(): void {
     for (const v of this.allVariables()) v.variable.dispose();
   }
-}
-
-function glorotUniform(rng: Rng, fanIn: number, fanOut: number, size: number): Float32Array {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return rng.fillUniform(new Float32Array(size), -limit, limit);
 }
 
 function convOut(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
@@ -211,6 +234,16 @@ export function layerOutputShape(layer: LayerSpec, shape: number[]): number[] {
     }
     case 'flatten':
       return [shape.reduce((a, b) => a * b, 1)];
+    case 'labelConcat':
+    case 'projection':
+    case 'auxClassifier':
+      return conditioningOutputShape(layer, shape);
+    case 'resBlockUp':
+    case 'resBlockDown':
+    case 'upsample':
+    case 'avgPool':
+    case 'globalSumPool':
+      return residualOutputShape(layer, shape);
     default:
       return shape.slice();
   }

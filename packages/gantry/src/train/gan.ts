@@ -88,7 +88,8 @@ export class Gan {
     let stats: tf.Tensor | null = null;
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const realOut = this.D.apply(this.prepareForD(b.real, step, b.counter, 0), { training: true, labels: b.realLabels });
+        // one power iteration of D's spectral norms per D update (stored on the real pass only)
+        const realOut = this.D.apply(this.prepareForD(b.real, step, b.counter, 0), { training: true, updateStats: true, labels: b.realLabels });
         const fakeOut = this.D.apply(this.prepareForD(fake, step, b.counter, 1), { training: true, labels: b.fakeLabels });
         const realLogits = this.adversarialLogits(realOut);
         const fakeLogits = this.adversarialLogits(fakeOut);

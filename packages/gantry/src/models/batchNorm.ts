@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AddParam } from './initializers.js';
+import { nnOps } from './nnOps.js';
+
+/** Keras' batchnorm defaults. */
+export const defaultBatchNormMomentum = 0.99;
+export const defaultBatchNormEpsilon = 1e-3;
+
+export interface BatchNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+  movingMean: tf.Variable;
+  movingVariance: tf.Variable;
+}
+
+/** gamma, beta (trainable) and the moving statistics (state), in this order, for `channels`. */
+export function addBatchNormParams(add: AddParam, prefix: string, channels: number): BatchNormParams {
+  const c = channels;
+  return {
+    gamma: add(`${prefix}gamma`, new Float32Array(c).fill(1), [c], true),
+    beta: add(`${prefix}beta`, new Float32Array(c), [c], true),
+    movingMean: add(`${prefix}movingMean`, new Float32Array(c), [c], false),
+    movingVariance: add(`${prefix}movingVariance`, new Float32Array(c).fill(1), [c], false),
+  };
+}
+
+/**
+ * Batchnorm over every axis but the last. Training uses the batch's statistics and, when
+ * `updateStats` is set, moves the running averages towards them; inference uses the running ones.
+ */
+export function applyBatchNorm(
+  x: tf.Tensor,
+  p: BatchNormParams,
+  momentum: number,
+  epsilon: number,
+  opts: { training: boolean; updateStats?: boolean },
+): tf.Tensor {
+  if (!opts.training) {
+    return tf.batchNorm(x, p.movingMean, p.movingVariance, p.beta, p.gamma, epsilon);
+  }
+  const { y, mean, variance } = nnOps().batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, epsilon);
+  if (opts.updateStats) {
+    const m = momentum;
+    tf.tidy(() => {
+      p.movingMean.assign(tf.add(tf.mul(p.movingMean, m), tf.mul(mean, 1 - m)));
+      p.movingVariance.assign(tf.add(tf.mul(p.movingVariance, m), tf.mul(variance, 1 - m)));
+    });
+  }
+  return y;
+}
