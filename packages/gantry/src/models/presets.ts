@@ -115,7 +115,91 @@ function dcganFashion(): Preset {
   return { ...dcganMnist(), description: 'the dcgan-mnist networks and settings on Fashion-MNIST', data: 'fashion-mnist', steps: 5000 };
 }
 
+/** SNGAN-style: the DCGAN generator, a spectrally normalised D, hinge loss, TTUR. */
+function hingeSnganMnist(): Preset {
+  const base = dcganMnist();
+  return {
+    ...base,
+    description: 'hinge loss with a spectrally normalised D (conv 64, conv 128, dense), DCGAN generator, TTUR: Adam 1e-4 for G and 4e-4 for D, betas 0.0/0.9',
+    discriminator: {
+      input: [28, 28, 1],
+      layers: [
+        { kind: 'conv2d', filters: 64, kernel: 4, stride: 2, padding: 'same', spectralNorm: true },
+        { kind: 'leakyRelu', alpha: 0.1 },
+        { kind: 'conv2d', filters: 128, kernel: 4, stride: 2, padding: 'same', spectralNorm: true },
+        { kind: 'leakyRelu', alpha: 0.1 },
+        { kind: 'flatten' },
+        { kind: 'dense', units: 1, spectralNorm: true },
+      ],
+    },
+    loss: 'hinge',
+    optimizerG: { kind: 'adam', learningRate: 1e-4, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 },
+    optimizerD: { kind: 'adam', learningRate: 4e-4, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 },
+  };
+}
+
+/** Class-conditional DCGAN: G gets a learned label embedding, D a projection head (Miyato and Koyama). */
+function cganMnist(): Preset {
+  const base = dcganMnist();
+  return {
+    ...base,
+    description: 'conditional DCGAN: a 50-d label embedding concatenated to z in G; a projection discriminator; sample a class with gantry sample --class K',
+    conditional: true,
+    generator: { input: [100], layers: [{ kind: 'labelConcat', classes: 10, embedding: 50 }, ...base.generator.layers] },
+    discriminator: {
+      input: [28, 28, 1],
+      layers: [...base.discriminator.layers.slice(0, -1), { kind: 'projection', classes: 10 }],
+    },
+  };
+}
+
+/** A residual GAN for 32x32 colour images in a folder (give --data folder:PATH). */
+function resnetFolder32(): Preset {
+  const adam: OptimizerSettings = { kind: 'adam', learningRate: 2e-4, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 };
+  return {
+    description: 'SNGAN-style ResNet for 32x32x3 image folders: G 3 up-blocks of 128, D 3 spectrally normalised down-blocks of 128, hinge loss, EMA of G, DiffAugment',
+    data: 'folder:images',
+    pixelRange: '-1,1',
+    latentDim: 128,
+    generator: {
+      input: [128],
+      layers: [
+        { kind: 'dense', units: 4 * 4 * 128 },
+        { kind: 'reshape', shape: [4, 4, 128] },
+        { kind: 'resBlockUp', filters: 128 },
+        { kind: 'resBlockUp', filters: 128 },
+        { kind: 'resBlockUp', filters: 128 },
+        { kind: 'batchNorm' },
+        { kind: 'relu' },
+        { kind: 'conv2d', filters: 3, kernel: 3, stride: 1, padding: 'same' },
+        { kind: 'tanh' },
+      ],
+    },
+    discriminator: {
+      input: [32, 32, 3],
+      layers: [
+        { kind: 'resBlockDown', filters: 128, preactivation: false, spectralNorm: true },
+        { kind: 'resBlockDown', filters: 128, spectralNorm: true },
+        { kind: 'resBlockDown', filters: 128, spectralNorm: true },
+        { kind: 'relu' },
+        { kind: 'globalSumPool' },
+        { kind: 'dense', units: 1, spectralNorm: true },
+      ],
+    },
+    loss: 'hinge',
+    optimizerG: adam,
+    optimizerD: { ...adam },
+    batchSize: 32,
+    steps: 20000,
+    ema: { decay: 0.999, startStep: 1000 },
+    augment: ['translation', 'cutout'],
+  };
+}
+
 const presets: Record<string, () => Preset> = {
+  'hinge-sngan-mnist': hingeSnganMnist,
+  'cgan-mnist': cganMnist,
+  'resnet-folder32': resnetFolder32,
   'seed-mlp': seedMlp,
   'dcgan-mnist': dcganMnist,
   'wgan-gp-mnist': wganGpMnist,

@@ -54,6 +54,10 @@ import { subConfig } from './Sub.js';
 import { sumConfig } from './Sum.js';
 import { tanhConfig } from './Tanh.js';
 import { transposeConfig } from './Transpose.js';
+import { gatherV2Config } from './GatherV2.js';
+import { sliceConfig } from './Slice.js';
+import { splitVConfig } from './SplitV.js';
+import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 
 export const nativeKernelConfigs: tf.KernelConfig[] = [
   absConfig,
@@ -107,6 +111,10 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   sumConfig,
   tanhConfig,
   transposeConfig,
+  gatherV2Config,
+  unsortedSegmentSumConfig,
+  sliceConfig,
+  splitVConfig,
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
