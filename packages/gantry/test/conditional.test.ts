@@ -39,6 +39,18 @@ test('a conditional GAN trains on labelled data, records its classes, and genera
   gan.dispose();
 });
 
+test('evaluation of class-conditional samples reports how many land in their requested class', async () => {
+  const { evaluateSamples } = await import('../src/eval/evaluate.js');
+  const { loadDataset } = await import('../src/data/load.js');
+  process.env.GANTRY_CACHE_DIR ??= join(tempDir(), 'cache');
+  const real = await loadDataset('mnist', { limit: 40 });
+  const labels = real.labels!;
+  const right = await evaluateSamples(real.pixels01, 40, { height: 28, width: 28, channels: 1 }, 'mnist', { requestedClasses: labels });
+  const wrong = await evaluateSamples(real.pixels01, 40, { height: 28, width: 28, channels: 1 }, 'mnist', { requestedClasses: labels.map((l) => (l + 1) % 10) });
+  assert.ok(right.classAccuracy! >= 0.95, `real digits asked for their own class: ${right.classAccuracy}`);
+  assert.ok(wrong.classAccuracy! <= 0.05, `real digits asked for the next class: ${wrong.classAccuracy}`);
+});
+
 test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', async () => {
   const acgan = config({
     auxClassifierWeight: 1,

@@ -78,10 +78,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
       throw e;
     }
     const [h, w, c] = gan.G.outputShape as [number, number, number];
-    const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, cyclingLabels(config));
+    const labelOf = cyclingLabels(config);
+    const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
     gan.dispose();
     try {
-      result = await evaluateSamples(pixels, n, { height: h, width: w, channels: c }, config.data, { featureNetwork: net, seed });
+      const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
+      result = await evaluateSamples(pixels, n, { height: h, width: w, channels: c }, config.data, { featureNetwork: net, seed, requestedClasses });
     } finally {
       net.dispose();
     }
@@ -100,6 +102,7 @@ function formatTable(r: EvalResult): string {
     ['recall', f(r.recall, 3), 'fraction of real images on the sample manifold'],
     ['classes', String(r.coverage.classes), 'classes with at least 2% of the samples'],
     ['class KL', f(r.coverage.kl), 'KL(class histogram || uniform), nats (0 is even)'],
+    ...(r.classAccuracy !== undefined ? [['class accuracy', f(r.classAccuracy), 'samples the classifier puts in the class they were generated for'] as [string, string, string]] : []),
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));

@@ -25,6 +25,8 @@ export interface EvalResult {
   precision: number;
   recall: number;
   coverage: { classes: number; kl: number };
+  /** For samples of requested classes (conditional G): the fraction the classifier assigns to the requested class. */
+  classAccuracy?: number;
 }
 
 export interface EvalOptions {
@@ -36,6 +38,8 @@ export interface EvalOptions {
   /** Reuse a loaded feature network (it is not disposed); otherwise one is loaded and disposed. */
   featureNetwork?: FeatureNetwork;
   cacheDir?: string;
+  /** The class each sample was generated for (conditional G); adds classAccuracy. */
+  requestedClasses?: Int32Array;
 }
 
 /** Evaluates n NHWC images in [0, 1] (for example a generator's samples) against `dataset`. */
@@ -58,7 +62,10 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
     const m = Math.min(n, ref.count);
     const real = ref.features.subarray(0, m * d);
     const pr = precisionRecall(real, features, d, k);
-    const coverage = classCoverage(argmaxRows(probs, n, net.numClasses), net.numClasses);
+    const predicted = argmaxRows(probs, n, net.numClasses);
+    const coverage = classCoverage(predicted, net.numClasses);
+    const wanted = opts.requestedClasses;
+    const classAccuracy = wanted ? Array.from(predicted).filter((c, i) => c === wanted[i]).length / n : undefined;
     return {
       dataset,
       n,
@@ -69,6 +76,7 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
       precision: pr.precision,
       recall: pr.recall,
       coverage: { classes: coverage.classes, kl: coverage.kl },
+      ...(classAccuracy !== undefined ? { classAccuracy } : {}),
     };
   } finally {
     if (!opts.featureNetwork) net.dispose();

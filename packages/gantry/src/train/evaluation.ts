@@ -18,8 +18,10 @@ export class TrainingEvaluator {
 
   async evaluate(gan: Gan): Promise<EvalResult> {
     const n = this.config.evalSamples;
-    const images = generateImages01(gan, this.config.seed, Stream.evalNoise, n, cyclingLabels(this.config));
-    return evaluateSamples(images, n, imageShapeOf(this.config), this.config.data, { featureNetwork: this.net, seed: this.config.seed });
+    const labelOf = cyclingLabels(this.config);
+    const images = generateImages01(gan, this.config.seed, Stream.evalNoise, n, labelOf);
+    const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
+    return evaluateSamples(images, n, imageShapeOf(this.config), this.config.data, { featureNetwork: this.net, seed: this.config.seed, requestedClasses });
   }
 
   dispose(): void {
@@ -39,5 +41,6 @@ export function evalRecord(r: EvalResult): Record<string, number> {
     'eval/classes': r.coverage.classes,
     'eval/class_kl': r.coverage.kl,
     'eval/n': r.n,
+    ...(r.classAccuracy !== undefined ? { 'eval/class_accuracy': r.classAccuracy } : {}),
   };
 }
