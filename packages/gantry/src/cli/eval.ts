@@ -4,10 +4,12 @@ import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { loadDataset, parseDataSpec } from '../data/load.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
-import { loadFeatureNetwork } from '../eval/featureNetwork.js';
+import { hasFeatureNetwork, loadFeatureNetwork } from '../eval/featureNetwork.js';
+import { precisionRecall } from '../eval/precisionRecall.js';
+import type { ImageShape } from '../data/dataset.js';
 import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
-import { Stream } from '../util/random.js';
+import { permutation, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
 export const evalHelp = `gantry eval --run DIR [options]
@@ -52,44 +54,61 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const seed = intFlag(v, 'seed', 0, 4294967295) ?? 0;
   const backendChoice = choiceFlag(v, 'backend', backendChoices) ?? 'auto';
 
-  let result: EvalResult;
+  const backend = await selectBackend(backendChoice);
+  if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
+  let samples: { pixels: Float32Array; n: number; shape: ImageShape; data: string; requestedClasses?: Int32Array };
   if (npyFlag) {
     const dataset = parseDataSpec(dataFlag!);
-    const name = dataset.kind === 'mnist' || dataset.kind === 'fashion-mnist' ? dataset.kind : dataFlag!;
-    const backend = await selectBackend(backendChoice);
-    if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
-    const net = loadFeatureNetwork(name); // fails before the samples are read when there is none
-    try {
-      const images = await loadDataset(`npy:${resolve(npyFlag)}`);
-      result = await evaluateSamples(images.pixels01, images.count, images, name, { featureNetwork: net, seed });
-    } finally {
-      net.dispose();
-    }
+    const images = await loadDataset(`npy:${resolve(npyFlag)}`);
+    samples = { pixels: images.pixels01, n: images.count, shape: images, data: dataset.kind === 'mnist' || dataset.kind === 'fashion-mnist' ? dataset.kind : dataFlag! };
   } else {
     const runDir = resolve(runFlag!);
-    const backend = await selectBackend(backendChoice);
-    if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
     const { gan, config, step } = openRun(runDir, stringFlag(v, 'checkpoint'));
-    let net;
-    try {
-      net = loadFeatureNetwork(config.data);
-    } catch (e) {
-      gan.dispose();
-      throw e;
-    }
     const [h, w, c] = gan.G.outputShape as [number, number, number];
     const labelOf = cyclingLabels(config);
     const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
     gan.dispose();
-    try {
-      const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
-      result = await evaluateSamples(pixels, n, { height: h, width: w, channels: c }, config.data, { featureNetwork: net, seed, requestedClasses });
-    } finally {
-      net.dispose();
-    }
-    if (!v.json) console.error(`gantry: evaluated ${n} samples from step ${step} of ${runDir}`);
+    const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
+    samples = { pixels, n, shape: { height: h, width: w, channels: c }, data: config.data, requestedClasses };
+    if (!v.json) console.error(`gantry: evaluating ${n} samples from step ${step} of ${runDir}`);
+  }
+
+  if (!hasFeatureNetwork(samples.data)) {
+    // no classifier for this data: FID, KID, IS and coverage need one; precision and recall work on pixels
+    const result = await pixelPrecisionRecall(samples.pixels, samples.n, samples.shape, samples.data, seed);
+    console.log(v.json ? JSON.stringify(result) : formatPixelTable(result));
+    return;
+  }
+  const net = loadFeatureNetwork(samples.data);
+  let result: EvalResult;
+  try {
+    result = await evaluateSamples(samples.pixels, samples.n, samples.shape, samples.data, { featureNetwork: net, seed, requestedClasses: samples.requestedClasses });
+  } finally {
+    net.dispose();
   }
   console.log(v.json ? JSON.stringify(result) : formatTable(result));
+}
+
+/** Precision and recall (k = 3) on raw pixels against up to n real images of the data. */
+async function pixelPrecisionRecall(pixels: Float32Array, n: number, shape: ImageShape, data: string, seed: number) {
+  const real = await loadDataset(data, { shape });
+  const m = Math.min(n, real.count);
+  const size = shape.height * shape.width * shape.channels;
+  // a seeded subset of the real images, as many as there are samples
+  const order = permutation(real.count, seed, Stream.sampleCommand, 0);
+  const chosen = new Float32Array(m * size);
+  for (let i = 0; i < m; i++) chosen.set(real.pixels01.subarray(order[i] * size, (order[i] + 1) * size), i * size);
+  const pr = precisionRecall(chosen, pixels, size, 3);
+  return { dataset: data, n, referenceCount: m, featureSpace: 'pixels', fid: null, kid: null, is: null, precision: pr.precision, recall: pr.recall };
+}
+
+function formatPixelTable(r: { dataset: string; n: number; referenceCount: number; precision: number; recall: number }): string {
+  return [
+    `${r.n} samples vs ${r.referenceCount} real images of ${r.dataset}, in pixel space: no feature network ships for this data,`,
+    '  so FID, KID, IS and class coverage are not available (they exist for mnist and fashion-mnist)',
+    `  precision ${r.precision.toFixed(4).padStart(12)}  fraction of samples on the real manifold (pixel distances)`,
+    `  recall    ${r.recall.toFixed(4).padStart(12)}  fraction of real images on the sample manifold`,
+  ].join('\n');
 }
 
 function formatTable(r: EvalResult): string {
