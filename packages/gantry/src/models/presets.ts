@@ -1,23 +1,10 @@
-import type { NetworkSpec } from './network.js';
-import type { LossName } from '../losses/adversarial.js';
 import type { TrainConfig } from '../config.js';
 import { kerasAdamDefaults, type OptimizerSettings } from '../train/optimizer.js';
 
-/** What a preset fixes: the networks, the loss, the optimizers and the data it expects. */
-export interface Preset extends Partial<Omit<TrainConfig, 'preset' | 'generator' | 'discriminator' | 'data'>> {
-  description: string;
-  data: string;
-  /** Range of G's output and of the real images fed to D. */
-  pixelRange: '0,1' | '-1,1';
-  latentDim: number;
-  generator: NetworkSpec;
-  discriminator: NetworkSpec;
-  loss: LossName;
-  optimizerG: OptimizerSettings;
-  optimizerD: OptimizerSettings;
-  batchSize: number;
-  steps: number;
-}
+/** What a preset fixes: at least the networks, loss, optimizers, data and length; any other setting it may fix too. */
+export type Preset = { description: string } & Pick<TrainConfig,
+  'data' | 'pixelRange' | 'latentDim' | 'generator' | 'discriminator' | 'loss' | 'optimizerG' | 'optimizerD' | 'batchSize' | 'steps'>
+  & Partial<Omit<TrainConfig, 'preset'>>;
 
 /** The tutorial's Keras example, layer for layer (D's final sigmoid lives inside the loss). */
 function seedMlp(): Preset {
