@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendChoices, resolveTrainConfig } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { noiseBatch, randomLabels } from '../train/batches.js';
+import { presetNames } from '../models/presets.js';
 import { Gan, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
 import { Rng, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -10,7 +11,7 @@ export const benchHelp = `gantry bench [options]
 
 Time D+G training steps of a preset on random data (the step costs the same on any data).
 
-  --preset NAME      seed-mlp | dcgan-mnist (default dcgan-mnist)
+  --preset NAME      ${presetNames().join(' | ')} (default dcgan-mnist)
   --batch-size N     (default: the preset's)
   --steps N          timed steps (default 30)
   --warmup N         untimed steps first (default 5)

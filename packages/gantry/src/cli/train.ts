@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { backendChoices, type TrainOverrides } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
+import { presetNames } from '../models/presets.js';
 import { prepareRunDirectory, train } from '../train/loop.js';
 import { formatDuration } from '../train/progress.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, stringFlag } from './args.js';
@@ -11,7 +12,7 @@ export const trainHelp = `gantry train [options]
 
 Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, checkpoints/).
 
-  --preset NAME           seed-mlp | dcgan-mnist (default dcgan-mnist)
+  --preset NAME           ${presetNames().join(' | ')} (default dcgan-mnist)
   --config FILE           JSON file of settings (any key of config.json); flags override it
   --data SPEC             mnist | fashion-mnist | idx:PATH | npy:PATH | folder:PATH
   --steps N               total D+G steps (default: the preset's)

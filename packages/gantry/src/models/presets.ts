@@ -184,13 +184,13 @@ function resnetFolder32(): Preset {
 }
 
 const presets: Record<string, () => Preset> = {
-  'hinge-sngan-mnist': hingeSnganMnist,
-  'cgan-mnist': cganMnist,
-  'resnet-folder32': resnetFolder32,
   'seed-mlp': seedMlp,
   'dcgan-mnist': dcganMnist,
   'wgan-gp-mnist': wganGpMnist,
+  'hinge-sngan-mnist': hingeSnganMnist,
+  'cgan-mnist': cganMnist,
   'dcgan-fashion': dcganFashion,
+  'resnet-folder32': resnetFolder32,
 };
 
 export const defaultPresetName = 'dcgan-mnist';
