@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Gantry against its PyTorch peer on the same machine, in one run: the two alternate
 // (A B A B ...), each run reports its median ms per D+G step, and the table gives the
-// median over rounds and the ratio Gantry / PyTorch.
+// median over rounds and the ratio Gantry / PyTorch. PyTorch runs in both memory formats
+// (NCHW and channels-last) and its faster one counts. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+// are removed from PyTorch's environment (they slow current OpenBLAS builds).
 //
 //   node bench/compare.js [--rounds 5] [--steps 30] [--threads 1,2] [--cases dcgan-mnist:64,seed-mlp:32,seed-mlp:256]
 import { spawnSync } from 'node:child_process';
@@ -23,7 +25,12 @@ const rounds = Number(values.rounds);
 const steps = values.steps;
 
 function run(cmd, args, env) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env } });
+  const base = { ...process.env };
+  if (cmd !== process.execPath) {
+    delete base.OPENBLAS_CORETYPE;
+    delete base.OPENBLAS_L2_SIZE;
+  }
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...base, ...env } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -42,7 +49,8 @@ for (const threads of values.threads.split(',')) {
     const torch = [];
     for (let i = 0; i < rounds; i++) {
       gantry.push(run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--backend', 'onednn', '--json'], env).msPerStep.median);
-      torch.push(run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--json'], env).msPerStep.median);
+      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--json', ...extra], env).msPerStep.median;
+      torch.push(Math.min(peer([]), peer(['--channels-last'])));
     }
     const g = median(gantry);
     const t = median(torch);

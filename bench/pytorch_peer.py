@@ -47,6 +47,7 @@ def main():
     p.add_argument('--steps', type=int, default=30)
     p.add_argument('--warmup', type=int, default=5)
     p.add_argument('--json', action='store_true')
+    p.add_argument('--channels-last', action='store_true', help='NHWC memory format (routes transposed convs to oneDNN)')
     a = p.parse_args()
 
     torch.manual_seed(0)
@@ -55,6 +56,10 @@ def main():
     opt_g = torch.optim.Adam(g.parameters(), **adam)
     opt_d = torch.optim.Adam(d.parameters(), **adam)
     real = torch.empty(batch, 1, 28, 28).uniform_(lo, hi)
+    if a.channels_last:
+        g = g.to(memory_format=torch.channels_last)
+        d = d.to(memory_format=torch.channels_last)
+        real = real.contiguous(memory_format=torch.channels_last)
     times = []
     for i in range(a.warmup + a.steps):
         z_d = torch.randn(batch, 100)
@@ -77,7 +82,7 @@ def main():
             times.append(ms)
     result = {
         'preset': a.preset, 'backend': 'pytorch-' + torch.__version__, 'threads': torch.get_num_threads(),
-        'batchSize': batch, 'steps': a.steps,
+        'batchSize': batch, 'steps': a.steps, 'channelsLast': a.channels_last,
         'msPerStep': {'median': statistics.median(times), 'min': min(times), 'max': max(times)},
         'imagesPerSecond': 1000 * batch / statistics.median(times),
     }
