@@ -3,7 +3,7 @@ import { backendChoices, resolveTrainConfig } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { noiseBatch, randomLabels } from '../train/batches.js';
 import { presetNames } from '../models/presets.js';
-import { Gan, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
+import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
 import { Rng, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
@@ -62,7 +62,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     // wait for the step's results so asynchronous backends are timed fully
     await gan.G.trainable[0].variable.data();
     const ms = performance.now() - t0;
-    tf.dispose([...dBatches.flatMap((d) => [d.z, ...(d.realLabels ? [d.realLabels] : []), ...(d.fakeLabels ? [d.fakeLabels] : [])]), gBatch.z, ...(gBatch.fakeLabels ? [gBatch.fakeLabels] : [])]);
+    disposeStepInputs(dBatches, gBatch, true); // the random real batch is reused
     if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
     if (i >= warmup) times.push(ms);
   }

@@ -38,6 +38,16 @@ export interface GeneratorBatch {
   counter: number;
 }
 
+/** Dispose a step's inputs (the real images too, unless the caller reuses them). */
+export function disposeStepInputs(d: DiscriminatorBatch[], g: GeneratorBatch, keepReal = false): void {
+  const optional = (t?: tf.Tensor) => (t ? [t] : []);
+  tf.dispose([
+    ...d.flatMap((b) => [...(keepReal ? [] : [b.real]), b.z, ...optional(b.realLabels), ...optional(b.fakeLabels)]),
+    g.z,
+    ...optional(g.fakeLabels),
+  ]);
+}
+
 /**
  * The GAN: G, D, their optimizers and the objective, with the tutorial's steps 3 to 5 as one
  * training step. The loop around it (data, schedule, logs, checkpoints) is in loop.ts.

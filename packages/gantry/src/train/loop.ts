@@ -12,7 +12,7 @@ import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
 import { writeImageGridPng } from '../io/png.js';
 import { Stream } from '../util/random.js';
 import { RealBatches, noiseBatch, randomLabels } from './batches.js';
-import { Gan, type DiscriminatorBatch, type GeneratorBatch, type StepStats } from './gan.js';
+import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch, type StepStats } from './gan.js';
 import { cyclingLabels, generateImages01, imageShapeOf } from './images.js';
 import { Progress } from './progress.js';
 import { TrainingEvaluator, evalRecord } from './evaluation.js';
@@ -170,7 +170,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
         counter: step,
       };
       const stats = gan.trainStep(step, dBatches, gBatch, logNow);
-      tf.dispose([...dBatches.flatMap((b) => [b.real, b.z, ...(b.realLabels ? [b.realLabels] : []), ...(b.fakeLabels ? [b.fakeLabels] : [])]), gBatch.z, ...(gBatch.fakeLabels ? [gBatch.fakeLabels] : [])]);
+      disposeStepInputs(dBatches, gBatch);
       windowSteps += 1;
 
       if (stats) {
