@@ -99,9 +99,14 @@ struct WeightsIn {
       prim = user;
     }
   }
-  memory& Bind(float* w) {
+  // Reorders on one thread, then restores the conv's thread count.
+  memory& Bind(float* w, int threads) {
     user.set_data_handle(w);
-    if (reorder) reorder->execute(CpuStream(), user, prim);
+    if (reorder) {
+      UseThreads(1);
+      reorder->execute(CpuStream(), user, prim);
+      UseThreads(threads);
+    }
     return prim;
   }
 };
@@ -161,7 +166,7 @@ napi_value Conv2dForward(Args& a) {
   e->x.set_data_handle(x);
   e->y.set_data_handle(y);
   std::unordered_map<int, memory> margs = {
-      {DNNL_ARG_SRC, e->x}, {DNNL_ARG_WEIGHTS, e->w.Bind(w)}, {DNNL_ARG_DST, e->y}};
+      {DNNL_ARG_SRC, e->x}, {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)}, {DNNL_ARG_DST, e->y}};
   if (b) {
     e->b.set_data_handle(b);
     margs[DNNL_ARG_BIAS] = e->b;
@@ -198,7 +203,7 @@ napi_value Conv2dBackwardData(Args& a) {
   e->dy.set_data_handle(dy);
   e->dx.set_data_handle(dx);
   e->prim.execute(CpuStream(), {{DNNL_ARG_DIFF_DST, e->dy},
-                                {DNNL_ARG_WEIGHTS, e->w.Bind(w)},
+                                {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)},
                                 {DNNL_ARG_DIFF_SRC, e->dx}});
   CpuStream().wait();
   return Undefined(a.env);
@@ -240,7 +245,11 @@ napi_value Conv2dBackwardFilter(Args& a) {
   e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, e->x},
                                 {DNNL_ARG_DIFF_DST, e->dy},
                                 {DNNL_ARG_DIFF_WEIGHTS, e->dwPrim}});
-  if (e->reorder) e->reorder->execute(CpuStream(), e->dwPrim, e->dwUser);
+  if (e->reorder) {
+    CpuStream().wait();
+    UseThreads(1);
+    e->reorder->execute(CpuStream(), e->dwPrim, e->dwUser);
+  }
   CpuStream().wait();
   return Undefined(a.env);
 }

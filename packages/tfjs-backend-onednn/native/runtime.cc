@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <cstdlib>
+
 namespace onednn_addon {
 
 namespace {
@@ -26,12 +28,25 @@ void SetConfiguredThreads(int n) {
   g_active = -1;
 }
 
-int UseThreadsFor(double flops) {
-  int n = flops >= kParallelFlopThreshold ? g_configured : 1;
+double ParallelFlopThreshold() {
+  static const double threshold = [] {
+    const char* env = std::getenv("GANTRY_PARALLEL_MIN_MFLOPS");
+    double v = env ? std::atof(env) : 0.0;
+    return v > 0.0 ? v * 1.0e6 : 1.0e8;
+  }();
+  return threshold;
+}
+
+void UseThreads(int n) {
   if (n != g_active) {
     omp_set_num_threads(n);
     g_active = n;
   }
+}
+
+int UseThreadsFor(double flops) {
+  int n = flops >= ParallelFlopThreshold() ? g_configured : 1;
+  UseThreads(n);
   return n;
 }
 

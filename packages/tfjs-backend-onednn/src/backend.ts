@@ -15,12 +15,95 @@ function uninitializedF32(size: number): Float32Array {
   return new Float32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
 }
 
+// Released output buffers are kept for reuse, keyed by length: a training step
+// allocates the same shapes every step, so after the first step almost every
+// output comes from here instead of malloc, and V8 sees no external-memory
+// churn (which otherwise triggers garbage collections). Bounded in bytes.
+const POOL_MAX_BYTES = 512 * 1024 * 1024;
+const POOL_MAX_PER_SIZE = 16;
+
 export class OnednnBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private pooledBytes = 0;
+  /** Output buffers this backend allocated and may reuse once released. */
+  private readonly reusable = new WeakSet<Float32Array>();
+  /** Reusable buffers that currently back a tensor. */
+  private readonly owned = new WeakSet<Float32Array>();
+  private readonly reusableByBuffer = new WeakMap<ArrayBufferLike, Float32Array>();
+
   constructor() {
     super();
     // The cpu backend prints a "use tfjs-node for speed" banner on first use;
     // it does not apply to this backend.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /**
+   * Storage for every new tensor passes through here. A reusable buffer that
+   * gets a second owner, or that another tensor views (subarray), is never
+   * reused: its memory may outlive the tensor it was made for.
+   */
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    if (ArrayBuffer.isView(values)) {
+      const base = this.reusableByBuffer.get(values.buffer);
+      if (base !== undefined) {
+        if (values !== base || this.owned.has(base)) this.reusable.delete(base);
+        else this.owned.add(base);
+      }
+    }
+    return super.write(values, shape, dtype);
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const freed = super.disposeData(dataId, force);
+    if (freed && values instanceof Float32Array && this.reusable.has(values) && !this.data.has(dataId)) {
+      this.owned.delete(values);
+      this.release(values);
+    }
+    return freed;
+  }
+
+  /**
+   * Reads hand out a copy of reusable storage, so an array a caller keeps
+   * (dataSync) never changes under it when the buffer is reused.
+   */
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return values instanceof Float32Array && this.reusable.has(values) ? values.slice() : values;
+  }
+
+  /** Drops every pooled buffer (they are garbage collected like any array). */
+  releasePooledMemory(): void {
+    this.pool.clear();
+    this.pooledBytes = 0;
+  }
+
+  /** Bytes held in released buffers waiting for reuse. */
+  pooledMemoryBytes(): number {
+    return this.pooledBytes;
+  }
+
+  private release(values: Float32Array): void {
+    let list = this.pool.get(values.length);
+    if (list === undefined) this.pool.set(values.length, (list = []));
+    if (list.length >= POOL_MAX_PER_SIZE || this.pooledBytes + values.byteLength > POOL_MAX_BYTES) return;
+    list.push(values);
+    this.pooledBytes += values.byteLength;
+  }
+
+  private allocate(size: number): Float32Array {
+    const pooled = this.pool.get(size)?.pop();
+    if (pooled !== undefined) {
+      this.pooledBytes -= pooled.byteLength;
+      return pooled;
+    }
+    const values = uninitializedF32(size);
+    if (size >= UNINITIALIZED_MIN) {
+      this.reusable.add(values);
+      this.reusableByBuffer.set(values.buffer, values);
+    }
+    return values;
   }
 
   /** The tensor's own Float32Array (no copy). */
@@ -44,7 +127,7 @@ export class OnednnBackend extends MathBackendCPU {
 
   /** A new float32 output and its memory, for a native kernel to fill. */
   output(shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
-    const values = uninitializedF32(tf.util.sizeFromShape(shape));
+    const values = this.allocate(tf.util.sizeFromShape(shape));
     return { info: this.makeTensorInfo(shape, 'float32', values), values };
   }
 

@@ -36,3 +36,72 @@ test('training steps on onednn do not leak tensors', async () => {
   }
   [...vars, ...m, ...v, x].forEach((t) => t.dispose());
 });
+
+// Output buffers of 16,384 floats and more are reused once their tensor is disposed.
+const BIG = [128, 160];
+
+function onednnBackend(): { pooledMemoryBytes(): number; releasePooledMemory(): void } {
+  return tf.backend() as unknown as { pooledMemoryBytes(): number; releasePooledMemory(): void };
+}
+
+test('a released output buffer is reused for the next output of its size', async () => {
+  await tf.setBackend('onednn');
+  const backend = onednnBackend();
+  backend.releasePooledMemory();
+  const x = randomTensor(BIG, 1);
+  const y = tf.exp(x);
+  y.dispose();
+  assert.equal(backend.pooledMemoryBytes(), 128 * 160 * 4);
+  const z = tf.exp(x);
+  assert.equal(backend.pooledMemoryBytes(), 0, 'the pooled buffer was taken');
+  const want = Array.from(x.dataSync(), Math.exp);
+  const got = z.dataSync();
+  for (let i = 0; i < want.length; i += 997) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-5 * Math.abs(want[i]!));
+  tf.dispose([x, z]);
+});
+
+test('an array read with dataSync is not changed when its buffer is reused', async () => {
+  await tf.setBackend('onednn');
+  const x = randomTensor(BIG, 2);
+  const y = tf.exp(x);
+  const kept = y.dataSync();
+  const copy = Float32Array.from(kept);
+  y.dispose();
+  const z = tf.neg(x); // same size: takes y's buffer
+  assert.deepEqual(kept, copy);
+  assert.ok(z.dataSync()[0]! === -x.dataSync()[0]!);
+  tf.dispose([x, z]);
+});
+
+test('a buffer that another tensor views is never reused', async () => {
+  await tf.setBackend('onednn');
+  const backend = onednnBackend();
+  backend.releasePooledMemory();
+  const x = randomTensor(BIG, 3);
+  const y = tf.exp(x);
+  // The cpu backend's Unpack returns rows as views of y's storage.
+  const rows = tf.unstack(y);
+  const row5 = Float32Array.from(rows[5]!.dataSync());
+  y.dispose();
+  assert.equal(backend.pooledMemoryBytes(), 0, 'a viewed buffer was pooled');
+  const z = tf.neg(x);
+  assert.deepEqual(rows[5]!.dataSync(), row5);
+  tf.dispose([x, z, ...rows]);
+});
+
+test('a buffer shared by two tensors is released only by the last of them', async () => {
+  await tf.setBackend('onednn');
+  const backend = onednnBackend();
+  backend.releasePooledMemory();
+  const x = randomTensor(BIG, 4);
+  const y = tf.exp(x);
+  const r = tf.reshape(y, [160, 128]); // shares y's storage
+  const want = Float32Array.from(r.dataSync());
+  y.dispose();
+  assert.equal(backend.pooledMemoryBytes(), 0);
+  const z = tf.neg(x);
+  assert.deepEqual(r.dataSync(), want);
+  r.dispose();
+  assert.equal(backend.pooledMemoryBytes(), 128 * 160 * 4);
+  tf.dispose([x, z]);
+});
