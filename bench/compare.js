@@ -16,6 +16,9 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     steps: { type: 'string', default: '30' },
+    // untimed steps first, on both sides: a 2 ms seed-mlp step needs about 50 before V8 has
+    // optimised the JavaScript around the kernels (its median at 5 warm-up steps is 3x slower)
+    warmup: { type: 'string', default: '50' },
     threads: { type: 'string', default: '1,2' },
     cases: { type: 'string', default: 'dcgan-mnist:64,seed-mlp:32,seed-mlp:256' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -48,8 +51,8 @@ for (const threads of values.threads.split(',')) {
     const gantry = [];
     const torch = [];
     for (let i = 0; i < rounds; i++) {
-      gantry.push(run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--backend', 'onednn', '--json'], env).msPerStep.median);
-      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--json', ...extra], env).msPerStep.median;
+      gantry.push(run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--backend', 'onednn', '--json'], env).msPerStep.median);
+      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--json', ...extra], env).msPerStep.median;
       torch.push(Math.min(peer([]), peer(['--channels-last'])));
     }
     const g = median(gantry);

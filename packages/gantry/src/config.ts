@@ -6,7 +6,7 @@ import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
 import type { OptimizerSettings } from './train/optimizer.js';
 import type { RegularizerSettings } from './losses/regularizers.js';
-import { augmentOps, type AugmentOp } from './train/augment.js';
+import { augmentOps, type AdaSettings, type AugmentOp } from './train/augment.js';
 
 export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
 
@@ -66,6 +66,8 @@ export interface TrainConfig {
   ema: { decay: number; startStep: number } | null;
   /** DiffAugment transforms applied to real and fake images before D; [] is off. */
   augment: AugmentOp[];
+  /** ADA: apply each augment op with a probability that adapts to D's overfitting; null: always apply. */
+  ada: AdaSettings | null;
   /** Condition G and D on class labels (the data must have labels; the networks need conditioning layers). */
   conditional: boolean;
   /** Classes of a conditional run, taken from the data's labels when training starts. */
@@ -98,7 +100,7 @@ const configKeys = [
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
   'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
   'dSteps', 'regularizer', 'labelSmoothing', 'labelFlip', 'instanceNoise', 'clipGradNorm', 'weightClip', 'lrSchedule', 'ema',
-  'augment', 'conditional', 'numClasses', 'auxClassifierWeight',
+  'augment', 'ada', 'conditional', 'numClasses', 'auxClassifierWeight',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -136,6 +138,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     lrSchedule: { kind: 'constant' },
     ema: null,
     augment: [],
+    ada: null,
     conditional: false,
     numClasses: null,
     auxClassifierWeight: 0,
@@ -264,6 +267,18 @@ function validateTraining(c: TrainConfig, where: string): void {
   }
   if (!Array.isArray(c.augment) || !c.augment.every((a) => augmentOps.includes(a))) {
     throw new UsageError(`${where}: augment must be a list of ${augmentOps.map((a) => `"${a}"`).join(', ')}`);
+  }
+  if (c.ada !== null) {
+    const a = obj(c.ada, 'ada', ['target', 'interval', 'speedImages', 'initialP']);
+    a.target ??= 0.6;
+    a.interval ??= 4;
+    a.speedImages ??= 100000;
+    a.initialP ??= 0;
+    num(a.target, 'ada.target', 0, 1, true);
+    int(a.interval, 'ada.interval', 1);
+    num(a.speedImages, 'ada.speedImages', 1, 1e12);
+    num(a.initialP, 'ada.initialP', 0, 1);
+    if (c.augment.length === 0) throw new UsageError(`${where}: ada adapts the augment ops' probability; give augment too, e.g. "augment": ["translation", "cutout"]`);
   }
   if (typeof c.conditional !== 'boolean') throw new UsageError(`${where}: conditional must be true or false`);
   if (c.numClasses !== null) int(c.numClasses, 'numClasses', 2);

@@ -131,6 +131,7 @@ export const badInputCases: BadInputCase[] = [
   { name: 'labelSmoothing with a loss that is not cross-entropy', args: (w) => cfg(w, 'smooth.json', { ...tinyConvNets, loss: 'hinge', labelSmoothing: 0.1 }), message: /labelSmoothing and labelFlip apply to the cross-entropy losses/ },
   { name: 'regularizer of an unknown kind', args: (w) => cfg(w, 'reg.json', { ...tinyConvNets, regularizer: { kind: 'r3', weight: 1 } }), message: /regularizer\.kind must be/ },
   { name: 'unknown DiffAugment transform', args: (w) => cfg(w, 'aug.json', { ...tinyConvNets, augment: ['rotate'] }), message: /augment must be a list of/ },
+  { name: 'ADA without augment ops', args: (w) => cfg(w, 'ada.json', { ...tinyConvNets, ada: { target: 0.6 } }), message: /ada adapts the augment ops' probability/ },
   { name: 'ACGAN without conditional training', args: (w) => cfg(w, 'acgan.json', { ...tinyConvNets, auxClassifierWeight: 1 }), message: /needs conditional: true/ },
   { name: '--until-fid without evaluation', args: () => ['train', '--until-fid', '30', '--backend', 'cpu'], message: /untilFid needs evaluation during training/ },
   { name: 'evaluation on data with no feature network', args: (w) => ['train', '--config', w.configPath, '--eval-every', '10', '--out', join(w.dir, 'x13'), '--backend', 'cpu'], message: /needs a shipped feature network/ },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { adversarialLosses, hingeLoss, leastSquaresLoss, minimaxLoss, nonSaturatingLoss, wassersteinLoss } from '../src/losses/adversarial.js';
+import { adversarialLosses, hingeLoss, leastSquaresLoss, minimaxLoss, nonSaturatingLoss, relativisticAverageLoss, wassersteinLoss } from '../src/losses/adversarial.js';
 
 await tf.setBackend('cpu');
 
@@ -67,6 +67,35 @@ test('least squares, hinge and Wasserstein losses equal their definitions', () =
   assert.ok(Math.abs(value(hingeLoss.generator(f)) + meanOf(fake, (t) => t)) < 1e-5);
   const wD = meanOf(fake, (t) => t) - meanOf(real, (t) => t);
   assert.ok(Math.abs(value(wassersteinLoss.discriminator(r, f)) - wD) < 1e-5);
+  tf.dispose([r, f]);
+});
+
+test('relativistic average loss equals its definition, for D and for G', () => {
+  const r = tf.tensor1d(real);
+  const f = tf.tensor1d(fake);
+  const mr = meanOf(real, (t) => t);
+  const mf = meanOf(fake, (t) => t);
+  const expectD = -meanOf(real, (t) => Math.log(sig(t - mf))) - meanOf(fake, (t) => Math.log(1 - sig(t - mr)));
+  const expectG = -meanOf(fake, (t) => Math.log(sig(t - mr))) - meanOf(real, (t) => Math.log(1 - sig(t - mf)));
+  assert.ok(Math.abs(value(relativisticAverageLoss.discriminator(r, f)) - expectD) < 1e-5);
+  assert.ok(Math.abs(value(relativisticAverageLoss.generator(f, r)) - expectG) < 1e-5);
+  assert.throws(() => relativisticAverageLoss.generator(f), /needs the real logits/);
+  // G's gradient flows through the fake logits only: d/df_i of L_G
+  const g = tf.grad((x: tf.Tensor) => relativisticAverageLoss.generator(x, r))(f);
+  const n = fake.length;
+  const want = fake.map((fi) => (-(1 - sig(fi - mr)) - meanOf(real, (t) => sig(t - mf))) / n);
+  g.dataSync().forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `grad ${i}: ${v} vs ${want[i]}`));
+  tf.dispose([r, f, g]);
+});
+
+test('relativistic average loss stays finite for extreme logits', () => {
+  const r = tf.tensor1d([1000, 1000]);
+  const f = tf.tensor1d([-1000, -1000]);
+  // D is certain: its loss is about 0, and each of G's two terms is softplus(2000) = 2000
+  const lossD = value(relativisticAverageLoss.discriminator(r, f));
+  const lossG = value(relativisticAverageLoss.generator(f, r));
+  assert.ok(Math.abs(lossD) < 1e-6, `L_D ${lossD}`);
+  assert.ok(Math.abs(lossG - 4000) < 1e-2, `L_G ${lossG}`);
   tf.dispose([r, f]);
 });
 

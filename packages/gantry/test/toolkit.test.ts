@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { learningRateFactor } from '../src/config.js';
+import { learningRateFactor, resolveTrainConfig } from '../src/config.js';
 import { crossEntropyWithTargets } from '../src/losses/adversarial.js';
 import { gradientNormSquared, gradientPenalty } from '../src/losses/regularizers.js';
 import { Network } from '../src/models/network.js';
 import { referenceNnOps, setNnOps } from '../src/models/nnOps.js';
-import { diffAugment } from '../src/train/augment.js';
+import { adaObserve, diffAugment } from '../src/train/augment.js';
 import { noiseBatch, RealBatches } from '../src/train/batches.js';
 import { Gan } from '../src/train/gan.js';
 import { train } from '../src/train/loop.js';
@@ -215,4 +215,105 @@ test('the gradient penalty has the same gradient on the onednn backend as on cpu
   const cpu = await gradOn('cpu');
   cpu.forEach((g, i) => g.forEach((x, k) => assert.ok(Math.abs(x - onednn[i][k]) <= 1e-3 * Math.max(1, Math.abs(x)), `var ${i}[${k}]: cpu ${x}, onednn ${onednn[i][k]}`)));
   await tf.setBackend('cpu');
+});
+
+test('ADA: p moves by batch * interval / speedImages toward less or more augmentation, once per interval', () => {
+  const settings = { target: 0.6, interval: 4, speedImages: 1000, initialP: 0 };
+  let s = { p: 0.5, signalSum: 0, signalSteps: 0 };
+  // three steps of an overfitting D (r_t = 0.9): no change until the interval is complete
+  for (let i = 0; i < 3; i++) s = adaObserve(s, settings, 0.9, 10);
+  assert.equal(s.p, 0.5);
+  assert.equal(s.signalSteps, 3);
+  s = adaObserve(s, settings, 0.9, 10);
+  assert.ok(Math.abs(s.p - (0.5 + 40 / 1000)) < 1e-12, `p ${s.p}`);
+  assert.deepEqual([s.signalSum, s.signalSteps], [0, 0]);
+  // a D below the target lowers p; p stays in [0, 1]
+  for (let i = 0; i < 4; i++) s = adaObserve(s, settings, 0.2, 10);
+  assert.ok(Math.abs(s.p - 0.5) < 1e-12);
+  let low = { p: 0.01, signalSum: 0, signalSteps: 0 };
+  for (let i = 0; i < 4; i++) low = adaObserve(low, settings, -1, 10);
+  assert.equal(low.p, 0);
+  let high = { p: 0.99, signalSum: 0, signalSteps: 0 };
+  for (let i = 0; i < 4; i++) high = adaObserve(high, settings, 1, 10);
+  assert.equal(high.p, 1);
+});
+
+test('ADA: with probability p each image is augmented or left as it was', () => {
+  const x = tf.randomUniform([64, 8, 8, 1], -1, 1, 'float32', 11);
+  const ops = ['color', 'translation', 'cutout'] as const;
+  const changed = (p: number) => {
+    const y = diffAugment(x as tf.Tensor4D, ops, new Rng(3, Stream.augment, 0), p);
+    const a = x.dataSync();
+    const b = y.dataSync();
+    let n = 0;
+    for (let i = 0; i < 64; i++) {
+      let same = true;
+      // (y - mean) * 1 + mean may differ from y in the last bit
+      for (let k = 0; k < 64; k++) if (Math.abs(a[i * 64 + k]! - b[i * 64 + k]!) > 1e-6) same = false;
+      if (!same) n++;
+    }
+    if (y !== x) y.dispose();
+    return n;
+  };
+  assert.equal(changed(0), 0);
+  assert.equal(changed(1), 64);
+  const half = changed(0.5);
+  // an image is left alone only when all three ops skip it: 1/8 at p = 0.5
+  assert.ok(half > 40 && half < 64, `${half} of 64 changed at p = 0.5`);
+  // p = 1 is plain DiffAugment: the same images as without p
+  const a = diffAugment(x as tf.Tensor4D, ops, new Rng(3, Stream.augment, 0), 1);
+  const b = diffAugment(x as tf.Tensor4D, ops, new Rng(3, Stream.augment, 0));
+  assert.equal(maxAbsDiff(new Map([['a', a.dataSync() as Float32Array]]), new Map([['a', b.dataSync() as Float32Array]])), 0);
+  tf.dispose([x, a, b]);
+});
+
+test('ADA needs augment ops and sane settings', () => {
+  assert.throws(() => resolveTrainConfig({ ada: { target: 0.6 } }, {}), /give augment too/);
+  assert.throws(() => resolveTrainConfig({ augment: ['translation'], ada: { interval: 0 } }, {}), /ada.interval must be an integer of at least 1/);
+  assert.throws(() => resolveTrainConfig({ augment: ['translation'], ada: { speed: 5 } }, {}), /speed/);
+  const c = resolveTrainConfig({ augment: ['translation'], ada: {} }, {});
+  assert.deepEqual(c.ada, { target: 0.6, interval: 4, speedImages: 100000, initialP: 0 });
+});
+
+test('an ADA run logs p, keeps it in [0, 1], and resumes exactly (p and its signal are checkpointed)', async () => {
+  const features = {
+    steps: 6, checkpointEvery: 3, logEvery: 1, augment: ['translation' as const, 'cutout' as const],
+    ada: { target: 0.6, interval: 2, speedImages: 40, initialP: 0.3 },
+  };
+  const data = tinyImages(40);
+  const out = tempDir();
+  const whole = await train({ config: tinyConfig(features), out, data, quiet: true });
+  const { readFileSync } = await import('node:fs');
+  const records = readFileSync(`${out}/metrics.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'augment/p' in r);
+  assert.equal(records.length, 6);
+  const ps = records.map((r) => r['augment/p'] as number);
+  assert.ok(ps.every((p) => p >= 0 && p <= 1));
+  // p changes only after every second step, by batch * 2 / 40 each time
+  const batch = tinyConfig(features).batchSize;
+  assert.equal(ps[0], 0.3);
+  assert.ok(Math.abs(Math.abs(ps[1]! - 0.3) - Math.min(0.3, (batch * 2) / 40)) < 1e-9 || ps[1] === 1, `p ${ps.join(' ')}`);
+  const parts = tempDir();
+  (await train({ config: tinyConfig({ ...features, steps: 3 }), out: parts, data, quiet: true })).gan.dispose();
+  const resumed = await train({ config: tinyConfig(features), out: parts, data, quiet: true, resume: true });
+  const all = (gan: Gan) => snapshot(Object.values(gan.namedState()).flat());
+  assert.equal(maxAbsDiff(all(whole.gan), all(resumed.gan)), 0);
+  assert.deepEqual(resumed.gan.ada, whole.gan.ada);
+  whole.gan.dispose();
+  resumed.gan.dispose();
+});
+
+test("RaGAN's G step reads D on a real batch and still changes only G", () => {
+  const config = tinyConfig({ loss: 'relativistic-average' });
+  const gan = new Gan(config);
+  const real = tf.randomUniform([4, 8, 8, 1], -1, 1, 'float32', 5);
+  const d = [{ real, z: noiseBatch(0, Stream.noiseD, 0, 4, 8), counter: 0 }];
+  const g = { z: noiseBatch(0, Stream.noiseG, 0, 4, 8), counter: 0 };
+  const dBefore = snapshot(gan.D.trainable);
+  gan.generatorStep(0, { ...g, real, realCounter: 0 }, false);
+  assert.equal(maxAbsDiff(snapshot(gan.D.trainable), dBefore), 0);
+  assert.throws(() => gan.generatorStep(1, g, false), /needs a real batch/);
+  const stats = gan.trainStep(1, d, g, true);
+  assert.ok(stats !== null && Number.isFinite(stats.lossG) && Number.isFinite(stats.lossD));
+  tf.dispose([real, d[0]!.z, g.z]);
+  gan.dispose();
 });

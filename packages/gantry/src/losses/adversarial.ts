@@ -11,9 +11,11 @@ export interface AdversarialLoss {
   discriminator(realLogits: tf.Tensor, fakeLogits: tf.Tensor): tf.Scalar;
   /** L_G from D's logits on a fake batch (the real logits are given for relativistic losses). */
   generator(fakeLogits: tf.Tensor, realLogits?: tf.Tensor): tf.Scalar;
+  /** True when the generator term needs D's logits on a real batch too. */
+  readonly relativistic?: boolean;
 }
 
-export type LossName = 'non-saturating' | 'minimax' | 'least-squares' | 'hinge' | 'wasserstein';
+export type LossName = 'non-saturating' | 'minimax' | 'least-squares' | 'hinge' | 'wasserstein' | 'relativistic-average';
 
 const mean = (t: tf.Tensor) => tf.mean(t) as tf.Scalar;
 
@@ -59,6 +61,30 @@ export const wassersteinLoss: AdversarialLoss = {
 };
 
 /**
+ * Relativistic average GAN (RaSGAN, Jolicoeur-Martineau 2018): D estimates how much more
+ * realistic a real image is than the average fake, and the reverse. With C the logits,
+ *   L_D = -E_x[log sigmoid(C(x) - E_f C(f))] - E_f[log(1 - sigmoid(C(f) - E_x C(x)))]
+ *   L_G = -E_f[log sigmoid(C(f) - E_x C(x))] - E_x[log(1 - sigmoid(C(x) - E_f C(f)))]
+ * so G's loss depends on the real batch's logits as well.
+ */
+export const relativisticAverageLoss: AdversarialLoss = {
+  name: 'relativistic-average',
+  relativistic: true,
+  discriminator: (real, fake) => relativisticTerms(real, fake),
+  generator: (fake, real) => {
+    if (real === undefined) throw new Error('the relativistic average loss needs the real logits for G');
+    return relativisticTerms(fake, real);
+  },
+};
+
+/** -E[log sigmoid(a - mean b)] - E[log(1 - sigmoid(b - mean a))], with softplus. */
+function relativisticTerms(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  const aOverB = tf.sub(a, tf.mean(b));
+  const bOverA = tf.sub(b, tf.mean(a));
+  return tf.add(mean(tf.softplus(tf.neg(aOverB))), mean(tf.softplus(bOverA))) as tf.Scalar;
+}
+
+/**
  * Binary cross-entropy against soft targets t in [0, 1], from logits:
  *   -t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)) = softplus(x) - t x
  * Used for one-sided label smoothing and label flips.
@@ -73,4 +99,5 @@ export const adversarialLosses: Record<LossName, AdversarialLoss> = {
   'least-squares': leastSquaresLoss,
   hinge: hingeLoss,
   wasserstein: wassersteinLoss,
+  'relativistic-average': relativisticAverageLoss,
 };

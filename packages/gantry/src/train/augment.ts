@@ -9,20 +9,36 @@ import { Rng } from '../util/random.js';
 export type AugmentOp = 'color' | 'translation' | 'cutout';
 export const augmentOps: AugmentOp[] = ['color', 'translation', 'cutout'];
 
-export function diffAugment(x: tf.Tensor4D, ops: readonly AugmentOp[], rng: Rng): tf.Tensor4D {
+/**
+ * Applies `ops` in order. With p < 1 (adaptive augmentation), each op is applied to each
+ * image with probability p and is the identity for the others; p = 1 is plain DiffAugment.
+ */
+export function diffAugment(x: tf.Tensor4D, ops: readonly AugmentOp[], rng: Rng, p = 1): tf.Tensor4D {
+  if (p <= 0) return x;
   let y = x;
   for (const op of ops) {
-    if (op === 'color') y = color(y, rng);
-    else if (op === 'translation') y = translation(y, rng, 0.125);
-    else y = cutout(y, rng, 0.5);
+    const apply = p >= 1 ? null : Array.from({ length: x.shape[0] }, () => rng.uniform() < p);
+    if (op === 'color') y = color(y, rng, apply);
+    else if (op === 'translation') y = translation(y, rng, 0.125, apply);
+    else y = cutout(y, rng, 0.5, apply);
   }
   return y;
 }
 
+/** Which images an op changes: all (null) or those marked true. */
+type Selection = boolean[] | null;
+const selected = (apply: Selection, n: number) => apply === null || apply[n] === true;
+
 /** Brightness, saturation and contrast, each with a random factor per image. */
-function color(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
+function color(x: tf.Tensor4D, rng: Rng, apply: Selection): tf.Tensor4D {
   const [b] = x.shape;
-  const per = (lo: number, hi: number) => tf.tensor4d(rng.fillUniform(new Float32Array(b), lo, hi), [b, 1, 1, 1]);
+  // unselected images get the identity factor (shift 0, scale 1)
+  const per = (lo: number, hi: number) => {
+    const v = rng.fillUniform(new Float32Array(b), lo, hi);
+    const identity = lo < 0 ? 0 : 1;
+    for (let n = 0; n < b; n++) if (!selected(apply, n)) v[n] = identity;
+    return tf.tensor4d(v, [b, 1, 1, 1]);
+  };
   let y = tf.add(x, per(-0.5, 0.5));
   const channelMean = tf.mean(y, 3, true);
   y = tf.add(tf.mul(tf.sub(y, channelMean), per(0, 2)), channelMean);
@@ -32,7 +48,7 @@ function color(x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
 }
 
 /** Shift each image by up to `ratio` of its size, filling with zeros (a gather, so it is differentiable). */
-function translation(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
+function translation(x: tf.Tensor4D, rng: Rng, ratio: number, apply: Selection): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const sh = Math.round(h * ratio);
   const sw = Math.round(w * ratio);
@@ -41,8 +57,9 @@ function translation(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
   const padded = tf.reshape(tf.pad(x, [[0, 0], [sh, sh], [sw, sw], [0, 0]]), [b * hp * wp, c]);
   const index = new Int32Array(b * h * w);
   for (let n = 0; n < b; n++) {
-    const dy = rng.below(2 * sh + 1) - sh;
-    const dx = rng.below(2 * sw + 1) - sw;
+    const keep = !selected(apply, n);
+    const dy = keep ? 0 : rng.below(2 * sh + 1) - sh;
+    const dx = keep ? 0 : rng.below(2 * sw + 1) - sw;
     for (let i = 0; i < h; i++) {
       for (let j = 0; j < w; j++) index[(n * h + i) * w + j] = (n * hp + i + sh + dy) * wp + (j + sw + dx);
     }
@@ -51,12 +68,13 @@ function translation(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
 }
 
 /** Zero out one square of `ratio` of the size at a random place in each image. */
-function cutout(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
+function cutout(x: tf.Tensor4D, rng: Rng, ratio: number, apply: Selection): tf.Tensor4D {
   const [b, h, w] = x.shape;
   const ch = Math.round(h * ratio);
   const cw = Math.round(w * ratio);
   const mask = new Float32Array(b * h * w).fill(1);
   for (let n = 0; n < b; n++) {
+    if (!selected(apply, n)) continue;
     const cy = rng.below(h + (1 - (ch % 2))) - Math.floor(ch / 2);
     const cx = rng.below(w + (1 - (cw % 2))) - Math.floor(cw / 2);
     for (let i = Math.max(0, cy); i < Math.min(h, cy + ch); i++) {
@@ -64,4 +82,34 @@ function cutout(x: tf.Tensor4D, rng: Rng, ratio: number): tf.Tensor4D {
     }
   }
   return tf.mul(x, tf.tensor4d(mask, [b, h, w, 1]));
+}
+
+/**
+ * ADA's controller (Karras et al. 2020): the augmentation probability p follows an
+ * overfitting signal, r_t = E[sign(D(real))], averaged over `interval` steps. When D is too
+ * sure of the real images (r_t above the target) p rises, otherwise it falls, by
+ * batch * interval / speedImages per adjustment, so p can go from 0 to 1 in speedImages images.
+ */
+export interface AdaSettings {
+  target: number;
+  interval: number;
+  speedImages: number;
+  initialP: number;
+}
+
+export interface AdaState {
+  p: number;
+  /** Sum of r_t over the steps of the current interval, and their number. */
+  signalSum: number;
+  signalSteps: number;
+}
+
+/** The state after one more D step that measured r_t = `signal` on a batch of `batch` images. */
+export function adaObserve(s: AdaState, settings: AdaSettings, signal: number, batch: number): AdaState {
+  const sum = s.signalSum + signal;
+  const steps = s.signalSteps + 1;
+  if (steps < settings.interval) return { p: s.p, signalSum: sum, signalSteps: steps };
+  const rt = sum / steps;
+  const delta = Math.sign(rt - settings.target) * (batch * steps) / settings.speedImages;
+  return { p: Math.min(1, Math.max(0, s.p + delta)), signalSum: 0, signalSteps: 0 };
 }

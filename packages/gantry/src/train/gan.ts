@@ -5,7 +5,7 @@ import { gradientNormSquared, gradientPenalty } from '../losses/regularizers.js'
 import { Network, type NamedVariable } from '../models/network.js';
 import { referenceNnOps, setNnOps } from '../models/nnOps.js';
 import { Rng, Stream } from '../util/random.js';
-import { diffAugment } from './augment.js';
+import { adaObserve, diffAugment, type AdaState } from './augment.js';
 import { Optimizer, clipByGlobalNorm } from './optimizer.js';
 
 /** What one step reports when asked (read back from the device only on logging steps). */
@@ -21,6 +21,8 @@ export interface StepStats {
   accFake: number;
   /** The regularizer's value (before its weight), when one ran this step. */
   penalty?: number;
+  /** ADA's augmentation probability after this step. */
+  augmentP?: number;
 }
 
 /** One D update's inputs. `counter` numbers real batches across the run and seeds per-example randomness. */
@@ -36,6 +38,11 @@ export interface GeneratorBatch {
   z: tf.Tensor;
   fakeLabels?: tf.Tensor;
   counter: number;
+  /** A real batch for losses whose G term compares with real images (relativistic). */
+  real?: tf.Tensor;
+  realLabels?: tf.Tensor;
+  /** The counter of that real batch's D step (its augmentation is repeated exactly). */
+  realCounter?: number;
 }
 
 /** Dispose a step's inputs (the real images too, unless the caller reuses them). */
@@ -60,6 +67,8 @@ export class Gan {
   readonly optG: Optimizer;
   readonly optD: Optimizer;
   readonly loss: AdversarialLoss;
+  /** ADA's probability and its running overfitting signal (checkpointed with the counters). */
+  ada: AdaState;
 
   /** Step 1: initialise G and D from the seed (their initial weights depend on nothing else). */
   constructor(readonly config: TrainConfig, opts: { fusedOptimizers?: boolean } = {}) {
@@ -69,6 +78,7 @@ export class Gan {
     this.optG = new Optimizer(config.optimizerG, this.G.trainable, opts.fusedOptimizers ?? true);
     this.optD = new Optimizer(config.optimizerD, this.D.trainable, opts.fusedOptimizers ?? true);
     this.loss = adversarialLosses[config.loss];
+    this.ada = { p: config.ada?.initialP ?? 1, signalSum: 0, signalSteps: 0 };
   }
 
   /** One G update after `config.dSteps` D updates (one per batch in `d`). */
@@ -78,7 +88,10 @@ export class Gan {
       const s = this.discriminatorStep(step, batch, withStats && i === d.length - 1);
       if (s) stats = s;
     });
-    const lossG = this.generatorStep(step, g, withStats);
+    // a relativistic G term compares with the last D step's real batch
+    const last = d[d.length - 1];
+    const gBatch = this.loss.relativistic && last ? { ...g, real: last.real, realLabels: last.realLabels, realCounter: last.counter } : g;
+    const lossG = this.generatorStep(step, gBatch, withStats);
     return stats && lossG !== null ? { ...(stats as Omit<StepStats, 'lossG'>), lossG } : null;
   }
 
@@ -96,6 +109,7 @@ export class Gan {
     // a gradient of a gradient needs the plain ops (the fused ones are differentiable once)
     const previousOps = reg ? setNnOps(referenceNnOps) : null;
     let stats: tf.Tensor | null = null;
+    let adaSignal: tf.Tensor | null = null;
     try {
       const { value, grads } = tf.variableGrads(() => {
         // one power iteration of D's spectral norms per D update (stored on the real pass only)
@@ -104,6 +118,7 @@ export class Gan {
         const realLogits = this.adversarialLogits(realOut);
         const fakeLogits = this.adversarialLogits(fakeOut);
         let lossD = this.discriminatorLoss(realLogits, fakeLogits, b.counter);
+        if (c.ada) adaSignal = tf.keep(tf.mean(tf.sign(realLogits)));
         if (c.auxClassifierWeight > 0) {
           const aux = tf.add(this.classLoss(realOut, b.realLabels), this.classLoss(fakeOut, b.fakeLabels));
           lossD = tf.add(lossD, tf.mul(c.auxClassifierWeight, aux)) as tf.Scalar;
@@ -137,6 +152,11 @@ export class Gan {
       fake.dispose();
       if (previousOps) setNnOps(previousOps);
     }
+    if (c.ada && adaSignal) {
+      const signal = (adaSignal as tf.Tensor).dataSync()[0]!;
+      (adaSignal as tf.Tensor).dispose();
+      this.ada = adaObserve(this.ada, c.ada, signal, b.real.shape[0]!);
+    }
     if (c.weightClip !== null) {
       const clip = c.weightClip;
       tf.tidy(() => this.D.trainable.forEach((v) => v.variable.assign(tf.clipByValue(v.variable, -clip, clip))));
@@ -145,7 +165,11 @@ export class Gan {
     const kept = stats as tf.Tensor;
     const s = kept.dataSync();
     kept.dispose();
-    return { lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4], ...(Number.isNaN(s[5]) ? {} : { penalty: s[5] }) };
+    return {
+      lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4],
+      ...(Number.isNaN(s[5]) ? {} : { penalty: s[5] }),
+      ...(c.ada ? { augmentP: this.ada.p } : {}),
+    };
   }
 
   /**
@@ -158,7 +182,13 @@ export class Gan {
     const { value, grads } = tf.variableGrads(() => {
       const fake = this.G.apply(b.z, { training: true, updateStats: true, labels: b.fakeLabels });
       const out = this.D.apply(this.prepareForD(fake, step, b.counter, 2), { training: true, labels: b.fakeLabels });
-      let lossG = this.loss.generator(this.adversarialLogits(out));
+      let realLogits: tf.Tensor | undefined;
+      if (this.loss.relativistic) {
+        if (!b.real) throw new Error('the relativistic loss needs a real batch in the G step');
+        const realOut = this.D.apply(this.prepareForD(b.real, step, b.realCounter ?? b.counter, 0), { training: true, labels: b.realLabels });
+        realLogits = this.adversarialLogits(realOut);
+      }
+      let lossG = this.loss.generator(this.adversarialLogits(out), realLogits);
       if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, this.classLoss(out, b.fakeLabels))) as tf.Scalar;
       return lossG;
     }, this.G.trainable.map((v) => v.variable));
@@ -177,7 +207,7 @@ export class Gan {
       const std = c.instanceNoise.std * Math.max(0, 1 - step / c.instanceNoise.annealSteps);
       if (std > 0) y = tf.add(y, tf.tensor(new Rng(c.seed, Stream.instanceNoise, counter * 3 + which).fillNormal(new Float32Array(y.size), 0, std), y.shape));
     }
-    if (c.augment.length > 0) y = diffAugment(y as tf.Tensor4D, c.augment, new Rng(c.seed, Stream.augment, counter * 3 + which));
+    if (c.augment.length > 0) y = diffAugment(y as tf.Tensor4D, c.augment, new Rng(c.seed, Stream.augment, counter * 3 + which), c.ada ? this.ada.p : 1);
     return y;
   }
 
@@ -253,6 +283,7 @@ export class Gan {
       optimizerD: this.optD.iterations,
       learningRateScaleG: this.optG.learningRateScale,
       learningRateScaleD: this.optD.learningRateScale,
+      ...(this.config.ada ? { adaP: this.ada.p, adaSignalSum: this.ada.signalSum, adaSignalSteps: this.ada.signalSteps } : {}),
     };
   }
 
@@ -261,6 +292,9 @@ export class Gan {
     this.optD.iterations = c.optimizerD ?? 0;
     this.optG.learningRateScale = c.learningRateScaleG ?? 1;
     this.optD.learningRateScale = c.learningRateScaleD ?? 1;
+    if (this.config.ada) {
+      this.ada = { p: c.adaP ?? this.config.ada.initialP, signalSum: c.adaSignalSum ?? 0, signalSteps: c.adaSignalSteps ?? 0 };
+    }
   }
 
   /** True when no weight of G or D is NaN or infinite (one small read-back). */

@@ -274,6 +274,7 @@ function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: n
     'D/acc_real': s.accReal,
     'D/acc_fake': s.accFake,
     ...(s.penalty !== undefined ? { 'loss/penalty': s.penalty } : {}),
+    ...(s.augmentP !== undefined ? { 'augment/p': s.augmentP } : {}),
     'perf/images_per_s': seconds > 0 ? (windowSteps * batchSize) / seconds : null,
     'perf/ms_per_step': windowSteps > 0 ? (1000 * seconds) / windowSteps : null,
     'time/elapsed_s': (Date.now() - startedAt) / 1000,
