@@ -4,7 +4,7 @@ export { loadDataset } from './data/load.js';
 export { resolveTrainConfig, type TrainConfig, type TrainOverrides, type BackendChoice } from './config.js';
 export { getPreset, presetNames, type Preset } from './models/presets.js';
 export { Network, type NetworkSpec, type LayerSpec } from './models/network.js';
-export { adversarialLosses, nonSaturatingLoss, minimaxLoss, leastSquaresLoss, hingeLoss, wassersteinLoss, type AdversarialLoss, type LossName } from './losses/adversarial.js';
+export { adversarialLosses, nonSaturatingLoss, minimaxLoss, leastSquaresLoss, hingeLoss, wassersteinLoss, relativisticAverageLoss, type AdversarialLoss, type LossName } from './losses/adversarial.js';
 export { Gan, type StepStats } from './train/gan.js';
 export { Optimizer, kerasAdamDefaults, type OptimizerSettings } from './train/optimizer.js';
 export { train, type TrainRunOptions, type TrainResult } from './train/loop.js';
