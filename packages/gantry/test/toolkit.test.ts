@@ -317,3 +317,47 @@ test("RaGAN's G step reads D on a real batch and still changes only G", () => {
   tf.dispose([real, d[0]!.z, g.z]);
   gan.dispose();
 });
+
+test('a regularized D step on onednn uses the plain ops for D only, leaves the installed ops alone, and matches cpu', async (t) => {
+  const { selectBackend } = await import('../src/backend.js');
+  const { nnOps } = await import('../src/models/nnOps.js');
+  // batchnorm in D: the fused batchnorm's gradient cannot be differentiated again
+  const discriminator = {
+    input: [8, 8, 1],
+    layers: [
+      { kind: 'conv2d' as const, filters: 4, kernel: 4, stride: 2, padding: 'same' as const },
+      { kind: 'batchNorm' as const },
+      { kind: 'leakyRelu' as const, alpha: 0.2 },
+      { kind: 'flatten' as const },
+      { kind: 'dense' as const, units: 1 },
+    ],
+  };
+  // plain SGD: the weight change is the gradient itself (Adam's first step is about lr * sign(g))
+  const config = tinyConfig({ discriminator, optimizerD: { kind: 'sgd', learningRate: 0.1 }, loss: 'wasserstein', regularizer: { kind: 'gradient-penalty', weight: 10, center: 1, every: 1 } });
+  const stepOn = async (backend: 'cpu' | 'onednn') => {
+    await selectBackend(backend);
+    const installed = nnOps();
+    const gan = new Gan(config);
+    const real = tf.tensor4d(new Rng(2, 1, 0).fillUniform(new Float32Array(4 * 64), -1, 1), [4, 8, 8, 1]);
+    const z = noiseBatch(0, Stream.noiseD, 0, 4, 8);
+    const stats = gan.discriminatorStep(0, { real, z, counter: 0 }, true);
+    assert.equal(nnOps(), installed, 'the installed layer ops were swapped');
+    const d = snapshot(gan.D.trainable);
+    tf.dispose([real, z]);
+    gan.dispose();
+    return { d, penalty: stats!.penalty!, installed: installed.name };
+  };
+  try {
+    await selectBackend('onednn');
+  } catch (e) {
+    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
+    await tf.setBackend('cpu');
+    return;
+  }
+  const onednn = await stepOn('onednn');
+  assert.equal(onednn.installed, 'onednn-fused');
+  const cpu = await stepOn('cpu');
+  assert.ok(Math.abs(cpu.penalty - onednn.penalty) <= 1e-4 * Math.max(1, cpu.penalty), `penalty cpu ${cpu.penalty}, onednn ${onednn.penalty}`);
+  assert.ok(maxAbsDiff(cpu.d, onednn.d) < 1e-4, `D weights differ by ${maxAbsDiff(cpu.d, onednn.d)}`);
+  await tf.setBackend('cpu');
+});

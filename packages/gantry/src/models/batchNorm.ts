@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AddParam } from './initializers.js';
-import { nnOps } from './nnOps.js';
+import { nnOps, type NnOps } from './nnOps.js';
 
 /** Keras' batchnorm defaults. */
 export const defaultBatchNormMomentum = 0.99;
@@ -33,12 +33,12 @@ export function applyBatchNorm(
   p: BatchNormParams,
   momentum: number,
   epsilon: number,
-  opts: { training: boolean; updateStats?: boolean },
+  opts: { training: boolean; updateStats?: boolean; ops?: NnOps },
 ): tf.Tensor {
   if (!opts.training) {
     return tf.batchNorm(x, p.movingMean, p.movingVariance, p.beta, p.gamma, epsilon);
   }
-  const { y, mean, variance } = nnOps().batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, epsilon);
+  const { y, mean, variance } = (opts.ops ?? nnOps()).batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, epsilon);
   if (opts.updateStats) {
     const m = momentum;
     tf.tidy(() => {

@@ -3,7 +3,7 @@ import { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
 import { addConditioningParams, applyConditioning, conditioningOutputShape, needsLabels, type ConditioningLayerSpec } from './conditioning.js';
 import { convKernel, glorotUniform } from './initializers.js';
-import { nnOps } from './nnOps.js';
+import { nnOps, type NnOps } from './nnOps.js';
 import { addResidualParams, applyResidual, residualOutputShape, type ResidualLayerSpec } from './residual.js';
 import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 
@@ -35,6 +35,11 @@ export interface ApplyOptions {
   updateStats?: boolean;
   /** Class indices in [0, classes), int32 [batch]; needed by labelConcat and projection. */
   labels?: tf.Tensor;
+  /**
+   * The layer ops to use; default: the installed set (`nnOps()`, fused on the native
+   * backend). A gradient of a gradient needs `referenceNnOps`.
+   */
+  ops?: NnOps;
 }
 
 export interface NetworkSpec {
@@ -163,9 +168,9 @@ export class Network {
       case 'batchNorm':
         return applyBatchNorm(x, p as unknown as BatchNormParams, s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon, opts);
       case 'relu':
-        return nnOps().relu(x);
+        return (opts.ops ?? nnOps()).relu(x);
       case 'leakyRelu':
-        return nnOps().leakyRelu(x, s.alpha);
+        return (opts.ops ?? nnOps()).leakyRelu(x, s.alpha);
       case 'sigmoid':
         return tf.sigmoid(x);
       case 'tanh':

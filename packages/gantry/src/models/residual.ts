@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
 import { convKernel, type AddParam } from './initializers.js';
-import { nnOps } from './nnOps.js';
+import { nnOps, type NnOps } from './nnOps.js';
 import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 
 /**
@@ -24,7 +24,7 @@ export type ResidualLayerSpec =
   | { kind: 'globalSumPool' };
 
 type Params = Record<string, tf.Variable>;
-type Opts = { training: boolean; updateStats?: boolean };
+type Opts = { training: boolean; updateStats?: boolean; ops?: NnOps };
 
 export function residualOutputShape(s: ResidualLayerSpec, shape: number[]): number[] {
   if (shape.length !== 3) {
@@ -108,7 +108,7 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
     const spec = s as { momentum?: number; epsilon?: number };
     return applyBatchNorm(h, params, spec.momentum ?? defaultBatchNormMomentum, spec.epsilon ?? defaultBatchNormEpsilon, opts) as tf.Tensor4D;
   };
-  const relu = (h: tf.Tensor4D) => nnOps().relu(h) as tf.Tensor4D;
+  const relu = (h: tf.Tensor4D) => (opts.ops ?? nnOps()).relu(h) as tf.Tensor4D;
   switch (s.kind) {
     case 'resBlockUp': {
       let h = upsampleNearest2x(relu(bn('bn1', x4))); // [b, 2h, 2w, c]

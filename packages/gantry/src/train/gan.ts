@@ -3,7 +3,7 @@ import type { TrainConfig } from '../config.js';
 import { adversarialLosses, crossEntropyWithTargets, type AdversarialLoss } from '../losses/adversarial.js';
 import { gradientNormSquared, gradientPenalty } from '../losses/regularizers.js';
 import { Network, type NamedVariable } from '../models/network.js';
-import { referenceNnOps, setNnOps } from '../models/nnOps.js';
+import { referenceNnOps } from '../models/nnOps.js';
 import { Rng, Stream } from '../util/random.js';
 import { adaObserve, diffAugment, type AdaState } from './augment.js';
 import { Optimizer, clipByGlobalNorm } from './optimizer.js';
@@ -107,14 +107,14 @@ export class Gan {
     const fake = tf.tidy(() => this.G.apply(b.z, { training: true, labels: b.fakeLabels }));
     const reg = c.regularizer && step % c.regularizer.every === 0 ? c.regularizer : null;
     // a gradient of a gradient needs the plain ops (the fused ones are differentiable once)
-    const previousOps = reg ? setNnOps(referenceNnOps) : null;
+    const ops = reg ? referenceNnOps : undefined;
     let stats: tf.Tensor | null = null;
     let adaSignal: tf.Tensor | null = null;
     try {
       const { value, grads } = tf.variableGrads(() => {
         // one power iteration of D's spectral norms per D update (stored on the real pass only)
-        const realOut = this.D.apply(this.prepareForD(b.real, step, b.counter, 0), { training: true, updateStats: true, labels: b.realLabels });
-        const fakeOut = this.D.apply(this.prepareForD(fake, step, b.counter, 1), { training: true, labels: b.fakeLabels });
+        const realOut = this.D.apply(this.prepareForD(b.real, step, b.counter, 0), { training: true, updateStats: true, labels: b.realLabels, ops });
+        const fakeOut = this.D.apply(this.prepareForD(fake, step, b.counter, 1), { training: true, labels: b.fakeLabels, ops });
         const realLogits = this.adversarialLogits(realOut);
         const fakeLogits = this.adversarialLogits(fakeOut);
         let lossD = this.discriminatorLoss(realLogits, fakeLogits, b.counter);
@@ -125,7 +125,7 @@ export class Gan {
         }
         let penalty: tf.Scalar | null = null;
         if (reg) {
-          const critic = (labels?: tf.Tensor) => (input: tf.Tensor) => this.adversarialLogits(this.D.apply(input, { training: true, labels }));
+          const critic = (labels?: tf.Tensor) => (input: tf.Tensor) => this.adversarialLogits(this.D.apply(input, { training: true, labels, ops }));
           if (reg.kind === 'gradient-penalty') {
             const eps = new Rng(c.seed, Stream.gpEpsilon, b.counter).fillUniform(new Float32Array(b.real.shape[0]), 0, 1);
             penalty = gradientPenalty(critic(b.realLabels), b.real, fake, eps, reg.center);
@@ -150,7 +150,6 @@ export class Gan {
       this.update(this.optD, this.D.trainable, grads);
     } finally {
       fake.dispose();
-      if (previousOps) setNnOps(previousOps);
     }
     if (c.ada && adaSignal) {
       const signal = (adaSignal as tf.Tensor).dataSync()[0]!;
@@ -256,7 +255,8 @@ export class Gan {
     tf.tidy(() => {
       ema.trainable.forEach((e, i) => e.variable.assign(tf.add(tf.mul(e.variable, d), tf.mul(this.G.trainable[i].variable, 1 - d))));
       // batchnorm statistics are copied, not averaged
-      ema.state.forEach((e, i) => e.variable.assign(tf.clone(this.G.state[i].variable)));
+      // (G's statistics are replaced by assign, never changed in place, so sharing is safe)
+      ema.state.forEach((e, i) => e.variable.assign(this.G.state[i].variable));
     });
   }
 
