@@ -12,7 +12,7 @@ enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid =
 inline void ApplyActivation(float* y, size_t n, int act, float alpha) {
   switch (act) {
     case kRelu:
-      for (size_t i = 0; i < n; ++i) y[i] = y[i] > 0.f ? y[i] : 0.f;
+      for (size_t i = 0; i < n; ++i) y[i] = y[i] < 0.f ? 0.f : y[i];  // NaN stays NaN
       break;
     case kRelu6:
       for (size_t i = 0; i < n; ++i) y[i] = y[i] < 0.f ? 0.f : (y[i] > 6.f ? 6.f : y[i]);

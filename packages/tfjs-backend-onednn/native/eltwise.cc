@@ -34,7 +34,7 @@ void Unary(Args& a, int op, const float* x, float* y, size_t n, float alpha) {
     case 8:  // softplus, stable form
       Map(x, y, n, [](float v) { return (v > 0.f ? v : 0.f) + std::log1p(std::exp(-std::fabs(v))); });
       break;
-    case 9: Map(x, y, n, [](float v) { return v > 0.f ? v : 0.f; }); break;
+    case 9: Map(x, y, n, [](float v) { return v < 0.f ? 0.f : v; }); break;  // NaN stays NaN
     case 10: Map(x, y, n, [](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }); break;
     case 11: Map(x, y, n, [](float v) { return 1.f / (1.f + std::exp(-v)); }); break;
     case 12: Map(x, y, n, [](float v) { return std::tanh(v); }); break;

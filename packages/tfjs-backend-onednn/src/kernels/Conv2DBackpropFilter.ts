@@ -10,7 +10,7 @@ export const conv2DBackpropFilterConfig = nativeKernel(tf.Conv2DBackpropFilter, 
   const filterShape = attrs.filterShape as number[];
   const info = conv2dInfo(x.shape, filterShape, attrs);
   const geometry = info && convGeometry(info);
-  if (!info || !geometry) return null;
+  if (!info || !geometry || !tf.util.arraysEqual(dy.shape, info.outShape)) return null;
   const out = backend.output(filterShape);
   addon.conv2dBackwardFilter(backend.f32(x), backend.f32(dy), out.values, geometry);
   return out.info;

@@ -10,7 +10,8 @@ export const conv2DBackpropInputConfig = nativeKernel(tf.Conv2DBackpropInput, ({
   const inputShape = attrs.inputShape as number[];
   const info = conv2dInfo(inputShape, filter.shape, attrs);
   const geometry = info && convGeometry(info);
-  if (!info || !geometry) return null;
+  // a dy that does not have the forward conv's output shape is left to the cpu kernel
+  if (!info || !geometry || !tf.util.arraysEqual(dy.shape, info.outShape)) return null;
   const out = backend.output(info.inShape);
   addon.conv2dBackwardData(backend.f32(dy), backend.f32(filter), out.values, geometry);
   return out.info;

@@ -7,7 +7,7 @@ import { nativeKernel } from './kernel_utils.js';
 export const gatherV2Config = nativeKernel(tf.GatherV2, ({ inputs, backend, attrs }) => {
   const x = inputs.x!;
   const indices = inputs.indices!;
-  if (x.dtype !== 'float32' || (attrs.batchDims as number) > 0) return null;
+  if (x.dtype !== 'float32' || (attrs.batchDims as number) !== 0) return null;
   const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
   const idx = backend.data.get(indices.dataId).values as Int32Array | Float32Array;
   const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
@@ -19,7 +19,7 @@ export const gatherV2Config = nativeKernel(tf.GatherV2, ({ inputs, backend, attr
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const r = idx[j]!;
-      if (r < 0 || r >= rows || r !== Math.floor(r)) throw new Error(`GatherV2: index ${r} is outside [0, ${rows - 1}]`);
+      if (r < 0 || r >= rows || r !== Math.floor(r)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
       const from = (o * rows + r) * inner;
       out.values.set(src.subarray(from, from + inner), (o * n + j) * inner);
     }
