@@ -11,13 +11,26 @@
 namespace onednn_addon {
 namespace {
 
+// x's layout as [rows][channels]: the channel count (argument `channelsArg`), x's
+// element count (argument `xArg`) and the row count.
+struct RowLayout {
+  int64_t channels;
+  size_t size;
+  int64_t rows;
+};
+RowLayout Rows(Args& a, int xArg, int channelsArg) {
+  int64_t c = a.Int(channelsArg, "channels", 1);
+  size_t n = a.Length(xArg, "x");
+  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
+  return {c, n, static_cast<int64_t>(n / c)};
+}
+
 // batchNormTrain(x, gamma, beta, y, mean, variance, channels, epsilon)
 // variance is the biased batch variance.
 napi_value BatchNormTrain(Args& a) {
-  int64_t c = a.Int(6, "channels", 1);
-  size_t n = a.Length(0, "x");
-  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
-  int64_t rows = n / c;
+  const RowLayout layout = Rows(a, 0, 6);
+  const int64_t c = layout.channels, rows = layout.rows;
+  const size_t n = layout.size;
   const float* x = a.F32(0, "x");
   const float* gamma = a.F32(1, "gamma", c);
   const float* beta = a.F32(2, "beta", c);
@@ -58,10 +71,9 @@ napi_value BatchNormTrain(Args& a) {
 //                    dx, dgamma, dbeta, channels, epsilon)
 // dmean/dvariance are the gradients flowing into the statistics outputs.
 napi_value BatchNormTrainGrad(Args& a) {
-  int64_t c = a.Int(10, "channels", 1);
-  size_t n = a.Length(1, "x");
-  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
-  int64_t rows = n / c;
+  const RowLayout layout = Rows(a, 1, 10);
+  const int64_t c = layout.channels, rows = layout.rows;
+  const size_t n = layout.size;
   const float* dy = a.F32(0, "dy", n);
   const float* x = a.F32(1, "x");
   const float* gamma = a.F32(2, "gamma", c);
@@ -112,9 +124,9 @@ float At(const float* p, size_t len, int64_t j) { return len == 1 ? p[0] : p[j];
 // batchNormInfer(x, mean, variance, offset|null, scale|null, y, channels, epsilon)
 // Each parameter has `channels` elements or one.
 napi_value BatchNormInfer(Args& a) {
-  int64_t c = a.Int(6, "channels", 1);
-  size_t n = a.Length(0, "x");
-  if (n % c != 0) a.Fail("x", "size is not a multiple of channels");
+  const RowLayout layout = Rows(a, 0, 6);
+  const int64_t c = layout.channels, rows = layout.rows;
+  const size_t n = layout.size;
   const float* x = a.F32(0, "x");
   const float* mean = a.F32(1, "mean");
   const float* var = a.F32(2, "variance");
@@ -137,7 +149,6 @@ napi_value BatchNormInfer(Args& a) {
     mul[j] = static_cast<float>(s);
     add[j] = static_cast<float>((offset ? At(offset, lo, j) : 0.0) - At(mean, lm, j) * s);
   }
-  int64_t rows = n / c;
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * c;
     float* yr = y + r * c;

@@ -82,6 +82,17 @@ void AppendActivation(Args& a, dnnl::post_ops& ops, int64_t act, float alpha) {
   }
 }
 
+// A backward primitive (data or weights) for the geometry; both take the same
+// descriptor arguments and the forward primitive as their hint.
+template <typename Backward>
+typename Backward::primitive_desc BackwardPrimitiveDesc(const ConvGeometry& g) {
+  auto& eng = CpuEngine();
+  dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false), eng);
+  typename Backward::desc d(dnnl::algorithm::convolution_direct, g.XDesc(), g.WAny(), g.YDesc(),
+                            g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+  return typename Backward::primitive_desc(d, eng, hint);
+}
+
 // A filter in HWIO plus, when the primitive wants another layout, the reorder
 // into a buffer owned by the cache entry.
 struct WeightsIn {
@@ -188,11 +199,7 @@ napi_value Conv2dBackwardData(Args& a) {
   BackwardDataEntry* e = g_backwardData.Find(key);
   if (e == nullptr) {
     auto& eng = CpuEngine();
-    dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false), eng);
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.XDesc(),
-                                            g.WAny(), g.YDesc(), g.Strides(), g.Dilations(),
-                                            g.PadL(), g.PadR());
-    dnnl::convolution_backward_data::primitive_desc pd(d, eng, hint);
+    auto pd = BackwardPrimitiveDesc<dnnl::convolution_backward_data>(g);
     auto entry = std::make_unique<BackwardDataEntry>();
     entry->prim = dnnl::convolution_backward_data(pd);
     entry->dy = memory(g.YDesc(), eng, nullptr);
@@ -221,11 +228,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
   BackwardWeightsEntry* e = g_backwardWeights.Find(key);
   if (e == nullptr) {
     auto& eng = CpuEngine();
-    dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false), eng);
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                               g.XDesc(), g.WAny(), g.YDesc(), g.Strides(),
-                                               g.Dilations(), g.PadL(), g.PadR());
-    dnnl::convolution_backward_weights::primitive_desc pd(d, eng, hint);
+    auto pd = BackwardPrimitiveDesc<dnnl::convolution_backward_weights>(g);
     auto entry = std::make_unique<BackwardWeightsEntry>();
     entry->prim = dnnl::convolution_backward_weights(pd);
     entry->x = memory(g.XDesc(), eng, nullptr);
