@@ -21,10 +21,17 @@ function uninitializedF32(size: number): Float32Array {
 // churn (which otherwise triggers garbage collections). Bounded in bytes.
 const POOL_MAX_BYTES = 512 * 1024 * 1024;
 const POOL_MAX_PER_SIZE = 16;
+// Buffers of a length nobody has taken or released for this many outputs are dropped
+// (an evaluation's shapes, say, once training resumes). A training step makes a few
+// hundred outputs, so this is some tens of steps.
+export const POOL_IDLE_OUTPUTS = 8192;
 
 export class OnednnBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
   private pooledBytes = 0;
+  /** Outputs made so far, and per pooled length the count when it was last used. */
+  private outputs = 0;
+  private readonly lastUse = new Map<number, number>();
   /** Output buffers this backend allocated and may reuse once released. */
   private readonly reusable = new WeakSet<Float32Array>();
   /** Reusable buffers that currently back a tensor. */
@@ -76,6 +83,7 @@ export class OnednnBackend extends MathBackendCPU {
   /** Drops every pooled buffer (they are garbage collected like any array). */
   releasePooledMemory(): void {
     this.pool.clear();
+    this.lastUse.clear();
     this.pooledBytes = 0;
   }
 
@@ -90,12 +98,25 @@ export class OnednnBackend extends MathBackendCPU {
     if (list.length >= POOL_MAX_PER_SIZE || this.pooledBytes + values.byteLength > POOL_MAX_BYTES) return;
     list.push(values);
     this.pooledBytes += values.byteLength;
+    this.lastUse.set(values.length, this.outputs);
+  }
+
+  /** Drops the buffers of every length unused for POOL_IDLE_OUTPUTS outputs. */
+  private dropIdle(): void {
+    for (const [size, list] of this.pool) {
+      if (this.outputs - (this.lastUse.get(size) ?? 0) < POOL_IDLE_OUTPUTS) continue;
+      this.pooledBytes -= list.reduce((bytes, b) => bytes + b.byteLength, 0);
+      this.pool.delete(size);
+      this.lastUse.delete(size);
+    }
   }
 
   private allocate(size: number): Float32Array {
+    if (++this.outputs % POOL_IDLE_OUTPUTS === 0) this.dropIdle();
     const pooled = this.pool.get(size)?.pop();
     if (pooled !== undefined) {
       this.pooledBytes -= pooled.byteLength;
+      this.lastUse.set(size, this.outputs);
       return pooled;
     }
     const values = uninitializedF32(size);

@@ -4,6 +4,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { fused } from '../src/index.js';
+import { POOL_IDLE_OUTPUTS } from '../src/backend.js';
 import { ensureBackend, randomTensor } from './parity.js';
 
 before(ensureBackend);
@@ -104,4 +105,23 @@ test('a buffer shared by two tensors is released only by the last of them', asyn
   r.dispose();
   assert.equal(backend.pooledMemoryBytes(), 128 * 160 * 4);
   tf.dispose([x, z]);
+});
+
+test('buffers of a length unused for a while are dropped from the pool', async () => {
+  await tf.setBackend('onednn');
+  const backend = onednnBackend();
+  backend.releasePooledMemory();
+  const x = randomTensor([130, 130], 5); // a length no other test uses
+  tf.exp(x).dispose();
+  assert.equal(backend.pooledMemoryBytes(), 130 * 130 * 4);
+  // other work: small outputs, and a big length that keeps being reused
+  const y = randomTensor(BIG, 6);
+  for (let i = 0; i < POOL_IDLE_OUTPUTS; i++) {
+    tf.tidy(() => {
+      tf.neg(y);
+      tf.add(tf.scalar(i), tf.scalar(1));
+    });
+  }
+  assert.equal(backend.pooledMemoryBytes(), 128 * 160 * 4, 'only the reused length stays pooled');
+  tf.dispose([x, y]);
 });
