@@ -32,11 +32,10 @@ export class OnednnBackend extends MathBackendCPU {
   /** Outputs made so far, and per pooled length the count when it was last used. */
   private outputs = 0;
   private readonly lastUse = new Map<number, number>();
-  /** Output buffers this backend allocated and may reuse once released. */
-  private readonly reusable = new WeakSet<Float32Array>();
+  /** Output buffers this backend allocated and may reuse once released, by their ArrayBuffer. */
+  private readonly reusableByBuffer = new WeakMap<ArrayBufferLike, Float32Array>();
   /** Reusable buffers that currently back a tensor. */
   private readonly owned = new WeakSet<Float32Array>();
-  private readonly reusableByBuffer = new WeakMap<ArrayBufferLike, Float32Array>();
 
   constructor() {
     super();
@@ -54,7 +53,7 @@ export class OnednnBackend extends MathBackendCPU {
     if (ArrayBuffer.isView(values)) {
       const base = this.reusableByBuffer.get(values.buffer);
       if (base !== undefined) {
-        if (values !== base || this.owned.has(base)) this.reusable.delete(base);
+        if (values !== base || this.owned.has(base)) this.reusableByBuffer.delete(base.buffer);
         else this.owned.add(base);
       }
     }
@@ -64,7 +63,7 @@ export class OnednnBackend extends MathBackendCPU {
   override disposeData(dataId: tf.DataId, force = false): boolean {
     const values = this.data.get(dataId)?.values;
     const freed = super.disposeData(dataId, force);
-    if (freed && values instanceof Float32Array && this.reusable.has(values) && !this.data.has(dataId)) {
+    if (freed && values instanceof Float32Array && this.isReusable(values) && !this.data.has(dataId)) {
       this.owned.delete(values);
       this.release(values);
     }
@@ -77,7 +76,11 @@ export class OnednnBackend extends MathBackendCPU {
    */
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
     const values = super.readSync(dataId);
-    return values instanceof Float32Array && this.reusable.has(values) ? values.slice() : values;
+    return values instanceof Float32Array && this.isReusable(values) ? values.slice() : values;
+  }
+
+  private isReusable(values: Float32Array): boolean {
+    return this.reusableByBuffer.get(values.buffer) === values;
   }
 
   /** Drops every pooled buffer (they are garbage collected like any array). */
@@ -105,7 +108,7 @@ export class OnednnBackend extends MathBackendCPU {
   private dropIdle(): void {
     for (const [size, list] of this.pool) {
       if (this.outputs - (this.lastUse.get(size) ?? 0) < POOL_IDLE_OUTPUTS) continue;
-      this.pooledBytes -= list.reduce((bytes, b) => bytes + b.byteLength, 0);
+      this.pooledBytes -= list.length * size * Float32Array.BYTES_PER_ELEMENT;
       this.pool.delete(size);
       this.lastUse.delete(size);
     }
@@ -120,10 +123,7 @@ export class OnednnBackend extends MathBackendCPU {
       return pooled;
     }
     const values = uninitializedF32(size);
-    if (size >= UNINITIALIZED_MIN) {
-      this.reusable.add(values);
-      this.reusableByBuffer.set(values.buffer, values);
-    }
+    if (size >= UNINITIALIZED_MIN) this.reusableByBuffer.set(values.buffer, values);
     return values;
   }
 

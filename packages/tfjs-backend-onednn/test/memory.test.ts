@@ -41,14 +41,16 @@ test('training steps on onednn do not leak tensors', async () => {
 // Output buffers of 16,384 floats and more are reused once their tensor is disposed.
 const BIG = [128, 160];
 
-function onednnBackend(): { pooledMemoryBytes(): number; releasePooledMemory(): void } {
-  return tf.backend() as unknown as { pooledMemoryBytes(): number; releasePooledMemory(): void };
+/** The onednn backend, current and with an empty pool. */
+async function emptyPool(): Promise<{ pooledMemoryBytes(): number }> {
+  await tf.setBackend('onednn');
+  const backend = tf.backend() as unknown as { pooledMemoryBytes(): number; releasePooledMemory(): void };
+  backend.releasePooledMemory();
+  return backend;
 }
 
 test('a released output buffer is reused for the next output of its size', async () => {
-  await tf.setBackend('onednn');
-  const backend = onednnBackend();
-  backend.releasePooledMemory();
+  const backend = await emptyPool();
   const x = randomTensor(BIG, 1);
   const y = tf.exp(x);
   y.dispose();
@@ -62,7 +64,7 @@ test('a released output buffer is reused for the next output of its size', async
 });
 
 test('an array read with dataSync is not changed when its buffer is reused', async () => {
-  await tf.setBackend('onednn');
+  await emptyPool();
   const x = randomTensor(BIG, 2);
   const y = tf.exp(x);
   const kept = y.dataSync();
@@ -75,9 +77,7 @@ test('an array read with dataSync is not changed when its buffer is reused', asy
 });
 
 test('a buffer that another tensor views is never reused', async () => {
-  await tf.setBackend('onednn');
-  const backend = onednnBackend();
-  backend.releasePooledMemory();
+  const backend = await emptyPool();
   const x = randomTensor(BIG, 3);
   const y = tf.exp(x);
   // The cpu backend's Unpack returns rows as views of y's storage.
@@ -91,9 +91,7 @@ test('a buffer that another tensor views is never reused', async () => {
 });
 
 test('a buffer shared by two tensors is released only by the last of them', async () => {
-  await tf.setBackend('onednn');
-  const backend = onednnBackend();
-  backend.releasePooledMemory();
+  const backend = await emptyPool();
   const x = randomTensor(BIG, 4);
   const y = tf.exp(x);
   const r = tf.reshape(y, [160, 128]); // shares y's storage
@@ -108,9 +106,7 @@ test('a buffer shared by two tensors is released only by the last of them', asyn
 });
 
 test('buffers of a length unused for a while are dropped from the pool', async () => {
-  await tf.setBackend('onednn');
-  const backend = onednnBackend();
-  backend.releasePooledMemory();
+  const backend = await emptyPool();
   const x = randomTensor([130, 130], 5); // a length no other test uses
   tf.exp(x).dispose();
   assert.equal(backend.pooledMemoryBytes(), 130 * 130 * 4);
