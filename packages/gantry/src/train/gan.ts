@@ -178,19 +178,27 @@ export class Gan {
    */
   generatorStep(step: number, b: GeneratorBatch, withStats: boolean): number | null {
     const c = this.config;
-    const { value, grads } = tf.variableGrads(() => {
-      const fake = this.G.apply(b.z, { training: true, updateStats: true, labels: b.fakeLabels });
-      const out = this.D.apply(this.prepareForD(fake, step, b.counter, 2), { training: true, labels: b.fakeLabels });
-      let realLogits: tf.Tensor | undefined;
-      if (this.loss.relativistic) {
-        if (!b.real) throw new Error('the relativistic loss needs a real batch in the G step');
-        const realOut = this.D.apply(this.prepareForD(b.real, step, b.realCounter ?? b.counter, 0), { training: true, labels: b.realLabels });
-        realLogits = this.adversarialLogits(realOut);
-      }
-      let lossG = this.loss.generator(this.adversarialLogits(out), realLogits);
-      if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, this.classLoss(out, b.fakeLabels))) as tf.Scalar;
-      return lossG;
-    }, this.G.trainable.map((v) => v.variable));
+    // D's logits on the real batch do not depend on G: computed outside the gradient tape
+    let realLogits: tf.Tensor | undefined;
+    if (this.loss.relativistic) {
+      const real = b.real;
+      if (!real) throw new Error('the relativistic loss needs a real batch in the G step');
+      realLogits = tf.tidy(() =>
+        this.adversarialLogits(this.D.apply(this.prepareForD(real, step, b.realCounter ?? b.counter, 0), { training: true, labels: b.realLabels })));
+    }
+    let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      result = tf.variableGrads(() => {
+        const fake = this.G.apply(b.z, { training: true, updateStats: true, labels: b.fakeLabels });
+        const out = this.D.apply(this.prepareForD(fake, step, b.counter, 2), { training: true, labels: b.fakeLabels });
+        let lossG = this.loss.generator(this.adversarialLogits(out), realLogits);
+        if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, this.classLoss(out, b.fakeLabels))) as tf.Scalar;
+        return lossG;
+      }, this.G.trainable.map((v) => v.variable));
+    } finally {
+      realLogits?.dispose();
+    }
+    const { value, grads } = result;
     this.update(this.optG, this.G.trainable, grads);
     if (this.Gema && c.ema) this.updateEma(step, c.ema.decay, c.ema.startStep);
     const lossG = withStats ? value.dataSync()[0] : null;
