@@ -8,10 +8,12 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# oneDNN for the native backend; a compiler and Python for node-gyp
-if ! dpkg -s libdnnl-dev g++ make python3 >/dev/null 2>&1; then
+# oneDNN for the native backend; a compiler and Python for node-gyp; Chromium (the browser that
+# the export page and dashboard tests drive); Redis (the job queue of sweeps)
+packages="libdnnl-dev g++ make python3 chromium redis-server"
+if ! dpkg -s $packages >/dev/null 2>&1; then
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libdnnl-dev g++ make python3 >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
 
 npm ci --no-audit --no-fund

@@ -1,0 +1,28 @@
+// Bundles the browser code with esbuild. Each entry is one file a page or an app loads; every
+// bundle targets the browser platform, so a Node built-in anywhere in its import graph fails the build.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** [source, output, format]: outputs land under dist/. */
+const entries = [
+  ['src/index.ts', 'index.js', 'esm'],
+];
+
+await Promise.all(
+  entries.map(([source, output, format]) =>
+    build({
+      entryPoints: [join(here, source)],
+      outfile: join(here, 'dist', output),
+      bundle: true,
+      platform: 'browser',
+      format,
+      target: 'es2020',
+      sourcemap: true,
+      minify: process.env.GANTRY_WEB_DEBUG ? false : true,
+      logLevel: 'warning',
+    }),
+  ),
+);
