@@ -1,5 +1,6 @@
 import { isUsageError } from '../errors.js';
 import { benchCommand, benchHelp } from './bench.js';
+import { dashboardCommand, dashboardHelp } from './dashboard.js';
 import { evalCommand, evalHelp } from './eval.js';
 import { sampleCommand, sampleHelp } from './sample.js';
 import { trainCommand, trainHelp } from './train.js';
@@ -10,6 +11,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   sample: { run: sampleCommand, help: sampleHelp },
   bench: { run: benchCommand, help: benchHelp },
   eval: { run: evalCommand, help: evalHelp },
+  dashboard: { run: dashboardCommand, help: dashboardHelp },
 };
 
 const usage = `gantry ${gantryVersion}: train generative adversarial networks
@@ -21,6 +23,7 @@ commands:
   sample   generate images from a run's checkpoint
   bench    time training steps of a preset
   eval     score samples (FID, KID, IS, precision/recall, class coverage)
+  dashboard  watch every run under a folder in the browser, live
 
 'gantry <command> --help' describes a command's options.`;
 

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { backendChoices, type TrainOverrides } from '../config.js';
 import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -7,6 +7,8 @@ import { presetNames } from '../models/presets.js';
 import { prepareRunDirectory, train } from '../train/loop.js';
 import { formatDuration } from '../train/progress.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, stringFlag } from './args.js';
+import { startDashboard, type RunningDashboard } from '../dashboard/server.js';
+import { defaultDashboardPort } from './dashboard.js';
 
 export const trainHelp = `gantry train [options]
 
@@ -20,7 +22,9 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --batch-size N
   --seed N                everything random follows from it (default 0)
   --out DIR               run directory (default runs/<preset>-<time>)
-  --resume                continue DIR from its latest checkpoint; --steps is the total
+  --resume                continue DIR from its newest intact checkpoint (a damaged one is
+                          skipped, with a warning); --steps is the total
+  --resume-from NAME      continue DIR from this checkpoint (step-000001000, or 1000)
   --log-every N           steps between metric lines (default 100)
   --sample-every N        steps between sample grids (default 500)
   --checkpoint-every N    steps between checkpoints (default 1000)
@@ -31,15 +35,18 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --until-fid X           stop once FID <= X (needs --eval-every)
   --until-kid X           stop once KID <= X (needs --eval-every)
   --backend NAME          auto | onednn | tensorflow | cpu (default auto)
-  --quiet                 no progress output`;
+  --quiet                 no progress output
+  --dashboard             serve the dashboard of the run's folder while it trains (closes when
+                          the training ends; 'gantry dashboard' keeps one open)
+  --port N                the dashboard's port (default ${defaultDashboardPort}; 0 takes any free port)`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const v = parseFlags('train', argv, {
     preset: { type: 'string' }, config: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' },
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
+    resume: { type: 'boolean' }, 'resume-from': { type: 'string' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
     'checkpoint-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-samples': { type: 'string' },
-    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(trainHelp);
@@ -66,25 +73,39 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   const configFile = stringFlag(v, 'config');
   const fileConfig = readConfigFile(configFile);
-  const resume = Boolean(v.resume);
+  const resumeFrom = stringFlag(v, 'resume-from');
+  const resume = Boolean(v.resume) || resumeFrom !== undefined;
   const outFlag = stringFlag(v, 'out');
-  if (resume && !outFlag) throw new UsageError('--resume needs --out DIR, the run directory to continue');
+  if (resume && !outFlag) throw new UsageError(`${resumeFrom !== undefined ? '--resume-from' : '--resume'} needs --out DIR, the run directory to continue`);
   const presetName = flags.preset ?? (fileConfig.preset as string | undefined) ?? 'dcgan-mnist';
   const out = resolve(outFlag ?? `runs/${presetName}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const config = prepareRunDirectory(out, resume, fileConfig, flags, configFile ? `--config ${configFile}` : 'settings');
 
+  const port = intFlag(v, 'port', 0, 65535);
+  if (port !== undefined && !v.dashboard) throw new UsageError('--port is the dashboard\'s port; add --dashboard');
+
   const quiet = Boolean(v.quiet);
   const backend = await selectBackend(config.backend);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
+  // started last, so that nothing before the training can fail and leave the server holding the process open
+  const dashboard = v.dashboard ? await startRunDashboard(out, port ?? defaultDashboardPort) : null;
   const onReady = ({ config: c, startStep, images }: { config: typeof config; startStep: number; images: number }) => {
     if (quiet) return;
     const from = startStep > 0 ? `, resuming at step ${startStep}` : '';
     console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}; run directory ${out}`);
   };
-  const result = await train({ config, out, resume, quiet, onReady });
+  const result = await train({ config, out, resume, resumeFrom, quiet, onReady }).finally(() => dashboard?.close());
   result.gan.dispose();
   if (!quiet && result.targetReached) console.error(`gantry: quality target reached at step ${result.steps}: ${result.targetReached}`);
   if (!quiet) console.error(`gantry: done: ${result.steps} steps in ${formatDuration(result.seconds)}; samples in ${out}/samples, checkpoints in ${out}/checkpoints`);
+}
+
+/** The dashboard of the run's parent folder (so its sibling runs can be compared), opened on this run. */
+async function startRunDashboard(out: string, port: number): Promise<RunningDashboard> {
+  mkdirSync(dirname(out), { recursive: true });
+  const dashboard = await startDashboard({ root: dirname(out), port, command: 'train' });
+  console.error(`gantry train: dashboard at ${dashboard.url}#/run/${encodeURIComponent(basename(out))}`);
+  return dashboard;
 }
 
 function readConfigFile(path: string | undefined): Record<string, unknown> {

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+export type RunState = 'running' | 'finished' | 'stopped' | 'diverged' | 'crashed';
+
+/** What train.lock says: absent, held by a live process, or left behind by a dead one. */
+export type LockStatus = { kind: 'none' } | { kind: 'live' | 'stale'; pid: number | null; startedAt: string | null };
+
+/** train.lock of a run (see io/runLock.ts): a live holder means the run is training now. */
+export function readLockStatus(lockPath: string): LockStatus {
+  let text: string;
+  try {
+    text = readFileSync(lockPath, 'utf8');
+  } catch {
+    return { kind: 'none' };
+  }
+  let info: { pid?: unknown; host?: unknown; startedAt?: unknown };
+  try {
+    info = JSON.parse(text) as typeof info;
+  } catch {
+    // created but never written: the process died between the two
+    return { kind: 'stale', pid: null, startedAt: null };
+  }
+  const pid = typeof info.pid === 'number' ? info.pid : null;
+  const startedAt = typeof info.startedAt === 'string' ? info.startedAt : null;
+  if (pid === null) return { kind: 'stale', pid, startedAt };
+  // a lock taken on another machine cannot be checked from here; trust it, as `train` does
+  if (typeof info.host === 'string' && info.host !== hostname()) return { kind: 'live', pid, startedAt };
+  return { kind: processAlive(pid) ? 'live' : 'stale', pid, startedAt };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface StateEvidence {
+  lock: LockStatus;
+  /** The planned total (config.json's `steps`), or null when unknown. */
+  totalSteps: number | null;
+  /** The step of the last metrics record that is not an event. */
+  lastStep: number | null;
+  /** The event of the very last record, if it is one (`diverged`). */
+  lastEvent: string | null;
+  /** The step of the checkpoint latest.json names. */
+  checkpointStep: number | null;
+  /** The run stopped early on a quality target: the last FID or KID met --until-fid / --until-kid. */
+  targetMet: boolean;
+}
+
+/**
+ * How a run stands, from what the trainer leaves behind:
+ * - running: a live process holds train.lock;
+ * - crashed: train.lock was left by a process that is gone (killed), or the run ended with its
+ *   last records past its last checkpoint and no other explanation (an internal error);
+ * - diverged: the last record is a `diverged` event (the trainer stopped after rolling back);
+ * - finished: the latest checkpoint (or the last record) reached the planned steps, or a quality
+ *   target stopped it;
+ * - stopped: it ended short of the plan with a checkpoint of its last step (SIGINT, SIGTERM:
+ *   the trainer checkpoints before it exits).
+ */
+export function deriveState(e: StateEvidence): RunState {
+  if (e.lock.kind === 'live') return 'running';
+  if (e.lock.kind === 'stale') return 'crashed';
+  if (e.lastEvent === 'diverged') return 'diverged';
+  const reached = Math.max(e.checkpointStep ?? -1, e.lastStep ?? -1);
+  if (e.totalSteps !== null && reached >= e.totalSteps) return 'finished';
+  if (e.targetMet) return 'finished';
+  if (e.checkpointStep !== null && e.checkpointStep >= (e.lastStep ?? 0)) return 'stopped';
+  return 'crashed';
+}
