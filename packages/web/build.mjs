@@ -9,6 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** [source, output, format]: outputs land under dist/. */
 const entries = [
   ['src/index.ts', 'index.js', 'esm'],
+  ['src/dashboard/main.ts', 'dashboard.js', 'esm'],
 ];
 
 await Promise.all(

@@ -36,6 +36,7 @@ const page = (title: string) => `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <link rel="stylesheet" href="/static/dashboard.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <div id="app"><p class="boot">Loading the dashboard…</p></div>
