@@ -27,7 +27,8 @@ export interface BadInputWorkspace {
 export const gantryBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
 
 export function runGantry(args: string[], cacheDir: string) {
-  const r = spawnSync(process.execPath, [gantryBin, ...args], { encoding: 'utf8', env: { ...process.env, GANTRY_CACHE_DIR: cacheDir } });
+  // the timeout turns a hang (as once on /proc) into a failed case instead of a stuck suite
+  const r = spawnSync(process.execPath, [gantryBin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GANTRY_CACHE_DIR: cacheDir } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -113,7 +114,7 @@ export const badInputCases: BadInputCase[] = [
   { name: 'no command at all', args: () => [], message: /no command given; the commands are train/ },
   { name: 'negative seed', args: () => ['train', '--seed=-1'], message: /--seed must be an integer from 0/ },
   { name: 'sample count of zero', args: (w) => ['sample', '--run', w.runDir, '--n', '0'], message: /--n must be an integer from 1/ },
-  { name: 'sample of a checkpoint that does not exist', args: (w) => ['sample', '--run', w.runDir, '--checkpoint', 'step-000000999', '--backend', 'cpu'], message: /step-000000999 has no readable manifest/ },
+  { name: 'sample of a checkpoint that does not exist', args: (w) => ['sample', '--run', w.runDir, '--checkpoint', 'step-000000999', '--backend', 'cpu'], message: /no checkpoint step-000000999 in .*; it has step-000000005/ },
   { name: 'config file holding an array', args: (w) => { writeFileSync(join(w.dir, 'arr.json'), '[1, 2]'); return ['train', '--config', join(w.dir, 'arr.json')]; }, message: /must hold a JSON object/ },
   { name: 'unknown layer kind', args: (w) => cfg(w, 'layer.json', { ...tinyConvNets, discriminator: { input: [8, 8, 1], layers: [{ kind: 'attention' }] } }), message: /layers\[0\]\.kind must be one of/ },
   { name: 'generator output that D cannot take', args: (w) => cfg(w, 'mismatch.json', { ...tinyConvNets, discriminator: { input: [28, 28, 1], layers: [{ kind: 'flatten' }, { kind: 'dense', units: 1 }] } }), message: /generator makes \[8, 8, 1\] images but the discriminator takes \[28, 28, 1\]/ },
@@ -135,5 +136,8 @@ export const badInputCases: BadInputCase[] = [
   { name: 'ACGAN without conditional training', args: (w) => cfg(w, 'acgan.json', { ...tinyConvNets, auxClassifierWeight: 1 }), message: /needs conditional: true/ },
   { name: '--until-fid without evaluation', args: () => ['train', '--until-fid', '30', '--backend', 'cpu'], message: /untilFid needs evaluation during training/ },
   { name: 'evaluation on data with no feature network', args: (w) => ['train', '--config', w.configPath, '--eval-every', '10', '--out', join(w.dir, 'x13'), '--backend', 'cpu'], message: /needs a shipped feature network/ },
-  { name: 'sample to a path inside a file', args: (w) => { writeFileSync(join(w.dir, 'afile'), 'x'); return ['sample', '--run', w.runDir, '--out', join(w.dir, 'afile', 's.png'), '--backend', 'cpu']; }, message: /cannot write .*afile/ },
+  { name: 'sample to a path inside a file', args: (w) => { writeFileSync(join(w.dir, 'afile'), 'x'); return ['sample', '--run', w.runDir, '--out', join(w.dir, 'afile', 's.png'), '--backend', 'cpu']; }, message: /cannot create folder .*afile: .*afile is a file, not a folder; choose another location/ },
+  { name: 'sample into a folder the system refuses (/proc)', args: (w) => ['sample', '--run', w.runDir, '--n', '4', '--out', '/proc/forbidden/s.npy', '--backend', 'cpu'], message: /cannot create folder \/proc\/forbidden \(ENOENT: the file system refuses new folders there at \/proc\/forbidden\); choose a writable location/ },
+  { name: 'train into a folder the system refuses (/proc)', args: (w) => ['train', '--config', w.configPath, '--steps', '2', '--out', '/proc/forbidden/run', '--backend', 'cpu'], message: /cannot create run directory \/proc\/forbidden\/run \(ENOENT/ },
+  { name: 'train into a path under a file', args: (w) => { writeFileSync(join(w.dir, 'afile2'), 'x'); return ['train', '--config', w.configPath, '--steps', '2', '--out', join(w.dir, 'afile2', 'run'), '--backend', 'cpu']; }, message: /cannot create run directory .*afile2\/run: .*afile2 is a file, not a folder/ },
 ];

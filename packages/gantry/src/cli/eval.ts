@@ -9,6 +9,7 @@ import { precisionRecall } from '../eval/precisionRecall.js';
 import type { ImageShape } from '../data/dataset.js';
 import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
+import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { permutation, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
@@ -24,7 +25,8 @@ elsewhere; compare Gantry numbers with Gantry numbers on the same dataset.
                      evaluate them against the run's data
   --n N              number of samples to generate (default 2000)
   --seed N           noise seed (default 0)
-  --checkpoint NAME  a checkpoint directory name such as step-000001000 (default: latest)
+  --checkpoint NAME  a checkpoint such as step-000001000 or 1000 (default: the newest
+                     intact one; a damaged one is skipped with a warning)
   --npy FILE         evaluate the images in FILE ([N, H, W(, C)], float in [0, 1] or uint8)
   --data SPEC        the dataset to compare --npy images with: mnist or fashion-mnist
   --json             print one JSON object instead of a table
@@ -63,7 +65,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     samples = { pixels: images.pixels01, n: images.count, shape: images, data: dataset.kind === 'mnist' || dataset.kind === 'fashion-mnist' ? dataset.kind : dataFlag! };
   } else {
     const runDir = resolve(runFlag!);
-    const { gan, config, step } = openRun(runDir, stringFlag(v, 'checkpoint'));
+    const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
+    warnSkippedCheckpoints(skipped, checkpointDir);
     const [h, w, c] = gan.G.outputShape as [number, number, number];
     const labelOf = cyclingLabels(config);
     const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);

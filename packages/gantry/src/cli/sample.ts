@@ -6,6 +6,7 @@ import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
 import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
+import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
@@ -19,7 +20,8 @@ Generate images from a run's checkpoint (G in inference mode).
   --out FILE         FILE.png (a grid) or FILE.npy (float32 [N, H, W, C] in [0, 1]);
                      default DIR/samples/sample-seed<S>-n<N>.png
   --class K          only class K (conditional runs); by default classes take turns
-  --checkpoint NAME  a checkpoint directory name such as step-000001000 (default: latest)
+  --checkpoint NAME  a checkpoint such as step-000001000 or 1000 (default: the newest
+                     intact one; a damaged one is skipped with a warning)
   --backend NAME     auto | onednn | tensorflow | cpu`;
 
 
@@ -45,7 +47,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
 
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto');
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
-  const { gan, config, step } = openRun(runDir, stringFlag(v, 'checkpoint'));
+  const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
+  warnSkippedCheckpoints(skipped, checkpointDir);
   const [h, w, c] = gan.G.outputShape;
   let labelOf = cyclingLabels(config);
   if (cls !== undefined) {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeDirectory } from './directories.js';
 
 /**
  * Writes `chunks` to `path` so that a reader sees either the old file or the complete new one,
@@ -10,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  makeDirectory(dir, 'folder');
   // Same directory, so the rename stays on one file system; unique per writer, so two
   // processes writing the same target never share a temp file.
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -53,14 +54,19 @@ export function fsyncDirectory(dir: string): void {
  * never a partial one: write a temporary file, fsync it, rename it over the target.
  */
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(target), { recursive: true });
+  makeDirectory(dirname(target), 'folder');
   const tmp = temporaryPathFor(target);
   let fd = -1;
   try {
     fd = openSync(tmp, 'w');
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    while (written < bytes.length) {
+      const n = writeSync(fd, bytes, written, bytes.length - written);
+      // a file system that accepts nothing would otherwise keep this loop going forever
+      if (n <= 0) throw Object.assign(new Error(`no bytes written to ${tmp}`), { code: 'EIO' });
+      written += n;
+    }
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;

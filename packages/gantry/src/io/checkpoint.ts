@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { NamedVariable } from '../models/network.js';
 import { gantryVersion } from '../version.js';
 import { fsyncDirectory, writeFileAtomicSync } from './atomicFile.js';
+import { makeDirectory } from './directories.js';
 
 export const checkpointFormat = 'gantry-checkpoint';
 export const checkpointFormatVersion = 1;
@@ -99,7 +100,7 @@ export class CheckpointStore {
     const name = stepDirName(step);
     const tmp = join(this.dir, `.tmp-${name}-${process.pid}`);
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeDirectory(this.dir, 'checkpoint folder');
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp);
       writeFileAtomicSync(join(tmp, 'weights.bin'), bytes);
@@ -162,13 +163,70 @@ export class CheckpointStore {
     }
   }
 
-  /** Load and verify a checkpoint (the newest when no name is given). */
-  load(name?: string): LoadedCheckpoint {
-    const chosen = name ?? this.latestName();
-    if (!chosen) throw new UsageError(`no complete checkpoint in ${this.dir}; train first (or check --run)`);
-    const dir = join(this.dir, chosen);
-    return readCheckpointDir(dir);
+  /**
+   * Checkpoint names to try when resuming, newest first: the one latest.json names, then every
+   * complete step directory by step. A damaged pointer or a missing one still finds them all.
+   */
+  candidates(): string[] {
+    const pointed = this.latestName();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir).filter((n) => /^step-\d+$/.test(n));
+    } catch {
+      // no checkpoints folder: no candidates
+    }
+    names.sort().reverse(); // zero-padded, so the name order is the step order
+    return pointed ? [pointed, ...names.filter((n) => n !== pointed)] : names;
   }
+
+  /**
+   * Load and verify a checkpoint. With a name, exactly that one (a damaged one is an error).
+   * Without, the newest intact one: those passed over on the way are returned in `skipped`, with
+   * the reason, so that the caller can say so.
+   */
+  load(name?: string): LoadedCheckpoint & { skipped: SkippedCheckpoint[] } {
+    if (name !== undefined) {
+      const chosen = checkpointName(name);
+      const dir = join(this.dir, chosen);
+      if (!existsSync(dir)) {
+        const known = this.candidates();
+        throw new UsageError(`no checkpoint ${chosen} in ${this.dir}; ${known.length ? `it has ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', ...' : ''}` : 'it has none'}`);
+      }
+      return { ...readCheckpointDir(dir), skipped: [] };
+    }
+    const skipped: SkippedCheckpoint[] = [];
+    for (const candidate of this.candidates()) {
+      try {
+        return { ...readCheckpointDir(join(this.dir, candidate)), skipped };
+      } catch (e) {
+        if (!(e instanceof DamagedCheckpointError)) throw e;
+        skipped.push({ name: candidate, reason: e.reason });
+      }
+    }
+    if (skipped.length === 0) throw new UsageError(`no complete checkpoint in ${this.dir}; train first (or check --run)`);
+    const list = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+    throw new UsageError(`no intact checkpoint in ${this.dir} (${list}); the run cannot be continued or sampled; train it again in a new --out`);
+  }
+}
+
+/** A checkpoint passed over because it failed to read or verify. */
+export interface SkippedCheckpoint {
+  name: string;
+  reason: string;
+}
+
+/** A checkpoint that cannot be used: its manifest or weights are missing, unreadable or do not verify. */
+export class DamagedCheckpointError extends UsageError {
+  constructor(readonly dir: string, readonly reason: string) {
+    super(`checkpoint ${dir}: ${reason}; name another with --checkpoint (or --resume-from), or leave it out to use the newest intact one`);
+  }
+}
+
+/** `step-000000400`, or a plain step number (`400`), as a checkpoint directory name. */
+export function checkpointName(name: string): string {
+  if (/^\d+$/.test(name)) return stepDirName(Number(name));
+  if (/^step-\d+$/.test(name)) return name;
+  throw new UsageError(`'${name}' is not a checkpoint name; give a step number or a name such as step-000001000`);
 }
 
 export function readCheckpointDir(dir: string): LoadedCheckpoint {
@@ -176,9 +234,10 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
   try {
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest;
   } catch (e) {
-    throw new UsageError(`checkpoint ${dir} has no readable manifest.json (${(e as Error).message.split('\n')[0]}); it is damaged or not a checkpoint`);
+    throw new DamagedCheckpointError(dir, `manifest.json is missing or unreadable (${(e as Error).message.split('\n')[0]})`);
   }
-  if (manifest.format !== checkpointFormat) throw new UsageError(`${dir} is not a Gantry checkpoint (format '${String(manifest.format)}')`);
+  if (typeof manifest !== 'object' || manifest === null) throw new DamagedCheckpointError(dir, 'manifest.json holds no manifest');
+  if (manifest.format !== checkpointFormat) throw new DamagedCheckpointError(dir, `not a Gantry checkpoint (format '${String(manifest.format)}')`);
   if (typeof manifest.formatVersion !== 'number' || manifest.formatVersion > checkpointFormatVersion) {
     throw new UsageError(`checkpoint ${dir} has format version ${String(manifest.formatVersion)}, newer than this Gantry (${gantryVersion}) reads (${checkpointFormatVersion}); upgrade Gantry`);
   }
@@ -186,10 +245,10 @@ export function readCheckpointDir(dir: string): LoadedCheckpoint {
   try {
     bytes = readFileSync(join(dir, 'weights.bin'));
   } catch {
-    throw new UsageError(`checkpoint ${dir} has no weights.bin; it is damaged`);
+    throw new DamagedCheckpointError(dir, 'weights.bin is missing');
   }
   if (bytes.length !== manifest.weightsBytes || createHash('sha256').update(bytes).digest('hex') !== manifest.weightsSha256) {
-    throw new UsageError(`checkpoint ${dir}: weights.bin does not match its manifest (truncated or damaged); use an earlier checkpoint`);
+    throw new DamagedCheckpointError(dir, 'weights.bin does not match its manifest (truncated or damaged)');
   }
   const weights = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   return { dir, manifest, weights };

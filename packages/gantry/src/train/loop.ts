@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { learningRateFactor, resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../config.js';
 import type { ImageSet } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
+import { makeDirectory } from '../io/directories.js';
 import { CheckpointStore, NonFiniteWeightsError, restoreVariables } from '../io/checkpoint.js';
 import { RunLock } from '../io/runLock.js';
 import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
@@ -21,8 +22,10 @@ export interface TrainRunOptions {
   config: TrainConfig;
   /** The run directory: config.json, metrics.jsonl, samples/, checkpoints/. */
   out: string;
-  /** Continue from the run's latest complete checkpoint. */
+  /** Continue from the run's newest intact checkpoint (or from `resumeFrom`). */
   resume?: boolean;
+  /** Continue from this checkpoint (a name such as step-000001000, or a step number); implies `resume`. */
+  resumeFrom?: string;
   /** Use this data instead of loading `config.data` (tests, library users). */
   data?: ImageSet;
   /** Called once the data is loaded and the model built, before the first step. */
@@ -71,11 +74,8 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
     config = { ...config, numClasses: data.numClasses };
   }
 
-  try {
-    mkdirSync(join(out, 'samples'), { recursive: true });
-  } catch (e) {
-    throw new UsageError(`cannot create run directory ${out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable --out`);
-  }
+  makeDirectory(out, 'run directory');
+  makeDirectory(join(out, 'samples'), 'samples folder');
   const lock = RunLock.acquire(out);
   try {
     return await trainLocked(options, config, data, batches, store, log);
@@ -90,22 +90,34 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
 
   // Step 1: initialise G and D (seeded), and their optimizers.
   const gan = new Gan(config, { fusedOptimizers: !options.referenceOptimizers });
-  const rollBack = (): number => {
-    const ckpt = store.load();
+  const rollBack = (name?: string): number => {
+    const ckpt = store.load(name);
+    for (const skipped of ckpt.skipped) {
+      // a damaged checkpoint is passed over, said once on stderr and once in the log
+      console.error(`gantry: warning: checkpoint ${skipped.name} skipped (${skipped.reason}); continuing from ${basename(ckpt.dir)}`);
+      log.append({ step: ckpt.manifest.step, event: 'checkpoint-skipped', checkpoint: skipped.name, reason: skipped.reason, resumedFrom: basename(ckpt.dir) });
+    }
     restoreVariables(ckpt, gan.namedState());
     gan.restoreCounters(ckpt.manifest.counters);
     return ckpt.manifest.step;
   };
   let startStep = 0;
-  if (options.resume && store.latestName()) {
-    startStep = rollBack();
+  const resume = options.resume || options.resumeFrom !== undefined;
+  if (options.resumeFrom !== undefined || (resume && store.candidates().length > 0)) {
+    try {
+      startStep = rollBack(options.resumeFrom);
+    } catch (e) {
+      gan.dispose();
+      stopper.dispose();
+      throw e;
+    }
     if (startStep > config.steps) {
       gan.dispose();
       stopper.dispose();
       throw new UsageError(`the run is already at step ${startStep}; --steps is the total, so give more than ${startStep}`);
     }
     // drop what came after the checkpoint, and the extra record a run writes at its last step
-    log.retain((r) => r.step < startStep || (r.step === startStep && startStep % config.logEvery === 0));
+    log.retain((r) => r.step < startStep || (r.step === startStep && (startStep % config.logEvery === 0 || r.event === 'checkpoint-skipped')));
   }
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 

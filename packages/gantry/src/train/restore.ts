@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
 import { resolveTrainConfig, type TrainConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { CheckpointStore, restoreVariables } from '../io/checkpoint.js';
+import { CheckpointStore, restoreVariables, type SkippedCheckpoint } from '../io/checkpoint.js';
 import { Gan } from './gan.js';
 
-/** A trained GAN loaded from a run directory's checkpoint (the newest unless named). */
-export function openRun(runDir: string, checkpointName?: string): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string } {
+/**
+ * A trained GAN loaded from a run directory's checkpoint: the named one, or else the newest intact
+ * one (`skipped` lists the damaged ones passed over, with why).
+ */
+export function openRun(runDir: string, checkpointName?: string): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string; skipped: SkippedCheckpoint[] } {
   if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist; pass the --out of a training run`);
   const loaded = new CheckpointStore(runDir).load(checkpointName);
   const stored = loaded.manifest.config;
@@ -19,5 +22,5 @@ export function openRun(runDir: string, checkpointName?: string): { gan: Gan; co
     throw e;
   }
   gan.restoreCounters(loaded.manifest.counters);
-  return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir };
+  return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir, skipped: loaded.skipped };
 }
