@@ -1,5 +1,6 @@
 import { UsageError } from './errors.js';
 import { parseDataSpec } from './data/load.js';
+import { DEFAULT_IMAGE_OPTIONS, resolveImageOptions, type ImageOptions } from './data/imageOptions.js';
 import { hasFeatureNetwork } from './eval/featureNetwork.js';
 import { adversarialLosses, type LossName } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
@@ -14,6 +15,8 @@ export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
 export interface TrainConfig {
   preset: string;
   data: string;
+  /** How image files (folder:, emoji) are fitted to the model: resize mode, background, flips, strictness. */
+  dataOptions: ImageOptions;
   pixelRange: '0,1' | '-1,1';
   latentDim: number;
   generator: NetworkSpec;
@@ -93,10 +96,10 @@ export function learningRateFactor(s: LrSchedule, step: number, total: number): 
 export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
 
 /** Settings that may be given in a config file or on the command line, overriding the preset. */
-export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch'>> & { preset?: string };
+export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch' | 'dataOptions'>> & { preset?: string; dataOptions?: Partial<ImageOptions> };
 
 const configKeys = [
-  'preset', 'data', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
+  'preset', 'data', 'dataOptions', 'pixelRange', 'latentDim', 'generator', 'discriminator', 'loss', 'optimizerG', 'optimizerD',
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
   'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
   'dSteps', 'regularizer', 'labelSmoothing', 'labelFlip', 'instanceNoise', 'clipGradNorm', 'weightClip', 'lrSchedule', 'ema',
@@ -144,6 +147,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     auxClassifierWeight: 0,
     ...presetSettings,
     ...merged,
+    dataOptions: { ...DEFAULT_IMAGE_OPTIONS, ...(presetSettings.dataOptions ?? {}), ...(fileConfig.dataOptions === undefined ? {} : resolveImageOptions(fileConfig.dataOptions, where)), ...dropUndefined(flags.dataOptions ?? {}) },
     preset: presetName,
   } as TrainConfig;
   if (flags.epochs !== undefined && flags.steps === undefined) config.steps = 0;
@@ -173,6 +177,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
   }
   if (typeof c.data !== 'string' || c.data.length === 0) throw new UsageError(`${where}: data must be a data spec such as mnist or npy:PATH`);
   parseDataSpec(c.data);
+  c.dataOptions = resolveImageOptions(c.dataOptions, where);
   if (c.pixelRange !== '0,1' && c.pixelRange !== '-1,1') throw new UsageError(`${where}: pixelRange must be "0,1" or "-1,1"`);
   if (!(c.loss in adversarialLosses)) {
     throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);
@@ -186,7 +191,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     if (v !== null && c.evalEvery === 0) throw new UsageError(`${where}: ${key} needs evaluation during training; set --eval-every N`);
   }
   if (c.evalEvery > 0 && !hasFeatureNetwork(parseDataSpec(c.data).kind)) {
-    throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist and fashion-mnist, not for ${c.data}; drop --eval-every`);
+    throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist, fashion-mnist and emoji, not for ${c.data}; drop --eval-every`);
   }
   validateTraining(c, where);
   if (c.onDivergence !== 'stop' && c.onDivergence !== 'lower-lr') throw new UsageError(`${where}: onDivergence must be "stop" or "lower-lr"`);

@@ -16,7 +16,7 @@ test('parseDataSpec accepts the five forms', () => {
 });
 
 const badSpecs: Array<[string, RegExp]> = [
-  ['cifar10', /unknown data spec 'cifar10'; use mnist, fashion-mnist, idx:PATH, npy:PATH or folder:PATH/],
+  ['cifar10', /unknown data spec 'cifar10'; use mnist, fashion-mnist, emoji, emoji:google, emoji:twitter, idx:PATH, npy:PATH or folder:PATH/],
   ['MNIST', /unknown data spec 'MNIST'/],
   ['png:x.png', /unknown data spec 'png:x\.png'/],
   ['', /unknown data spec ''/],

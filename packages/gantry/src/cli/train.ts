@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { backendChoices, type TrainOverrides } from '../config.js';
+import { RESIZE_MODES } from '../data/imageOptions.js';
 import { selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { presetNames } from '../models/presets.js';
@@ -16,7 +17,16 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
 
   --preset NAME           ${presetNames().join(' | ')} (default dcgan-mnist)
   --config FILE           JSON file of settings (any key of config.json); flags override it
-  --data SPEC             mnist | fashion-mnist | idx:PATH | npy:PATH | folder:PATH
+  --data SPEC             mnist | fashion-mnist | emoji | emoji:google | emoji:twitter |
+                          idx:PATH | npy:PATH | folder:PATH (PNG, JPEG, WebP, GIF, AVIF, TIFF;
+                          class labels from first-level subfolders)
+  --resize MODE           crop | pad | stretch: how images of another size are fitted
+                          (folder, emoji; default crop, the centre after scaling to cover)
+  --background COLOUR     what transparent pixels (and pad's border) become: white (default),
+                          black, grey, #rrggbb, #rgb
+  --flip                  mirror each real image left-right with probability 1/2
+  --strict                stop (exit 2) on an image file that cannot be decoded, instead of
+                          skipping it with a warning
   --steps N               total D+G steps (default: the preset's)
   --epochs N              train for N passes over the data instead of --steps
   --batch-size N
@@ -46,7 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, 'resume-from': { type: 'string' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
     'checkpoint-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-samples': { type: 'string' },
-    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, resize: { type: 'string' }, background: { type: 'string' }, flip: { type: 'boolean' }, strict: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(trainHelp);
@@ -58,6 +68,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const flags: TrainOverrides = {
     preset: stringFlag(v, 'preset'),
     data: stringFlag(v, 'data'),
+    dataOptions: {
+      resize: choiceFlag(v, 'resize', RESIZE_MODES),
+      background: stringFlag(v, 'background'),
+      flip: v.flip ? true : undefined,
+      strict: v.strict ? true : undefined,
+    },
     steps,
     epochs,
     batchSize: intFlag(v, 'batch-size', 1, 65536),

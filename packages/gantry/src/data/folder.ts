@@ -1,20 +1,17 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import sharp from 'sharp';
+import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ImageSet, ImageShape } from './dataset.js';
-import { keptCount, oneLine, shapeText, type SourceOptions } from './sourceCommon.js';
-
-const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp)$/i;
-/** Images decoded at once; sharp decodes on its own threads, this only bounds memory and open files. */
-const DECODE_CONCURRENCY = 4;
+import { IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT, imageHeader } from './imageDecode.js';
+import { decodedImageSet } from './decodedSource.js';
+import { keptCount, oneLine, type SourceOptions } from './sourceCommon.js';
 
 /**
- * Loads every PNG, JPEG and WebP image under `dir` (recursively, in sorted path order),
- * resized (scaled to cover, centre-cropped) to `opts.shape`, grayscale when it has one channel.
- * Without a shape the first image's size is used, with 1 channel if it is grayscale, else 3.
- * Alpha is flattened onto black. When every image sits in a first-level subfolder, the
- * subfolder names (sorted) are the classes.
+ * Loads every PNG, JPEG, WebP, GIF, AVIF and TIFF image under `dir` (recursively, in sorted
+ * path order), decoded through the shared decode cache (imageCache.ts) to `opts.shape` with
+ * the resize mode and background of `opts.image`. Without a shape the first image's size is
+ * used, with 1 channel if it is grey, else 3. When every image sits in a first-level
+ * subfolder, the subfolder names (sorted) are the classes.
  */
 export async function loadFolder(dir: string, opts: SourceOptions = {}): Promise<ImageSet> {
   const source = `folder:${dir}`;
@@ -24,29 +21,19 @@ export async function loadFolder(dir: string, opts: SourceOptions = {}): Promise
   } catch {
     throw new UsageError(`${source}: folder not found; check the path`);
   }
-  if (!info.isDirectory()) throw new UsageError(`${source} is not a folder; give a folder of PNG/JPEG/WebP images`);
+  if (!info.isDirectory()) throw new UsageError(`${source} is not a folder; give a folder of images (${IMAGE_TYPES_TEXT})`);
 
   const all = await listImages(dir);
-  if (all.length === 0) throw new UsageError(`${source} holds no images (.png, .jpg, .jpeg, .webp); add some or fix the path`);
+  if (all.length === 0) throw new UsageError(`${source} holds no images (${IMAGE_TYPES_TEXT}); add some or fix the path`);
   const files = all.slice(0, keptCount(all.length, opts.limit));
-  const shape = opts.shape ?? (await shapeOf(dir, files[0]!, source));
-  if (shape.channels !== 1 && shape.channels !== 3) {
-    throw new UsageError(`${source}: cannot make ${shapeText(shape)} images; folders load with 1 or 3 channels`);
-  }
+  const shape = opts.shape ?? (await naturalShape(dir, files, source));
 
-  const size = shape.height * shape.width * shape.channels;
-  const pixels01 = new Float32Array(files.length * size);
-  await forEachBounded(files, DECODE_CONCURRENCY, async (file, i) => {
-    const bytes = await decode(join(dir, file), shape, source, file);
-    for (let k = 0; k < size; k++) pixels01[i * size + k] = bytes[k]! / 255;
-  });
-
-  const base = { source, count: files.length, height: shape.height, width: shape.width, channels: shape.channels, pixels01 };
   const classOf = (file: string) => file.split('/')[0]!;
-  if (!all.every((f) => f.includes('/'))) return base;
-  const classes = [...new Set(all.map(classOf))].sort(compareCodeUnits);
+  const labelled = all.every((f) => f.includes('/'));
+  const classes = labelled ? [...new Set(all.map(classOf))].sort(compareCodeUnits) : [];
   const index = new Map(classes.map((c, i) => [c, i]));
-  return { ...base, labels: Int32Array.from(files, (f) => index.get(classOf(f))!), numClasses: classes.length };
+  const labels = labelled ? Int32Array.from(files, (f) => index.get(classOf(f))!) : undefined;
+  return decodedImageSet({ source, root: resolve(dir), files, labels }, labelled ? classes.length : undefined, shape, opts);
 }
 
 /** Image paths relative to `root`, '/'-separated, sorted by code unit (the same on every machine and locale). */
@@ -62,46 +49,16 @@ function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function shapeOf(dir: string, file: string, source: string): Promise<ImageShape> {
-  try {
-    const meta = await sharp(join(dir, file)).metadata();
-    const gray = meta.channels !== undefined && meta.channels <= 2;
-    return { height: meta.height!, width: meta.width!, channels: gray ? 1 : 3 };
-  } catch (e) {
-    throw new UsageError(`${source}: cannot read image ${file} (${oneLine(e)}); replace or remove it`);
-  }
-}
-
-/** One image as bytes [height, width, channels]. */
-async function decode(path: string, shape: ImageShape, source: string, file: string): Promise<Uint8Array> {
-  try {
-    let image = sharp(path).flatten({ background: { r: 0, g: 0, b: 0 } })
-      .resize(shape.width, shape.height, { fit: 'cover' });
-    image = shape.channels === 1 ? image.toColourspace('b-w') : image.toColourspace('srgb');
-    const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
-    if (info.width !== shape.width || info.height !== shape.height || info.channels !== shape.channels) {
-      throw new Error(`decoded to ${info.height}x${info.width}x${info.channels}`);
+/** The size of the first image whose header reads, grey (1 channel) or colour (3). */
+async function naturalShape(dir: string, files: string[], source: string): Promise<ImageShape> {
+  let firstError = '';
+  for (const file of files) {
+    try {
+      const h = await imageHeader(join(dir, file));
+      return { height: h.height, width: h.width, channels: h.grey ? 1 : 3 };
+    } catch (e) {
+      firstError ||= `${file}: ${oneLine(e)}`;
     }
-    return data;
-  } catch (e) {
-    throw new UsageError(`${source}: cannot read image ${file} (${oneLine(e)}); replace or remove it`);
   }
-}
-
-/** Runs `work` on every item, at most `limit` at a time; the first failure rejects. */
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        await work(items[i]!, i);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  throw new UsageError(`${source}: none of its ${files.length} image files could be decoded (${firstError}); replace or remove them`);
 }

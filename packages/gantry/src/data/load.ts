@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { ImageSet } from './dataset.js';
 import { EMBEDDED_NAMES, type EmbeddedName, loadEmbedded } from './embedded.js';
+import { EMOJI_SETS, type EmojiSet, loadEmoji } from './emoji.js';
 import { loadFolder } from './folder.js';
 import { loadIdx } from './idx.js';
 import { loadNpy } from './npy.js';
@@ -9,14 +10,21 @@ import { shapeText, type SourceOptions } from './sourceCommon.js';
 /** A parsed data spec: an embedded dataset, or a file-backed source with its path. */
 export type DataSpec =
   | { kind: EmbeddedName }
+  | { kind: 'emoji'; set: EmojiSet }
   | { kind: 'idx' | 'npy' | 'folder'; path: string };
 
 const FILE_KINDS = ['idx', 'npy', 'folder'] as const;
-const VALID_FORMS = 'mnist, fashion-mnist, idx:PATH, npy:PATH or folder:PATH';
+const VALID_FORMS = 'mnist, fashion-mnist, emoji, emoji:google, emoji:twitter, idx:PATH, npy:PATH or folder:PATH';
 
 /** Checks a data spec's form without touching the file system. */
 export function parseDataSpec(spec: string): DataSpec {
   if ((EMBEDDED_NAMES as readonly string[]).includes(spec)) return { kind: spec as EmbeddedName };
+  if (spec === 'emoji') return { kind: 'emoji', set: 'google' };
+  if (spec.startsWith('emoji:')) {
+    const set = spec.slice('emoji:'.length);
+    if ((EMOJI_SETS as readonly string[]).includes(set)) return { kind: 'emoji', set: set as EmojiSet };
+    throw new UsageError(`unknown emoji set '${set}'; use emoji (the google set), ${EMOJI_SETS.map((s) => `emoji:${s}`).join(' or ')}`);
+  }
   const colon = spec.indexOf(':');
   const kind = spec.slice(0, colon);
   if (colon > 0 && (FILE_KINDS as readonly string[]).includes(kind)) {
@@ -38,12 +46,14 @@ export async function loadDataset(spec: string, opts: SourceOptions = {}): Promi
     throw new UsageError(`data limit must be a positive whole number, got ${opts.limit}`);
   }
   if (opts.shape !== undefined) checkShape(opts.shape);
-  const set = await loadSource(parsed, opts);
+  const loaded = await loadSource(parsed, opts);
+  // decoded sources set `flip` themselves; the spread is only for float sources (no lazy pixels to trigger)
+  const set = opts.image?.flip && !loaded.flip ? { ...loaded, flip: true } : loaded;
   const want = opts.shape;
   if (want && (set.height !== want.height || set.width !== want.width || set.channels !== want.channels)) {
     throw new UsageError(
       `${spec} holds ${shapeText(set)} images but the model expects ${shapeText(want)}; ` +
-      'use data of that shape (or a folder:PATH, which is resized) or a model configured for the data',
+      'use data of that shape (or a folder:PATH or emoji, which are resized) or a model configured for the data',
     );
   }
   return set;
@@ -60,6 +70,8 @@ function loadSource(spec: DataSpec, opts: SourceOptions): Promise<ImageSet> {
       return loadNpy(spec.path, { limit: opts.limit });
     case 'folder':
       return loadFolder(spec.path, opts);
+    case 'emoji':
+      return loadEmoji(spec.set, opts);
   }
 }
 

@@ -1,4 +1,5 @@
-import type { ImageShape } from './dataset.js';
+import type { ImageSet, ImageShape } from './dataset.js';
+import type { ImageOptions } from './imageOptions.js';
 
 /** What every data source accepts. */
 export interface SourceOptions {
@@ -6,6 +7,14 @@ export interface SourceOptions {
   shape?: ImageShape;
   /** Keep only the first `limit` images (in the source's deterministic order). */
   limit?: number;
+  /** Resize mode, background, flip, strict: for sources of decoded images (folders, emoji). */
+  image?: Partial<ImageOptions>;
+  /** Where decoded images are cached (default: gantryCacheDir()). */
+  cacheDir?: string;
+  /** Show a progress bar on stderr while images are decoded. */
+  progress?: boolean;
+  /** Where warnings go (a skipped file); default: one line on stderr. */
+  warn?: (line: string) => void;
 }
 
 /** `28x28x1`: how messages print a shape. */
@@ -29,4 +38,20 @@ export function bytesToPixels01(bytes: Uint8Array): Float32Array {
 export function oneLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * An ImageSet over bytes: the float copy in `pixels01` is made on first read only, so a
+ * trainer that builds its batches from `bytes` never holds four bytes per pixel.
+ */
+export function byteImageSet(base: Omit<ImageSet, 'pixels01' | 'bytes'>, bytes: Uint8Array): ImageSet {
+  let floats: Float32Array | undefined;
+  return {
+    ...base,
+    bytes,
+    get pixels01() {
+      floats ??= bytesToPixels01(bytes);
+      return floats;
+    },
+  };
 }

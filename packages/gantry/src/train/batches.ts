@@ -34,19 +34,51 @@ export class RealBatches {
     const size = imageSize(this.set);
     const start = (step % this.stepsPerEpoch) * this.batchSize;
     const out = new Float32Array(this.batchSize * size);
-    const src = this.set.pixels01;
     const toPm1 = this.pixelRange === '-1,1';
-    for (let b = 0; b < this.batchSize; b++) {
-      const from = order[start + b] * size;
-      const to = b * size;
-      if (toPm1) for (let i = 0; i < size; i++) out[to + i] = src[from + i] * 2 - 1;
-      else out.set(src.subarray(from, from + size), to);
+    const bytes = this.set.bytes;
+    if (bytes) {
+      // decoded sources keep bytes: scale straight into the batch, never a float copy of the set
+      const scale = toPm1 ? 2 / 255 : 1 / 255;
+      const shift = toPm1 ? -1 : 0;
+      for (let b = 0; b < this.batchSize; b++) {
+        const from = order[start + b] * size;
+        const to = b * size;
+        for (let i = 0; i < size; i++) out[to + i] = bytes[from + i] * scale + shift;
+      }
+    } else {
+      const src = this.set.pixels01;
+      for (let b = 0; b < this.batchSize; b++) {
+        const from = order[start + b] * size;
+        const to = b * size;
+        if (toPm1) for (let i = 0; i < size; i++) out[to + i] = src[from + i] * 2 - 1;
+        else out.set(src.subarray(from, from + size), to);
+      }
     }
+    if (this.set.flip) mirrorHalf(out, this.batchSize, this.set.height, this.set.width, this.set.channels, new Rng(this.seed, Stream.dataFlip, step));
     const images = tf.tensor4d(out, [this.batchSize, this.set.height, this.set.width, this.set.channels]);
     if (!withLabels || !this.set.labels) return { images };
     const labels = new Int32Array(this.batchSize);
     for (let b = 0; b < this.batchSize; b++) labels[b] = this.set.labels[order[start + b]];
     return { images, labels: tf.tensor1d(labels, 'int32') };
+  }
+}
+
+/** `--flip`: mirrors each image of a batch left-right with probability 1/2, a pure function of (seed, step). */
+function mirrorHalf(images: Float32Array, n: number, h: number, w: number, c: number, rng: Rng): void {
+  for (let b = 0; b < n; b++) {
+    if (rng.below(2) === 0) continue;
+    for (let y = 0; y < h; y++) {
+      const row = (b * h + y) * w * c;
+      for (let x = 0; x < w >> 1; x++) {
+        const left = row + x * c;
+        const right = row + (w - 1 - x) * c;
+        for (let k = 0; k < c; k++) {
+          const t = images[left + k];
+          images[left + k] = images[right + k];
+          images[right + k] = t;
+        }
+      }
+    }
   }
 }
 

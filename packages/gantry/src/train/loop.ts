@@ -60,7 +60,7 @@ export async function train(options: TrainRunOptions): Promise<TrainResult> {
   const store = new CheckpointStore(out);
   const log = new MetricsLog(join(out, 'metrics.jsonl'));
 
-  const data = options.data ?? (await loadDataset(config.data, { shape: imageShapeOf(config) }));
+  const data = options.data ?? (await loadDataset(config.data, { shape: imageShapeOf(config), image: config.dataOptions, progress: !options.quiet }));
   const batches = new RealBatches(data, config.batchSize, config.seed, config.pixelRange);
   if (batches.stepsPerEpoch < 1) {
     throw new UsageError(`the data has ${data.count} images, fewer than one batch of ${config.batchSize}; use a smaller --batch-size`);

@@ -19,6 +19,7 @@ export const Stream = {
   instanceNoise: 11,
   labelNoise: 12,
   fakeLabels: 13,
+  dataFlip: 14,
 } as const;
 
 function mix32(h: number): number {
