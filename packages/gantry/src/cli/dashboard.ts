@@ -25,8 +25,8 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const root = stringFlag(v, 'root') ?? 'runs';
   const port = intFlag(v, 'port', 0, 65535) ?? defaultDashboardPort;
   const dashboard = await startDashboard({ root, port, host: stringFlag(v, 'host'), rootName: '--root' });
-  console.error(`gantry dashboard: ${dashboard.url} (runs under ${dashboard.index.rootReal}); Ctrl-C to stop`);
-  await new Promise<void>((resolve) => {
+  // listen for the signals before saying the server is up, so a signal sent on that line finds them
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -35,5 +35,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  console.error(`gantry dashboard: ${dashboard.url} (runs under ${dashboard.index.rootReal}); Ctrl-C to stop`);
+  await stopped;
   await dashboard.close();
 }

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
+import { isUsageError } from '../src/errors.js';
+import { writeFixtureRoot } from './dashboardFixtures.js';
+import { tempDir } from './fixtures.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
+
+/** A request sent byte for byte as written (fetch would normalise `..` and `%2e%2e` away first). */
+function raw(url: string, path: string, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+let base: string;
+let root: string;
+let states: Record<string, string>;
+let dash: RunningDashboard;
+
+before(async () => {
+  base = tempDir('gantry-dash-');
+  root = join(base, 'runs');
+  mkdirSync(root);
+  states = writeFixtureRoot(root);
+  writeFileSync(join(base, 'secret.json'), '{"secret":true}\n');
+  writeFileSync(join(root, 'mlp-finished', 'notes.sh'), 'echo not served\n');
+  symlinkSync(join(base, 'secret.json'), join(root, 'mlp-finished', 'escape.json'));
+  symlinkSync(base, join(root, 'outside'));
+  dash = await startDashboard({ root, port: 0 });
+});
+
+after(async () => {
+  await dash?.close();
+});
+
+test('the run list shows every run under the root with the state its files imply', async () => {
+  const res = await fetch(`${dash.url}api/runs`);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  const { runs } = (await res.json()) as { runs: { id: string; state: string; step: number; totalSteps: number; bestFid: { value: number } | null; tornLines: number; samples: number }[] };
+  const got = Object.fromEntries(runs.map((r) => [r.id, r.state]));
+  assert.deepEqual(got, states, 'a symlink out of the root is not a run');
+  const finished = runs.find((r) => r.id === 'mlp-finished')!;
+  assert.equal(finished.bestFid?.value, 41);
+  assert.equal(finished.samples, 5);
+  assert.equal(runs.find((r) => r.id === 'mlp-killed')!.tornLines, 1);
+  assert.equal(runs.find((r) => r.id === 'mlp-running')!.step, 200);
+});
+
+test('metrics come downsampled per series; a torn last line is skipped and counted', async () => {
+  const m = (await (await fetch(`${dash.url}api/metrics?id=mlp-killed&points=50`)).json()) as { series: Record<string, { x: number[]; y: number[] }> };
+  assert.ok(m.series['loss/D'].x.length > 10 && m.series['loss/D'].x.length <= 52);
+  assert.equal(m.series['loss/D'].x.at(-1), 250);
+  assert.ok(!m.series['loss/D'].x.includes(99999), 'the torn line is not a point');
+  const d = (await (await fetch(`${dash.url}api/run?id=sweep%2Fmlp-crashed-without-lock`)).json()) as { summary: { id: string } };
+  assert.equal(d.summary.id, 'sweep/mlp-crashed-without-lock');
+  assert.equal((await fetch(`${dash.url}api/run?id=..%2F..`)).status, 404);
+});
+
+test('run files are served with their types; traversal, encoded traversal, absolute paths, NUL and symlinks out get 404', async () => {
+  const png = await raw(dash.url, '/files/mlp-finished/samples/step-000000100.png');
+  assert.equal(png.status, 200);
+  assert.equal(png.type, 'image/png');
+  const cfg = await raw(dash.url, '/files/mlp-finished/config.json');
+  assert.equal(cfg.type, 'application/json; charset=utf-8');
+  assert.equal(JSON.parse(cfg.body).steps, 500);
+  for (const path of [
+    '/files/../secret.json',
+    '/files/mlp-finished/../../secret.json',
+    '/files/%2e%2e/secret.json',
+    '/files/%2E%2E%2fsecret.json',
+    '/files/mlp-finished%2f..%2f..%2fsecret.json',
+    '/files/%252e%252e/secret.json',
+    '/files//etc/passwd',
+    `/files/${realpathSync(base)}/secret.json`,
+    '/files/mlp-finished/config.json%00.png',
+    '/files/mlp-finished/escape.json',
+    '/files/outside/secret.json',
+    '/files/mlp-finished/notes.sh',
+    '/files/mlp-running/train.lock',
+    '/static/../../gantry/package.json',
+    '/static/%2e%2e/package.json',
+  ]) {
+    const r = await raw(dash.url, path);
+    assert.equal(r.status, 404, path);
+    assert.ok(!r.body.includes('secret'), path);
+  }
+});
+
+test('the dashboard is read-only: nothing but GET is answered', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    assert.equal((await raw(dash.url, '/api/runs', method)).status, 404, method);
+    assert.equal((await raw(dash.url, '/files/mlp-finished/config.json', method)).status, 404, method);
+  }
+});
+
+test('appended metrics reach the event stream within 2 s', async () => {
+  const controller = new AbortController();
+  const res = await fetch(`${dash.url}api/events`, { signal: controller.signal });
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('event: hello')) text += decoder.decode((await reader.read()).value);
+  const t0 = Date.now();
+  appendFileSync(join(root, 'mlp-running', 'metrics.jsonl'), JSON.stringify({ step: 210, 'loss/D': 0.25, 'loss/G': 3 }) + '\n');
+  while (!/event: metrics\ndata: \{"type":"metrics","id":"mlp-running"/.test(text)) {
+    text += decoder.decode((await reader.read()).value);
+  }
+  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+  controller.abort();
+  const m = (await (await fetch(`${dash.url}api/metrics?id=mlp-running&keys=loss/D`)).json()) as { series: Record<string, { x: number[]; y: number[] }> };
+  assert.deepEqual(Object.keys(m.series), ['loss/D']);
+  assert.equal(m.series['loss/D'].x.at(-1), 210);
+  assert.equal(m.series['loss/D'].y.at(-1), 0.25);
+});
+
+test('a port in use and a missing root are usage errors (exit 2, one line)', async () => {
+  await assert.rejects(startDashboard({ root, port: dash.port }), (e: unknown) => isUsageError(e) && /in use.*--port/.test((e as Error).message));
+  const missing = spawnSync(process.execPath, [bin, 'dashboard', '--root', join(base, 'nope'), '--port', '0'], { encoding: 'utf8' });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^gantry dashboard: --root '.*nope' does not exist; give an existing folder\n$/);
+  const busy = spawnSync(process.execPath, [bin, 'dashboard', '--root', root, '--port', String(dash.port)], { encoding: 'utf8' });
+  assert.equal(busy.status, 2);
+  assert.equal(busy.stderr.trim().split('\n').length, 1);
+  assert.match(busy.stderr, /--port/);
+});
+
+test('--host other than loopback warns in one line; SIGTERM closes the server cleanly', async () => {
+  const child = spawn(process.execPath, [bin, 'dashboard', '--root', root, '--port', '0', '--host', '0.0.0.0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  await new Promise<void>((resolve) => child.stderr.on('data', (d) => ((stderr += d), stderr.includes('Ctrl-C') && resolve())));
+  assert.equal(stderr.split('\n').filter((l) => l.includes('warning')).length, 1);
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  assert.equal(code, 0);
+});
