@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
 import { UsageError } from './errors.js';
@@ -9,11 +11,50 @@ export interface BackendInfo {
   /** Why a faster backend was not used, when `auto` fell back. */
   warning?: string;
   fusedOps: boolean;
+  /** Threads of the native backend's large kernels (null for backends Gantry does not steer). */
+  threads: number | null;
+}
+
+/**
+ * The cores this process may use: the CPUs it is allowed to run on, capped by a cgroup CPU
+ * quota (containers and CI runners often allow fewer cores than the machine has).
+ */
+export function availableCores(): number {
+  let cores = availableParallelism();
+  const quota = (text: string, period: string) => {
+    const q = Number(text);
+    const p = Number(period);
+    if (Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0) cores = Math.min(cores, Math.max(1, Math.floor(q / p)));
+  };
+  try {
+    const [q, p] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/); // cgroup v2: "max 100000" or "200000 100000"
+    if (q !== 'max') quota(q, p);
+  } catch {
+    try {
+      quota(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8').trim(), readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8').trim()); // cgroup v1; -1 is no quota
+    } catch {
+      // no cgroup limits to read
+    }
+  }
+  return cores;
+}
+
+/** Threads for the native backend: the caller's choice, else GANTRY_THREADS, else every available core. */
+export function chooseThreads(requested?: number): number {
+  if (requested !== undefined) return requested;
+  const raw = process.env.GANTRY_THREADS;
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`GANTRY_THREADS must be a whole number of at least 1, got '${raw}'; unset it to use every core`);
+    return n;
+  }
+  return availableCores();
 }
 
 interface OnednnModule {
   registerOnednnBackend(): boolean;
   onednnStatus(): { ok: true; threads: number } | { ok: false; reason: string };
+  setThreads(n: number): void;
   fused: {
     batchNormTraining: NnOps['batchNormTraining'];
     relu: NnOps['relu'];
@@ -53,9 +94,10 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
 
 /**
  * Choose the TF.js backend. `auto` tries tensorflow (tfjs-node), then onednn (our native
- * addon), then falls back to cpu with a warning that names the cost.
+ * addon), then falls back to cpu with a warning that names the cost. `threads` sets the native
+ * backend's threads (default: GANTRY_THREADS, else every available core).
  */
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function selectBackend(choice: BackendChoice, options: { threads?: number } = {}): Promise<BackendInfo> {
   // production mode: no debug checks, and no banner suggesting tfjs-node (Gantry warns itself)
   tf.env().set('PROD', true);
   setNnOps(referenceNnOps);
@@ -63,7 +105,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   const reasons: string[] = [];
   if (choice === 'tensorflow' || choice === 'auto') {
     const err = await tryTensorflow();
-    if (!err) return { name: 'tensorflow', fusedOps: false };
+    if (!err) return { name: 'tensorflow', fusedOps: false, threads: null };
     if (choice === 'tensorflow') throw new UsageError(`--backend tensorflow: ${err}; install it with 'npm install @tensorflow/tfjs-node' or use --backend onednn`);
     reasons.push(err);
   }
@@ -73,11 +115,15 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
       const f = module.fused;
       setNnOps({ name: 'onednn-fused', batchNormTraining: f.batchNormTraining, relu: f.relu, leakyRelu: f.leakyRelu });
       setFusedOptimizerKernels({ adam: f.adamUpdate, sgd: f.sgdUpdate });
-      return { name: 'onednn', fusedOps: true };
+      const threads = chooseThreads(options.threads);
+      module.setThreads(threads);
+      return { name: 'onednn', fusedOps: true, threads };
     }
     if (choice === 'onednn') throw new UsageError(`--backend onednn: ${error}`);
     reasons.push(error as string);
   }
   await tf.setBackend('cpu');
-  return choice === 'cpu' ? { name: 'cpu', fusedOps: false } : { name: 'cpu', fusedOps: false, warning: `using the cpu backend: ${reasons.join('; ')}; ${cpuCost}` };
+  return choice === 'cpu'
+    ? { name: 'cpu', fusedOps: false, threads: null }
+    : { name: 'cpu', fusedOps: false, threads: null, warning: `using the cpu backend: ${reasons.join('; ')}; ${cpuCost}` };
 }

@@ -5,6 +5,7 @@ import { noiseBatch, randomLabels } from '../train/batches.js';
 import { presetNames } from '../models/presets.js';
 import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
 import { Rng, Stream } from '../util/random.js';
+import { countFlops, measureMatmulPeak } from '../train/flops.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
 export const benchHelp = `gantry bench [options]
@@ -16,7 +17,14 @@ Time D+G training steps of a preset on random data (the step costs the same on a
   --steps N          timed steps (default 30)
   --warmup N         untimed steps first (default 5)
   --backend NAME     auto | onednn | tensorflow | cpu
-  --json             one JSON object on stdout`;
+  --threads N        threads of the native backend (default: GANTRY_THREADS, else every core)
+  --peak             also measure the machine's peak here (a 2048x2048 matrix product on the
+                     same backend and threads) and report the step's share of it
+  --json             one JSON object on stdout
+
+Beside the time, it reports the FLOPs of one step (its convolutions and matrix products,
+forward and the backward ones the step needs, counted from the kernels it runs) and the GFLOP/s
+they make at the median time.`;
 
 export interface BenchResult {
   preset: string;
@@ -27,12 +35,19 @@ export interface BenchResult {
   msPerStep: { median: number; min: number; max: number };
   imagesPerSecond: number;
   numTensorsGrowth: number;
+  /** Convolution and matrix-product FLOPs of one D+G step. */
+  flopsPerStep: number;
+  /** Those FLOPs over the median step time. */
+  gflopsPerSecond: number;
+  /** With --peak: a 2048x2048 matrix product's GFLOP/s here, and the step's share of it. */
+  peakGflopsPerSecond?: number;
+  peakShare?: number;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const v = parseFlags('bench', argv, {
     preset: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, warmup: { type: 'string' },
-    backend: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    backend: { type: 'string' }, threads: { type: 'string' }, peak: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(benchHelp);
@@ -41,7 +56,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const config = resolveTrainConfig({}, { preset: stringFlag(v, 'preset'), batchSize: intFlag(v, 'batch-size', 1, 65536) });
   const steps = intFlag(v, 'steps', 1, 100000) ?? 30;
   const warmup = intFlag(v, 'warmup', 0, 100000) ?? 5;
-  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto');
+  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { threads: intFlag(v, 'threads', 1, 1024) });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
 
   const gan = new Gan(config);
@@ -52,11 +67,15 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const times: number[] = [];
   let tensorsAfterWarmup = 0;
   const labels = (counter: number) => (config.conditional ? randomLabels(config.seed, counter, b, config.numClasses ?? 10) : undefined);
-  for (let i = 0; i < warmup + steps; i++) {
+  const batchesOf = (i: number) => {
     const dBatches: DiscriminatorBatch[] = Array.from({ length: config.dSteps }, (_, k) => ({
       real, realLabels: labels(3 * i), z: noiseBatch(config.seed, Stream.noiseD, i * config.dSteps + k, b, config.latentDim), fakeLabels: labels(3 * i + 1), counter: i * config.dSteps + k,
     }));
     const gBatch: GeneratorBatch = { z: noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim), fakeLabels: labels(3 * i + 2), counter: i };
+    return { dBatches, gBatch };
+  };
+  for (let i = 0; i < warmup + steps; i++) {
+    const { dBatches, gBatch } = batchesOf(i);
     const t0 = performance.now();
     gan.trainStep(i, dBatches, gBatch, false);
     // wait for the step's results so asynchronous backends are timed fully
@@ -67,24 +86,34 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (i >= warmup) times.push(ms);
   }
   const growth = tf.memory().numTensors - tensorsAfterWarmup;
+  // one more, untimed step under the profiler, to count what a step computes
+  const counted = batchesOf(warmup + steps);
+  const flops = (await countFlops(() => gan.trainStep(warmup + steps, counted.dBatches, counted.gBatch, false))).total;
+  disposeStepInputs(counted.dBatches, counted.gBatch, true);
   real.dispose();
   gan.dispose();
   const sorted = times.slice().sort((x, y) => x - y);
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  const threadsEnv = process.env.GANTRY_THREADS;
+  const peak = v.peak ? await measureMatmulPeak() : undefined;
+  const gflops = flops / (median * 1e6);
   const result: BenchResult = {
     preset: config.preset,
     backend: backend.name,
-    threads: backend.name === 'onednn' ? (threadsEnv ? Number(threadsEnv) : 1) : null,
+    threads: backend.threads,
     batchSize: b,
     steps,
     msPerStep: { median, min: sorted[0], max: sorted[sorted.length - 1] },
     imagesPerSecond: (1000 * b) / median,
     numTensorsGrowth: growth,
+    flopsPerStep: flops,
+    gflopsPerSecond: gflops,
+    ...(peak !== undefined ? { peakGflopsPerSecond: peak, peakShare: gflops / peak } : {}),
   };
   if (v.json) console.log(JSON.stringify(result));
   else {
     console.log(`${result.preset} batch ${b} on ${result.backend}${result.threads ? ` (${result.threads} thread${result.threads > 1 ? 's' : ''})` : ''}: ` +
       `median ${median.toFixed(2)} ms per D+G step (min ${sorted[0].toFixed(2)}, max ${sorted[sorted.length - 1].toFixed(2)}) over ${steps} steps, ${result.imagesPerSecond.toFixed(0)} images/s`);
+    console.log(`  ${(flops / 1e9).toFixed(2)} GFLOP per step (convolutions and matrix products), ${gflops.toFixed(1)} GFLOP/s` +
+      (peak !== undefined ? `; peak here ${peak.toFixed(1)} GFLOP/s (2048x2048 matrix product), so ${(100 * gflops / peak).toFixed(0)}% of it` : ''));
   }
 }

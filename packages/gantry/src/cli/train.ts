@@ -45,6 +45,8 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --until-fid X           stop once FID <= X (needs --eval-every)
   --until-kid X           stop once KID <= X (needs --eval-every)
   --backend NAME          auto | onednn | tensorflow | cpu (default auto)
+  --threads N             threads of the native backend (default: GANTRY_THREADS, else every
+                          available core); a run repeats bit for bit on the same thread count
   --quiet                 no progress output
   --dashboard             serve the dashboard of the run's folder while it trains (closes when
                           the training ends; 'gantry dashboard' keeps one open)
@@ -56,7 +58,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, 'resume-from': { type: 'string' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
     'checkpoint-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-samples': { type: 'string' },
-    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, resize: { type: 'string' }, background: { type: 'string' }, flip: { type: 'boolean' }, strict: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, resize: { type: 'string' }, background: { type: 'string' }, flip: { type: 'boolean' }, strict: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(trainHelp);
@@ -101,14 +103,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (port !== undefined && !v.dashboard) throw new UsageError('--port is the dashboard\'s port; add --dashboard');
 
   const quiet = Boolean(v.quiet);
-  const backend = await selectBackend(config.backend);
+  const backend = await selectBackend(config.backend, { threads: intFlag(v, 'threads', 1, 1024) });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   // started last, so that nothing before the training can fail and leave the server holding the process open
   const dashboard = v.dashboard ? await startRunDashboard(out, port ?? defaultDashboardPort) : null;
   const onReady = ({ config: c, startStep, images }: { config: typeof config; startStep: number; images: number }) => {
     if (quiet) return;
     const from = startStep > 0 ? `, resuming at step ${startStep}` : '';
-    console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}; run directory ${out}`);
+    console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}${backend.threads ? ` (${backend.threads} thread${backend.threads > 1 ? 's' : ''})` : ''}; run directory ${out}`);
   };
   const result = await train({ config, out, resume, resumeFrom, quiet, onReady }).finally(() => dashboard?.close());
   result.gan.dispose();

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Floating-point operations of the convolutions and matrix products a piece of work really runs,
+ * counted from the kernels TF.js executes (so a gradient the step does not need, such as D's
+ * weight gradients during G's step, is not counted). A multiply-add is 2 operations. Element-wise
+ * work, reductions, batchnorm and the optimizers are left out: they are a few percent of a
+ * convolutional step and are bound by memory, not arithmetic.
+ */
+
+type Shape = readonly number[];
+const size = (s: Shape) => s.reduce((a, b) => a * b, 1);
+
+/** FLOPs of one kernel call from its input and output shapes (inputs in the kernel's own order). */
+const flopsOfKernel: Record<string, (inputs: Shape[], outputs: Shape[]) => number> = {
+  // inputs x [N,H,W,Cin], filter [kh,kw,Cin,Cout]; each output element is kh*kw*Cin multiply-adds
+  Conv2D: ([, filter], [y]) => 2 * size(y) * filter[0] * filter[1] * filter[2],
+  FusedConv2D: ([, filter], [y]) => 2 * size(y) * filter[0] * filter[1] * filter[2],
+  // inputs dy, filter [kh,kw,Cin,Cout]: each dy element is spread over kh*kw*Cin inputs
+  Conv2DBackpropInput: ([dy, filter]) => 2 * size(dy) * filter[0] * filter[1] * filter[2],
+  // inputs x, dy; output the filter [kh,kw,Cin,Cout]: each dy element meets kh*kw*Cin inputs
+  Conv2DBackpropFilter: ([, dy], [filter]) => 2 * size(dy) * filter[0] * filter[1] * filter[2],
+  // inputs a [...,M,K] (or transposed) and b: output [...,M,N]; a holds batch*M*K values
+  MatMul: ([a], [out]) => 2 * size(a) * out[out.length - 1],
+  BatchMatMul: ([a], [out]) => 2 * size(a) * out[out.length - 1],
+  _FusedMatMul: ([a], [out]) => 2 * size(a) * out[out.length - 1],
+};
+
+export interface FlopCount {
+  /** All counted FLOPs. */
+  total: number;
+  /** FLOPs and calls per kernel name. */
+  byKernel: Record<string, { flops: number; calls: number }>;
+}
+
+/** Run `work` once under TF.js's profiler and count the FLOPs of its convolutions and matrix products. */
+export async function countFlops(work: () => unknown): Promise<FlopCount> {
+  const info = await tf.profile(() => {
+    const out = work();
+    // keep nothing the work returns: the caller only wants the count
+    if (out instanceof tf.Tensor) out.dispose();
+    return [];
+  });
+  const byKernel: FlopCount['byKernel'] = {};
+  let total = 0;
+  for (const k of info.kernels) {
+    const formula = flopsOfKernel[k.name];
+    if (!formula) continue;
+    const inputs = k.inputShapes.map((s) => s ?? []);
+    const outputs = k.outputShapes.map((s) => s ?? []);
+    const flops = formula(inputs, outputs);
+    total += flops;
+    const entry = (byKernel[k.name] ??= { flops: 0, calls: 0 });
+    entry.flops += flops;
+    entry.calls += 1;
+  }
+  return { total, byKernel };
+}
+
+/**
+ * The machine's arithmetic peak as this process sees it: GFLOP/s of a large square matrix
+ * product (2048 by default, like a BLAS benchmark) on the current backend and threads,
+ * the median of `repeats` timed products after one untimed one.
+ */
+export async function measureMatmulPeak(n = 2048, repeats = 5): Promise<number> {
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  const times: number[] = [];
+  for (let i = 0; i <= repeats; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    // one element read back waits for an asynchronous backend without timing a 16 MB copy
+    const corner = tf.slice(c, [0, 0], [1, 1]);
+    await corner.data();
+    const ms = performance.now() - t0;
+    tf.dispose([c, corner]);
+    if (i > 0) times.push(ms);
+  }
+  a.dispose();
+  b.dispose();
+  times.sort((x, y) => x - y);
+  const median = times[Math.floor(times.length / 2)];
+  return (2 * n * n * n) / (median * 1e6);
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend.js';
+import { resolveTrainConfig } from '../src/config.js';
+import { noiseBatch } from '../src/train/batches.js';
+import { countFlops } from '../src/train/flops.js';
+import { Gan, disposeStepInputs } from '../src/train/gan.js';
+import { Stream } from '../src/util/random.js';
+
+/** FLOPs of one D+G step of a preset at its batch size, counted from the kernels it runs. */
+async function stepFlops(preset: string) {
+  const config = resolveTrainConfig({}, { preset });
+  const gan = new Gan(config);
+  const b = config.batchSize;
+  const [h, w, c] = gan.G.outputShape;
+  const d = [{ real: tf.zeros([b, h, w, c]), z: noiseBatch(0, Stream.noiseD, 0, b, config.latentDim), counter: 0 }];
+  const g = { z: noiseBatch(0, Stream.noiseG, 0, b, config.latentDim), counter: 0 };
+  const count = await countFlops(() => gan.trainStep(0, d, g, false));
+  disposeStepInputs(d, g);
+  gan.dispose();
+  return count;
+}
+
+// Multiply-adds per image, by hand. A D step runs G forward, D forward on the real and the fake
+// batch, and D backward on both (weight gradients everywhere, input gradients except into the
+// images). A G step runs G forward, D forward, D's input gradients only (D's weights are not
+// trained there), and G backward (weight gradients, input gradients except into z).
+
+test('seed-mlp: the counted FLOPs of a step equal the hand count', async () => {
+  await selectBackend('cpu');
+  const gForward = 100 * 128 + 128 * 784;
+  const dForward = 784 * 128 + 128 * 1;
+  const dBackwardD = 128 + 128 + 784 * 128; // dense 2: weights and input; dense 1: weights
+  const dStep = gForward + 2 * dForward + 2 * dBackwardD;
+  const gBackward = 128 * 784 * 2 + 100 * 128; // dense 2: weights and input; dense 1: weights
+  const gStep = gForward + dForward + dForward /* D's input gradients */ + gBackward;
+  const count = await stepFlops('seed-mlp');
+  assert.equal(count.total, 2 * 32 * (dStep + gStep));
+  assert.equal(count.total, 66_748_416);
+});
+
+test('dcgan-mnist: the counted FLOPs of a step equal the hand count (10.37 GFLOP at batch 64)', async () => {
+  await selectBackend('onednn');
+  const convT1 = 7 * 7 * 128 * (4 * 4 * 64); // 7x7x128 -> 14x14x64
+  const convT2 = 14 * 14 * 64 * (4 * 4 * 1); // 14x14x64 -> 28x28x1
+  const gForward = 100 * 6272 + convT1 + convT2;
+  const conv1 = 14 * 14 * 64 * (4 * 4 * 1); // 28x28x1 -> 14x14x64
+  const conv2 = 7 * 7 * 128 * (4 * 4 * 64); // 14x14x64 -> 7x7x128
+  const dForward = conv1 + conv2 + 6272;
+  const dBackwardD = 2 * 6272 + 2 * conv2 + conv1; // no input gradient into the images
+  const dStep = gForward + 2 * dForward + 2 * dBackwardD;
+  const dInputGradients = 6272 + conv2 + conv1;
+  const gBackward = 2 * convT2 + 2 * convT1 + 100 * 6272; // no input gradient into z
+  const gStep = gForward + dForward + dInputGradients + gBackward;
+  const count = await stepFlops('dcgan-mnist');
+  assert.equal(count.total, 2 * 64 * (dStep + gStep));
+  assert.equal(count.total, 10_369_171_456);
+  // calls: D's two convolutions in 3 forward passes, plus the input gradients of G's two
+  // transposed convolutions; G's transposed convolutions in 2 forward passes, plus D's input
+  // gradients (conv 2 twice in the D step, both convs in the G step); one weight gradient per
+  // convolution per backward pass
+  assert.equal(count.byKernel.Conv2D.calls, 3 * 2 + 2);
+  assert.equal(count.byKernel.Conv2DBackpropInput.calls, 2 * 2 + 2 + 2);
+  assert.equal(count.byKernel.Conv2DBackpropFilter.calls, 2 * 2 + 2);
+});
+
+test('threads: the caller wins, then GANTRY_THREADS (checked), then every available core', async () => {
+  const { availableCores, chooseThreads } = await import('../src/backend.js');
+  const saved = process.env.GANTRY_THREADS;
+  try {
+    delete process.env.GANTRY_THREADS;
+    const cores = availableCores();
+    assert.ok(Number.isInteger(cores) && cores >= 1 && cores <= (await import('node:os')).availableParallelism());
+    assert.equal(chooseThreads(), cores);
+    assert.equal(chooseThreads(3), 3);
+    process.env.GANTRY_THREADS = '2';
+    assert.equal(chooseThreads(), 2);
+    assert.equal(chooseThreads(1), 1);
+    process.env.GANTRY_THREADS = 'two';
+    assert.throws(() => chooseThreads(), /GANTRY_THREADS must be a whole number of at least 1, got 'two'/);
+  } finally {
+    if (saved === undefined) delete process.env.GANTRY_THREADS;
+    else process.env.GANTRY_THREADS = saved;
+  }
+});
+
+test('gantry bench --json reports the step FLOPs, GFLOP/s and the thread count it ran on', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { gantryBin } = await import('./badInputCases.js');
+  const r = spawnSync(process.execPath, [gantryBin, 'bench', '--preset', 'seed-mlp', '--steps', '3', '--warmup', '1', '--backend', 'onednn', '--threads', '1', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.flopsPerStep, 66_748_416);
+  assert.equal(result.threads, 1);
+  assert.ok(Math.abs(result.gflopsPerSecond - result.flopsPerStep / (result.msPerStep.median * 1e6)) < 1e-9);
+  assert.equal(result.peakShare, undefined);
+});
