@@ -4,6 +4,8 @@ import { dashboardCommand, dashboardHelp } from './dashboard.js';
 import { evalCommand, evalHelp } from './eval.js';
 import { sampleCommand, sampleHelp } from './sample.js';
 import { trainCommand, trainHelp } from './train.js';
+import { sweepCommand, sweepHelp } from './sweep.js';
+import { workerCommand, workerHelp } from './worker.js';
 import { gantryVersion } from '../version.js';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
@@ -11,6 +13,8 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   sample: { run: sampleCommand, help: sampleHelp },
   bench: { run: benchCommand, help: benchHelp },
   eval: { run: evalCommand, help: evalHelp },
+  sweep: { run: sweepCommand, help: sweepHelp },
+  worker: { run: workerCommand, help: workerHelp },
   dashboard: { run: dashboardCommand, help: dashboardHelp },
 };
 
@@ -23,6 +27,8 @@ commands:
   sample   generate images from a run's checkpoint
   bench    time training steps of a preset
   eval     score samples (FID, KID, IS, precision/recall, class coverage)
+  sweep    queue many runs on Redis (grid, random, seeds); status, results
+  worker   train queued runs, resuming what a dead worker left
   dashboard  watch every run under a folder in the browser, live
 
 'gantry <command> --help' describes a command's options.`;

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MetricsRecord } from '../io/metricsLog.js';
+
+/** What a run directory says about itself: how far it is and how good it got. */
+export interface RunOnDisk {
+  /** Step of the latest complete checkpoint (0: none yet). */
+  step: number;
+  /** Planned total steps, from config.json. */
+  total: number;
+  bestFid: number | null;
+  bestFidStep: number | null;
+  lastFid: number | null;
+  /** The last logged step in metrics.jsonl. */
+  loggedStep: number;
+}
+
+export function readRunOnDisk(dir: string): RunOnDisk {
+  const json = (path: string): Record<string, unknown> | null => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  };
+  const latest = json(join(dir, 'checkpoints', 'latest.json'));
+  const config = json(join(dir, 'config.json'));
+  const records = readMetrics(dir);
+  let bestFid: number | null = null;
+  let bestFidStep: number | null = null;
+  let lastFid: number | null = null;
+  let loggedStep = 0;
+  for (const r of records) {
+    loggedStep = Math.max(loggedStep, r.step);
+    const fid = r['eval/fid'];
+    if (typeof fid !== 'number') continue;
+    lastFid = fid;
+    if (bestFid === null || fid < bestFid) {
+      bestFid = fid;
+      bestFidStep = r.step;
+    }
+  }
+  return { step: typeof latest?.step === 'number' ? latest.step : 0, total: typeof config?.steps === 'number' ? config.steps : 0, bestFid, bestFidStep, lastFid, loggedStep };
+}
+
+/** metrics.jsonl, tolerating a torn last line of a run being written right now. */
+export function readMetrics(dir: string): MetricsRecord[] {
+  const path = join(dir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  const out: MetricsRecord[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as MetricsRecord);
+    } catch {
+      // the line being appended
+    }
+  }
+  return out;
+}

@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { connectQueueRedis, redactUrl } from './redis.js';
+import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
+import { readRunOnDisk } from './runState.js';
+
+export interface WorkerSettings {
+  redisUrl: string;
+  /** Runs trained at once, each in its own process. */
+  concurrency: number;
+  /** Threads of each training process (GANTRY_THREADS of the child). */
+  threads: number;
+  /** Lines about what the worker does (stderr in the CLI). */
+  log: (line: string) => void;
+}
+
+export interface RunResult {
+  steps: number;
+  bestFid: number | null;
+  worker: string;
+}
+
+const gantryBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'gantry.js');
+
+/**
+ * How long a job's lock lives without renewal, and how often workers look for jobs whose
+ * lock has lapsed (a dead worker's). BullMQ's defaults (30 s); tests shorten them.
+ */
+const lockMs = Number(process.env.GANTRY_QUEUE_LOCK_MS ?? 30000);
+const stalledMs = Number(process.env.GANTRY_QUEUE_STALLED_MS ?? 30000);
+const progressMs = Math.min(2000, lockMs / 4);
+
+/**
+ * Take runs from the queue and train each with `gantry train --out RUN --resume` in a child
+ * process, until SIGTERM or SIGINT. The worker adds nothing to training: it starts the
+ * child, relays its progress to the job, and decides from the exit code what the job
+ * becomes. A run handed over from a dead worker resumes from its last checkpoint, because
+ * resuming is what the child always does.
+ */
+export async function runWorker(settings: WorkerSettings): Promise<void> {
+  const connection = await connectQueueRedis(settings.redisUrl);
+  const me = `${hostname()}:${process.pid}`;
+  const { log } = settings;
+  const children = new Map<string, ChildProcess>();
+  const lostLocks = new Set<string>();
+  let stopping = false;
+
+  const worker = new Worker<RunJobData, RunResult>(runQueueName, (job, token) => trainRun(job, token), {
+    connection,
+    concurrency: settings.concurrency,
+    name: me,
+    lockDuration: lockMs,
+    stalledInterval: stalledMs,
+    // a run may outlive several machines; each death costs only the steps since its last checkpoint
+    maxStalledCount: 5,
+    autorun: false,
+  });
+
+  let lastErrorAt = 0;
+  worker.on('error', (e) => {
+    // a Redis restart makes every pending command fail at once; one line per few seconds is enough
+    if (Date.now() - lastErrorAt < 5000) return;
+    lastErrorAt = Date.now();
+    log(`queue error (${redactUrl(settings.redisUrl)}): ${e.message}; retrying`);
+  });
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) {
+      // the job may be handed to another worker now: stop training it here (the child checkpoints first)
+      lostLocks.add(id);
+      children.get(id)?.kill('SIGTERM');
+      log(`lost the lock of ${id}; stopping its training so another worker can take it`);
+    }
+  });
+
+  async function trainRun(job: Job<RunJobData, RunResult>, token?: string): Promise<RunResult> {
+    const id = job.id as string;
+    const { dir } = job.data;
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new Error(`${dir}/config.json is missing on ${hostname()}; every worker must see the sweep's storage at the same path`);
+    }
+    const holder = readTrainLock(dir);
+    if (holder && holder.host === hostname() && processAlive(holder.pid)) {
+      // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
+      await job.moveToDelayed(Date.now() + Math.max(1000, lockMs / 2), token);
+      throw new DelayedError();
+    }
+    if (holder && holder.host !== hostname()) {
+      // BullMQ gave us this job, so the worker on that host lost it (it died, or stopped its child on losing the lock)
+      rmSync(join(dir, 'train.lock'), { force: true });
+    }
+
+    if (!hasCheckpoint(dir)) {
+      // a run that died before its first checkpoint starts again from step 0; its old log lines would repeat steps
+      rmSync(join(dir, 'metrics.jsonl'), { force: true });
+    }
+    const before = readRunOnDisk(dir);
+    log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
+    const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet'], {
+      env: { ...process.env, GANTRY_THREADS: String(settings.threads) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // its own process group: a Ctrl-C at the worker's terminal reaches the worker only, which
+      // then asks the child once (a second signal would make the child exit without checkpointing)
+      detached: true,
+    });
+    children.set(id, child);
+    const stderr: string[] = [];
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      stderr.push(...text.split('\n').filter(Boolean));
+      if (stderr.length > 20) stderr.splice(0, stderr.length - 20);
+    });
+
+    let reported = '';
+    const report = async () => {
+      const s = readRunOnDisk(dir);
+      const progress: RunProgress = { step: Math.max(s.step, s.loggedStep), total: s.total, lastFid: s.lastFid, bestFid: s.bestFid, host: hostname(), pid: process.pid };
+      const key = JSON.stringify(progress);
+      if (key === reported) return;
+      reported = key;
+      await job.updateProgress(progress as unknown as object).catch(() => undefined);
+    };
+    const timer = setInterval(() => void report(), progressMs);
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+      child.on('error', () => resolve({ code: null, signal: null }));
+    });
+    clearInterval(timer);
+    children.delete(id);
+    await report();
+
+    const after = readRunOnDisk(dir);
+    const lastLine = stderr[stderr.length - 1] ?? '';
+    if (exit.code === 0) {
+      log(`${id}: done at step ${after.step}${after.bestFid !== null ? `, best FID ${after.bestFid.toFixed(2)}` : ''}`);
+      return { steps: after.step, bestFid: after.bestFid, worker: me };
+    }
+    if (stopping) {
+      // SIGTERM: the child checkpointed; the job goes back to the queue for any worker
+      log(`${id}: stopped at step ${after.step}; back in the queue`);
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    if (lostLocks.delete(id)) throw new Error(`lost the job's lock at step ${after.step}; another worker continues it`);
+    if (exit.code === 2) {
+      // bad input (the config, the data, the run directory): trying again cannot help
+      log(`${id}: failed: ${lastLine}`);
+      throw new UnrecoverableError(lastLine || 'training refused its input (exit code 2)');
+    }
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    log(`${id}: training ${how} at step ${after.step}; will retry`);
+    throw new Error(`training ${how} at step ${after.step}${lastLine ? `: ${lastLine}` : ''}`);
+  }
+
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: checkpointing ${children.size} run(s) and handing them back to the queue`);
+      for (const child of children.values()) child.kill('SIGTERM');
+      void worker
+        .close()
+        .catch((e: Error) => log(`closing: ${e.message}`))
+        .then(() => connection.quit().catch(() => connection.disconnect()))
+        .then(() => resolve());
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+  log(`worker ${me} on ${redactUrl(settings.redisUrl)}: ${settings.concurrency} run(s) at a time, ${settings.threads} thread(s) each`);
+  void worker.run().catch((e: Error) => log(`worker stopped: ${e.message}`));
+  await stopped;
+  log('stopped');
+}
+
+function hasCheckpoint(dir: string): boolean {
+  try {
+    return readdirSync(join(dir, 'checkpoints')).some((name) => name.startsWith('step-'));
+  } catch {
+    return false;
+  }
+}
+
+function readTrainLock(dir: string): { pid: number; host: string } | null {
+  try {
+    const info = JSON.parse(readFileSync(join(dir, 'train.lock'), 'utf8')) as { pid: number; host: string };
+    return typeof info.pid === 'number' ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
