@@ -12,14 +12,15 @@ test('emoji specs parse: emoji is the google set; unknown sets are refused', asy
   await assertUsageError(async () => parseDataSpec('emoji:apple'), /unknown emoji set 'apple'/);
 });
 
-test('emoji: 64x64 colour images on white, labelled by Unicode category, categories interleaved', async () => {
+test('emoji: 64x64 colour images on white, labelled by Unicode category, categories spread in proportion', async () => {
   const cacheDir = await tempDir();
   const categories = emojiCategories();
   assert.ok(categories.includes('Smileys & Emotion') && categories.includes('Flags'), categories.join());
   for (const spec of ['emoji', 'emoji:twitter']) {
     const set = await loadDataset(spec, { limit: 2 * categories.length, cacheDir, shape: { height: 64, width: 64, channels: 3 } });
     assert.deepEqual([set.source, set.count, set.height, set.width, set.channels, set.numClasses], [spec, 2 * categories.length, 64, 64, 3, categories.length]);
-    assert.deepEqual(Array.from(set.labels!), [...categories.keys(), ...categories.keys()], `${spec}: one image of each category, then the next`);
+    assert.ok(set.labels!.every((l) => l >= 0 && l < categories.length));
+    assert.ok(new Set(set.labels).size >= 6, `${spec}: the first images already span most categories`);
     // the corners are transparent in every emoji: white after compositing
     assert.deepEqual(Array.from(set.bytes!.subarray(0, 3)), [255, 255, 255]);
     const bytes = set.bytes!;

@@ -14,7 +14,9 @@ for (const name of presetNames()) {
   test(`preset ${name} resolves, validates and ${backend.name === 'onednn' ? 'trains a step' : 'builds'}`, () => {
     const config = resolveTrainConfig({}, { preset: name, batchSize: 2 });
     assert.equal(config.preset, name);
-    const c = name === 'cgan-mnist' ? { ...config, numClasses: 10 } : config;
+    // a conditional preset's class count is the one its label layers declare (the data's, at training time)
+    const classes = config.generator.layers.find((l) => l.kind === 'labelConcat');
+    const c = config.conditional && classes?.kind === 'labelConcat' ? { ...config, numClasses: classes.classes } : config;
     const gan = new Gan(c);
     const [h, w, ch] = gan.G.outputShape;
     assert.deepEqual([h, w, ch], c.discriminator.input);

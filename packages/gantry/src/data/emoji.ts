@@ -6,6 +6,10 @@ import { UsageError } from '../errors.js';
 import type { ImageSet } from './dataset.js';
 import { decodedImageSet } from './decodedSource.js';
 import { keptCount, type SourceOptions } from './sourceCommon.js';
+import { permutation } from '../util/random.js';
+
+/** Seeds the fixed order of the emoji within each category (any constant: only that it never changes). */
+const ORDER_SEED = 0x656d6a;
 
 /**
  * The emoji sets that ship as npm packages (emoji-datasource-<set>, 16.0): about 3,800
@@ -28,9 +32,7 @@ interface EmojiEntry {
 
 /**
  * Loads one emoji set, resized to `opts.shape` if it asks for another size (through the same
- * decode cache as folders). The order interleaves the categories (the first image of each,
- * then the second of each, ...), so any `limit` and any split by position stay balanced
- * while the small categories last.
+ * decode cache as folders), in a fixed order that keeps the categories in proportion.
  */
 export async function loadEmoji(set: EmojiSet, opts: SourceOptions = {}): Promise<ImageSet> {
   const source = set === 'google' ? 'emoji' : `emoji:${set}`;
@@ -46,29 +48,30 @@ export async function loadEmoji(set: EmojiSet, opts: SourceOptions = {}): Promis
   const present = new Set(await readdir(imageDir));
   const entries = JSON.parse(readFileSync(join(root, 'emoji.json'), 'utf8')) as EmojiEntry[];
 
-  const byCategory = new Map<string, string[]>();
+  // An emoji and its skin-tone variants form a group, kept together so that near-duplicates
+  // never straddle a split.
+  const byCategory = new Map<string, string[][]>();
   const sorted = [...entries].sort((a, b) => (a.sort_order ?? 0) - (b.sort_order ?? 0));
   for (const e of sorted) {
     if (!e.category) continue;
-    const images = [e.image, ...Object.values(e.skin_variations ?? {}).map((v) => v.image)];
-    for (const image of images) {
-      if (!image || !present.has(image)) continue;
-      if (!byCategory.has(e.category)) byCategory.set(e.category, []);
-      byCategory.get(e.category)!.push(image);
-    }
+    const group = [e.image, ...Object.values(e.skin_variations ?? {}).map((v) => v.image)].filter((f): f is string => f !== undefined && present.has(f));
+    if (group.length === 0) continue;
+    if (!byCategory.has(e.category)) byCategory.set(e.category, []);
+    byCategory.get(e.category)!.push(group);
   }
   const categories = [...byCategory.keys()].sort();
-  const files: string[] = [];
-  const labels: number[] = [];
-  const longest = Math.max(...categories.map((c) => byCategory.get(c)!.length));
-  for (let i = 0; i < longest; i++) {
-    categories.forEach((c, label) => {
-      const image = byCategory.get(c)![i];
-      if (image === undefined) return;
-      files.push(image);
-      labels.push(label);
-    });
-  }
+  // Each category's groups in a fixed shuffled order (sort order would put, say, every
+  // subdivision flag last), its images then spread evenly over the whole order (image i of a
+  // category of n at position (i + 1/2) / n): every prefix and every suffix holds the
+  // categories in proportion, so a `limit` and the classifier's held-out tail are fair samples.
+  const placed = categories.flatMap((c, label) => {
+    const groups = byCategory.get(c)!;
+    const images = Array.from(permutation(groups.length, ORDER_SEED, label, 0), (g) => groups[g]!).flat();
+    return images.map((image, i) => ({ image, label, at: (i + 0.5) / images.length }));
+  });
+  placed.sort((a, b) => a.at - b.at || a.label - b.label);
+  const files = placed.map((p) => p.image);
+  const labels = placed.map((p) => p.label);
   if (files.length === 0) throw new Error(`${imageDir} holds none of the images that ${pkg}/emoji.json lists`);
   const kept = keptCount(files.length, opts.limit);
   const shape = opts.shape ?? { height: EMOJI_SIDE, width: EMOJI_SIDE, channels: 3 };

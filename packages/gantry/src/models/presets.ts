@@ -183,6 +183,133 @@ function resnetFolder32(): Preset {
   };
 }
 
+/**
+ * The DCGAN paper's 64x64 architecture (Radford et al. 2016, figure 1): G projects z to
+ * 4x4, four stride-2 transposed convs (4x4 kernels, as in the PyTorch example; the paper's code uses 5x5) with
+ * batchnorm and ReLU, tanh out; D mirrors it with stride-2 convs, batchnorm after the first,
+ * leaky ReLU 0.2, and a 4x4 'valid' conv to one logit (written as flatten + dense, the same
+ * linear map). Widths are a quarter of the paper's: G 256-128-64-32, D 32-64-128-256 (the
+ * paper's 1024-512-256-128), so a step at batch 64 is about a sixteenth of its FLOPs and
+ * practical on two CPU cores.
+ */
+function dcgan64(): Preset {
+  const adam: OptimizerSettings = { kind: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
+  const up = (filters: number) => [
+    { kind: 'conv2dTranspose', filters, kernel: 4, stride: 2, padding: 'same', bias: false },
+    { kind: 'batchNorm' },
+    { kind: 'relu' },
+  ] as const;
+  const down = (filters: number, norm: boolean) => [
+    { kind: 'conv2d', filters, kernel: 4, stride: 2, padding: 'same', bias: !norm },
+    ...(norm ? [{ kind: 'batchNorm' } as const] : []),
+    { kind: 'leakyRelu', alpha: 0.2 },
+  ] as const;
+  return {
+    description: "the DCGAN paper's 64x64 networks at a quarter of its widths: G 4x4x256 -> 128 -> 64 -> 32 -> 64x64x3, D 32 -> 64 -> 128 -> 256 -> logit; batchnorm, Adam 2e-4 (0.5)",
+    data: 'emoji',
+    pixelRange: '-1,1',
+    latentDim: 100,
+    generator: {
+      input: [100],
+      layers: [
+        { kind: 'dense', units: 4 * 4 * 256, bias: false },
+        { kind: 'batchNorm' },
+        { kind: 'relu' },
+        { kind: 'reshape', shape: [4, 4, 256] }, // 4x4x256
+        ...up(128), // 8x8x128
+        ...up(64), // 16x16x64
+        ...up(32), // 32x32x32
+        { kind: 'conv2dTranspose', filters: 3, kernel: 4, stride: 2, padding: 'same' }, // 64x64x3
+        { kind: 'tanh' },
+      ],
+    },
+    discriminator: {
+      input: [64, 64, 3],
+      layers: [
+        ...down(32, false), // 32x32x32
+        ...down(64, true), // 16x16x64
+        ...down(128, true), // 8x8x128
+        ...down(256, true), // 4x4x256
+        { kind: 'flatten' },
+        { kind: 'dense', units: 1 },
+      ],
+    },
+    loss: 'non-saturating',
+    optimizerG: adam,
+    optimizerD: { ...adam },
+    batchSize: 64,
+    steps: 10000,
+  };
+}
+
+/**
+ * SNGAN-style ResNet for 64x64 colour (Miyato et al. 2018, with the BigGAN-style blocks of
+ * residual.ts): G 4 up-blocks 128-64-32-16, D 4 spectrally normalised down-blocks
+ * 16-32-64-128, hinge loss, EMA of G, DiffAugment (translation, cutout). Narrow enough to step
+ * on two CPU cores; widen the blocks on a bigger machine.
+ */
+function sngan64(): Preset {
+  const adam: OptimizerSettings = { kind: 'adam', learningRate: 2e-4, beta1: 0.0, beta2: 0.9, epsilon: 1e-7 };
+  return {
+    description: 'SNGAN-style ResNet for 64x64x3: G 4x4x128 then up-blocks 128, 64, 32, 16; D spectrally normalised down-blocks 16, 32, 64, 128; hinge loss, EMA of G, DiffAugment',
+    data: 'emoji',
+    pixelRange: '-1,1',
+    latentDim: 128,
+    generator: {
+      input: [128],
+      layers: [
+        { kind: 'dense', units: 4 * 4 * 128 },
+        { kind: 'reshape', shape: [4, 4, 128] },
+        { kind: 'resBlockUp', filters: 128 }, // 8x8
+        { kind: 'resBlockUp', filters: 64 }, // 16x16
+        { kind: 'resBlockUp', filters: 32 }, // 32x32
+        { kind: 'resBlockUp', filters: 16 }, // 64x64
+        { kind: 'batchNorm' },
+        { kind: 'relu' },
+        { kind: 'conv2d', filters: 3, kernel: 3, stride: 1, padding: 'same' },
+        { kind: 'tanh' },
+      ],
+    },
+    discriminator: {
+      input: [64, 64, 3],
+      layers: [
+        { kind: 'resBlockDown', filters: 16, preactivation: false, spectralNorm: true }, // 32x32
+        { kind: 'resBlockDown', filters: 32, spectralNorm: true }, // 16x16
+        { kind: 'resBlockDown', filters: 64, spectralNorm: true }, // 8x8
+        { kind: 'resBlockDown', filters: 128, spectralNorm: true }, // 4x4
+        { kind: 'relu' },
+        { kind: 'globalSumPool' },
+        { kind: 'dense', units: 1, spectralNorm: true },
+      ],
+    },
+    loss: 'hinge',
+    optimizerG: adam,
+    optimizerD: { ...adam },
+    batchSize: 32,
+    steps: 20000,
+    ema: { decay: 0.999, startStep: 1000 },
+    augment: ['translation', 'cutout'],
+  };
+}
+
+/** The emoji set's categories (emoji.json's `category`: Activities ... Travel & Places). */
+const EMOJI_CLASSES = 10;
+
+/** dcgan64 conditioned on the emoji category: a 50-d label embedding concatenated to z in G, a projection head on D. */
+function cganEmoji(): Preset {
+  const base = dcgan64();
+  return {
+    ...base,
+    description: `conditional dcgan64 on the ${EMOJI_CLASSES} emoji categories: a 50-d label embedding concatenated to z in G; a projection discriminator; sample a category with gantry sample --class K`,
+    conditional: true,
+    generator: { input: [100], layers: [{ kind: 'labelConcat', classes: EMOJI_CLASSES, embedding: 50 }, ...base.generator.layers] },
+    discriminator: {
+      input: [64, 64, 3],
+      layers: [...base.discriminator.layers.slice(0, -1), { kind: 'projection', classes: EMOJI_CLASSES }],
+    },
+  };
+}
+
 const presets: Record<string, () => Preset> = {
   'seed-mlp': seedMlp,
   'dcgan-mnist': dcganMnist,
@@ -191,6 +318,9 @@ const presets: Record<string, () => Preset> = {
   'cgan-mnist': cganMnist,
   'dcgan-fashion': dcganFashion,
   'resnet-folder32': resnetFolder32,
+  dcgan64,
+  sngan64,
+  'cgan-emoji': cganEmoji,
 };
 
 export const defaultPresetName = 'dcgan-mnist';
