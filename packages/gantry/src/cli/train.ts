@@ -70,12 +70,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const flags: TrainOverrides = {
     preset: stringFlag(v, 'preset'),
     data: stringFlag(v, 'data'),
-    dataOptions: {
+    // only the image flags given: an empty object would count as a changed setting on --resume
+    dataOptions: definedOnly({
       resize: choiceFlag(v, 'resize', RESIZE_MODES),
       background: stringFlag(v, 'background'),
       flip: v.flip ? true : undefined,
       strict: v.strict ? true : undefined,
-    },
+    }),
     steps,
     epochs,
     batchSize: intFlag(v, 'batch-size', 1, 65536),
@@ -137,4 +138,9 @@ function readConfigFile(path: string | undefined): Record<string, unknown> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--config ${path}: must hold a JSON object of settings`);
   return parsed as Record<string, unknown>;
+}
+
+function definedOnly<T extends object>(o: T): T | undefined {
+  const given = Object.entries(o).filter(([, v]) => v !== undefined);
+  return given.length > 0 ? (Object.fromEntries(given) as T) : undefined;
 }
