@@ -21,11 +21,12 @@ import { Rng, permutation } from '../src/util/random.js';
 const defaults = {
   mnist: { epochs: 15 },
   'fashion-mnist': { epochs: 3 },
+  emoji: { epochs: 30 },
 };
 const BATCH_SIZE = 64;
 const LEARNING_RATE = 2e-3; // peak; cosine decay to 2% of it over training
 const DROPOUT = 0.25; // on the features, training only
-const MAX_SHIFT = 2; // random translation of training images by up to 2 pixels each way
+const MAX_SHIFT = 2; // random translation of training images by up to 2 pixels each way (28x28; scaled with the image side)
 
 const { values } = parseArgs({
   options: { dataset: { type: 'string', default: 'mnist' }, epochs: { type: 'string' }, seed: { type: 'string', default: '0' }, out: { type: 'string' } },
@@ -43,35 +44,44 @@ if (data.count !== split.total || !data.labels || !data.numClasses) throw new Er
 const numClasses = data.numClasses;
 const labels = data.labels;
 const trainCount = split.total - split.heldOut;
-const imageSize = 28 * 28;
+const [H, W, C] = split.input;
+const imageSize = H * W * C;
+const maxShift = Math.round((MAX_SHIFT * H) / 28);
+// colour images (emoji) are also mirrored at random: a category does not depend on left and right
+const mirror = C === 3;
+const pixels01 = data.pixels01;
+if (data.height !== H || data.width !== W || data.channels !== C) throw new Error(`${dataset}: expected ${H}x${W}x${C} images`);
 console.log(`${dataset}: ${trainCount} training images, ${split.heldOut} held out; backend ${backend.name}; ${epochs} epochs`);
 
-const spec = classifierSpec(numClasses);
+const spec = classifierSpec(numClasses, [H, W, C]);
 const body = new Network('classifier-body', spec.body, seed, 1);
 const head = new Network('classifier-head', spec.head, seed, 2);
 const params = [...body.trainable, ...head.trainable];
 const settings = { kind: 'adam' as const, learningRate: LEARNING_RATE, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 const optimizer = new Optimizer(settings, params);
 
-/** One batch of training images, each shifted by a random whole number of pixels (zero fill). */
+/** One batch of training images, each shifted by a random whole number of pixels (zero fill for grey; the corner pixel, the page colour, for colour), and mirrored at random for colour. */
 function augmentedBatch(indices: Uint32Array, rng: Rng): Float32Array {
   const out = new Float32Array(indices.length * imageSize);
   indices.forEach((src, b) => {
-    const dy = rng.below(2 * MAX_SHIFT + 1) - MAX_SHIFT;
-    const dx = rng.below(2 * MAX_SHIFT + 1) - MAX_SHIFT;
-    for (let y = 0; y < 28; y++) {
+    const dy = rng.below(2 * maxShift + 1) - maxShift;
+    const dx = rng.below(2 * maxShift + 1) - maxShift;
+    const flip = mirror && rng.below(2) === 1;
+    const base = src * imageSize;
+    for (let y = 0; y < H; y++) {
       const sy = y - dy;
-      if (sy < 0 || sy >= 28) continue;
-      for (let x = 0; x < 28; x++) {
-        const sx = x - dx;
-        if (sx >= 0 && sx < 28) out[b * imageSize + y * 28 + x] = data.pixels01[src * imageSize + sy * 28 + sx]!;
+      for (let x = 0; x < W; x++) {
+        const sx0 = x - dx;
+        const sx = flip ? W - 1 - sx0 : sx0;
+        const inside = sy >= 0 && sy < H && sx0 >= 0 && sx0 < W;
+        for (let k = 0; k < C; k++) out[b * imageSize + (y * W + x) * C + k] = inside ? pixels01[base + (sy * W + sx) * C + k]! : C === 3 ? pixels01[base + k]! : 0;
       }
     }
   });
   return out;
 }
 
-const heldOutImages = data.pixels01.subarray(trainCount * imageSize);
+const heldOutImages = pixels01.subarray(trainCount * imageSize);
 const heldOutLabels = labels.subarray(trainCount);
 function heldOutAccuracy(): number {
   const net = wrapClassifier({ dataset, featureDim: FEATURE_DIM, numClasses, body: spec.body, heldOutAccuracy: NaN }, body, head, '');
@@ -91,7 +101,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
     const step = epoch * stepsPerEpoch + s;
     settings.learningRate = LEARNING_RATE * (0.02 + 0.98 * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)));
     const idx = order.subarray(s * BATCH_SIZE, (s + 1) * BATCH_SIZE);
-    const x = tf.tensor4d(augmentedBatch(idx, rng), [BATCH_SIZE, 28, 28, 1]);
+    const x = tf.tensor4d(augmentedBatch(idx, rng), [BATCH_SIZE, H, W, C]);
     const y = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => labels[i]!), 'int32'), numClasses);
     const { value, grads } = tf.variableGrads(() => {
       const feats = tf.dropout(body.apply(x, { training: true }), DROPOUT, undefined, seed * 1000003 + step);
@@ -126,7 +136,7 @@ const manifest: ClassifierManifest = {
   training: {
     command: `node packages/gantry/dist/scripts/train-classifier.js --dataset ${dataset} --epochs ${epochs} --seed ${seed}`,
     epochs, batchSize: BATCH_SIZE, seed, optimizer: 'adam', learningRate: LEARNING_RATE, schedule: 'cosine to 2%',
-    dropout: DROPOUT, augmentation: `random shift up to ${MAX_SHIFT} px`, backend: backend.name, seconds: Math.round(seconds),
+    dropout: DROPOUT, augmentation: `random shift up to ${maxShift} px${mirror ? ', random mirror' : ''}`, backend: backend.name, seconds: Math.round(seconds),
   },
 };
 mkdirSync(outDir, { recursive: true });

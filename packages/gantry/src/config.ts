@@ -190,7 +190,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
     if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new UsageError(`${where}: ${key} must be a number of at least 0, or null`);
     if (v !== null && c.evalEvery === 0) throw new UsageError(`${where}: ${key} needs evaluation during training; set --eval-every N`);
   }
-  if (c.evalEvery > 0 && !hasFeatureNetwork(parseDataSpec(c.data).kind)) {
+  if (c.evalEvery > 0 && !hasFeatureNetwork(c.data)) {
     throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist, fashion-mnist and emoji, not for ${c.data}; drop --eval-every`);
   }
   validateTraining(c, where);

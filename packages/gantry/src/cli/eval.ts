@@ -18,7 +18,7 @@ gantry eval --npy FILE --data SPEC [options]
 
 Score generated images against the real data: FID, KID, Inception Score, precision/recall
 and class coverage, all in the feature space of Gantry's own classifier for the dataset
-(mnist and fashion-mnist). These are NOT comparable with Inception-based scores published
+(mnist, fashion-mnist, emoji). These are NOT comparable with Inception-based scores published
 elsewhere; compare Gantry numbers with Gantry numbers on the same dataset.
 
   --run DIR          a training run directory: generate samples from its checkpoint and
@@ -108,7 +108,7 @@ async function pixelPrecisionRecall(pixels: Float32Array, n: number, shape: Imag
 function formatPixelTable(r: { dataset: string; n: number; referenceCount: number; precision: number; recall: number }): string {
   return [
     `${r.n} samples vs ${r.referenceCount} real images of ${r.dataset}, in pixel space: no feature network ships for this data,`,
-    '  so FID, KID, IS and class coverage are not available (they exist for mnist and fashion-mnist)',
+    '  so FID, KID, IS and class coverage are not available (they exist for mnist, fashion-mnist and emoji)',
     `  precision ${r.precision.toFixed(4).padStart(12)}  fraction of samples on the real manifold (pixel distances)`,
     `  recall    ${r.recall.toFixed(4).padStart(12)}  fraction of real images on the sample manifold`,
   ].join('\n');

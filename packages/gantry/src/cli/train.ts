@@ -39,7 +39,7 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --sample-every N        steps between sample grids (default 500)
   --checkpoint-every N    steps between checkpoints (default 1000)
   --eval-every N          evaluate G's samples every N steps (FID, KID, IS, precision,
-                          recall, class coverage; mnist and fashion-mnist data); the best
+                          recall, class coverage; mnist, fashion-mnist and emoji data); the best
                           checkpoint by FID is kept (checkpoints/best.json)
   --eval-samples N        samples per evaluation (default 1000)
   --until-fid X           stop once FID <= X (needs --eval-every)

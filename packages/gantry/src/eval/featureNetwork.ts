@@ -64,7 +64,7 @@ export function loadFeatureNetwork(dataset: string): FeatureNetwork {
   const dir = classifierDir(dataset);
   if (!hasFeatureNetwork(dataset)) {
     throw new UsageError(
-      `no feature network exists for data '${dataset}' (there is one for mnist and fashion-mnist only), so FID, KID, ` +
+      `no feature network exists for data '${dataset}' (there is one for mnist, fashion-mnist and emoji only), so FID, KID, ` +
       'Inception Score and class coverage cannot be computed; pixel-space precision/recall (precisionRecall on raw pixels) still works',
     );
   }
