@@ -3,6 +3,7 @@ import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { flatFields, KeyTable, readFlatRecord } from '../src/dashboard/flatRecord.js';
 import { MetricsTail } from '../src/dashboard/metricsTail.js';
 import { MinMaxSeries } from '../src/dashboard/minMaxSeries.js';
 import { deriveState, readLockStatus, type StateEvidence } from '../src/dashboard/runState.js';
@@ -41,6 +42,48 @@ test('MinMaxSeries bounds a long series and keeps every extreme, in step order, 
   assert.equal(s.count, n);
 });
 
+/** The fast line reader's view of a line, or null when it refuses it. */
+function fast(line: string, keys = new KeyTable()): Record<string, number> | null {
+  const bytes = Buffer.from(line);
+  const f = flatFields();
+  if (!readFlatRecord(bytes, 0, bytes.length, keys, f)) return null;
+  return Object.fromEntries(f.keys.slice(0, f.count).map((k, i) => [k, f.values[i]]));
+}
+
+/** JSON.parse's view, numbers only: what the fast reader must agree with. */
+function reference(line: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(JSON.parse(line) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number'));
+}
+
+test('the fast line reader agrees with JSON.parse on every number format, and refuses what it cannot read', () => {
+  const keys = new KeyTable();
+  const values = [0, -0, 1, -1, 7, 42, 1234567, 0.5, -0.25, 1e-7, 3.0000000000000004, 0.1 + 0.2, 123456.789, 1e21, 5e-324, 1.7976931348623157e308, -2.5e-12, 9007199254740993, 0.06912003457546234, 4.776510715484619];
+  const rng = (() => {
+    let x = 12345;
+    return () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
+  })();
+  for (let i = 0; i < 2000; i++) values.push((rng() - 0.5) * Math.pow(10, Math.floor(rng() * 40) - 20));
+  for (const v of values) {
+    const line = JSON.stringify({ step: 3, 'loss/D': v, 'perf/tensors': 24, 'perf/images_per_s': null });
+    const got = fast(line, keys);
+    const want = reference(line);
+    assert.ok(got, line);
+    assert.deepEqual(Object.keys(got), Object.keys(want));
+    const rel = Math.abs(got['loss/D'] - want['loss/D']) / Math.max(Math.abs(want['loss/D']), Number.MIN_VALUE);
+    assert.ok(rel <= 4e-16 || got['loss/D'] === want['loss/D'], `${line}: ${got['loss/D']} vs ${want['loss/D']}`);
+    assert.equal(got.step, 3);
+  }
+  // spacing, literals, hand-written numbers
+  for (const line of ['{}', ' { "step" : 1 , "a" : -1.5E+3 , "b":true,"c":false ,"d":null } ', '{"step":1,"a":0.0,"b":1e0,"c":-0e-0}', '{"step":1,"ключ":2}']) {
+    assert.deepEqual(fast(line, keys), reference(line), line);
+  }
+  // refused: strings, nesting, escapes, bad numbers, a line cut anywhere; JSON.parse takes the first three kinds over
+  const refused = ['{"step":1,"event":"diverged"}', '{"step":1,"a":[1]}', '{"step":1,"a":{"b":1}}', '{"st\\u0065p":1}', '{"step":01}', '{"step":1.}', '{"step":.5}', '{"step":-}', '{"step":1e}', '{"step":NaN}', '{"step":1,}', '{"step":1}}', '{"step" 1}', '[1]', ''];
+  for (const line of refused) assert.equal(fast(line, keys), null, line);
+  const whole = JSON.stringify({ step: 100, 'loss/D': 0.123456789, 'loss/G': 2.5, 'D/real': 0.6 });
+  for (let cut = 0; cut < whole.length; cut++) assert.equal(fast(whole.slice(0, cut), keys), null, whole.slice(0, cut));
+});
+
 test('MetricsTail reads only appended bytes, waits for a line to be complete, counts torn lines', async () => {
   const dir = tempDir('gantry-tail-');
   const path = join(dir, 'metrics.jsonl');
@@ -72,7 +115,7 @@ test('MetricsTail reads only appended bytes, waits for a line to be complete, co
   assert.equal(tail.lines, 6);
   assert.equal(tail.lastStep, 5);
   assert.deepEqual(tail.events, [{ step: 6, event: 'diverged', detail: 'L_D = NaN' }]);
-  assert.equal(tail.lastAny?.event, 'diverged');
+  assert.equal(tail.lastEvent, 'diverged');
 });
 
 test('MetricsTail starts over when the file is replaced (a resume rewrites it) and sums training time over sessions', async () => {

@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { flatFields, KeyTable, readFlatRecord } from './flatRecord.js';
 import { MinMaxSeries } from './minMaxSeries.js';
 
 /** A record that marks something that happened (`{"step": 40, "event": "diverged", "detail": ...}`). */
@@ -30,10 +31,8 @@ export class MetricsTail {
   /** Bytes after the last newline: a line being written, or torn by a crash. */
   pendingBytes = 0;
   lastStep: number | null = null;
-  /** The last record that was not an event. */
-  lastRecord: Record<string, unknown> | null = null;
-  /** The very last record, event or not. */
-  lastAny: Record<string, unknown> | null = null;
+  /** The event of the very last record, or null when that record is not an event. */
+  lastEvent: string | null = null;
   lastFid: { step: number; value: number } | null = null;
   bestFid: { step: number; value: number } | null = null;
   /** Seconds of training, summed over the sessions of a resumed run (time/elapsed_s restarts at 0). */
@@ -46,6 +45,8 @@ export class MetricsTail {
   private inode = -1;
   private pending: Buffer = Buffer.alloc(0);
   private running: Promise<boolean> | null = null;
+  private readonly keys = new KeyTable();
+  private readonly fields = flatFields();
 
   constructor(readonly path: string, private readonly capacity = 4096) {}
 
@@ -67,7 +68,7 @@ export class MetricsTail {
     this.series = new Map();
     this.events = [];
     this.lines = this.badLines = this.pendingBytes = 0;
-    this.lastStep = this.lastRecord = this.lastAny = this.lastFid = this.bestFid = null;
+    this.lastStep = this.lastEvent = this.lastFid = this.bestFid = null;
     this.elapsedBefore = this.elapsedNow = 0;
     this.offset = 0;
     this.pending = Buffer.alloc(0);
@@ -116,24 +117,45 @@ export class MetricsTail {
       this.pendingBytes = this.pending.length;
       return;
     }
-    const complete = this.pending.length > 0 ? Buffer.concat([this.pending, bytes.subarray(0, lastNewline)]) : bytes.subarray(0, lastNewline);
-    this.pending = Buffer.from(bytes.subarray(lastNewline + 1));
-    this.pendingBytes = this.pending.length;
-    const text = complete.toString('utf8');
     let start = 0;
-    while (start <= text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      if (end > start) this.line(text.slice(start, end));
+    if (this.pending.length > 0) {
+      // only the line that straddles two reads is copied; the rest is read where it lies
+      const end = bytes.indexOf(10);
+      const joined = Buffer.concat([this.pending, bytes.subarray(0, end)]);
+      if (joined.length > 0) this.line(joined, 0, joined.length);
       start = end + 1;
     }
+    while (start <= lastNewline) {
+      const end = bytes.indexOf(10, start);
+      if (end > start) this.line(bytes, start, end);
+      start = end + 1;
+    }
+    this.pending = Buffer.from(bytes.subarray(lastNewline + 1));
+    this.pendingBytes = this.pending.length;
   }
 
-  private line(text: string): void {
+  private line(buf: Buffer, start: number, end: number): void {
     this.lines += 1;
+    const f = this.fields;
+    if (readFlatRecord(buf, start, end, this.keys, f)) {
+      let step = NaN;
+      for (let i = 0; i < f.count; i++) {
+        if (f.keys[i] === 'step') {
+          step = f.values[i];
+          break;
+        }
+      }
+      if (!Number.isFinite(step)) {
+        this.badLines += 1;
+        return;
+      }
+      this.record(step, f.keys, f.values, f.count);
+      return;
+    }
+    // the reference path, for events (they hold strings) and anything unusual
     let record: Record<string, unknown>;
     try {
-      record = JSON.parse(text) as Record<string, unknown>;
+      record = JSON.parse(buf.toString('utf8', start, end)) as Record<string, unknown>;
     } catch {
       this.badLines += 1;
       return;
@@ -143,34 +165,45 @@ export class MetricsTail {
       this.badLines += 1;
       return;
     }
-    this.lastAny = record;
     if (typeof record.event === 'string') {
+      this.lastEvent = record.event;
       this.events.push({ step, event: record.event, ...(typeof record.detail === 'string' ? { detail: record.detail } : {}) });
       if (this.events.length > maxEvents) this.events.splice(0, this.events.length - maxEvents);
       return;
     }
-    this.lastStep = step;
-    this.lastRecord = record;
+    const keys: string[] = [];
+    const values: number[] = [];
     for (const key in record) {
-      if (key === 'step') continue;
       const value = record[key];
-      if (typeof value !== 'number') continue;
+      if (typeof value === 'number') {
+        keys.push(key);
+        values.push(value);
+      }
+    }
+    this.record(step, keys, values, keys.length);
+  }
+
+  /** A record of scalars at `step`: every one goes into its series. */
+  private record(step: number, keys: string[], values: ArrayLike<number>, count: number): void {
+    this.lastEvent = null;
+    this.lastStep = step;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i];
+      if (key === 'step') continue;
+      const value = values[i];
       let s = this.series.get(key);
       if (!s) {
         s = new MinMaxSeries(this.capacity);
         this.series.set(key, s);
       }
       s.push(step, value);
-    }
-    const elapsed = record['time/elapsed_s'];
-    if (typeof elapsed === 'number') {
-      if (elapsed < this.elapsedNow) this.elapsedBefore += this.elapsedNow;
-      this.elapsedNow = elapsed;
-    }
-    const fid = record['eval/fid'];
-    if (typeof fid === 'number' && Number.isFinite(fid)) {
-      this.lastFid = { step, value: fid };
-      if (!this.bestFid || fid < this.bestFid.value) this.bestFid = { step, value: fid };
+      if (key === 'time/elapsed_s') {
+        if (value < this.elapsedNow) this.elapsedBefore += this.elapsedNow;
+        this.elapsedNow = value;
+      } else if (key === 'eval/fid' && Number.isFinite(value)) {
+        this.lastFid = { step, value };
+        if (!this.bestFid || value < this.bestFid.value) this.bestFid = { step, value };
+      }
     }
   }
 }

@@ -159,12 +159,11 @@ export class RunDirectory {
     const lastKid = m.series.get('eval/kid')?.last ?? null;
     const targetMet =
       (untilFid !== null && m.lastFid !== null && m.lastFid.value <= untilFid) || (untilKid !== null && lastKid !== null && lastKid.y <= untilKid);
-    const lastAny = m.lastAny;
     const state = deriveState({
       lock: this.lock,
       totalSteps,
       lastStep: m.lastStep,
-      lastEvent: lastAny && typeof lastAny.event === 'string' ? lastAny.event : null,
+      lastEvent: m.lastEvent,
       checkpointStep: latestCheckpoint,
       targetMet,
     });
