@@ -6,20 +6,25 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** [source, output, format]: outputs land under dist/. */
+/**
+ * [source, output, format, external]: outputs land under dist/. The library (index.js) leaves TF.js
+ * to the app that bundles it (one copy of tfjs-core per app); a page bundles everything it needs.
+ */
 const entries = [
-  ['src/index.ts', 'index.js', 'esm'],
+  ['src/index.ts', 'index.js', 'esm', ['@tensorflow/tfjs']],
+  ['src/exportPage/main.ts', 'exportPage.js', 'iife'],
   ['src/dashboard/main.ts', 'dashboard.js', 'esm'],
 ];
 
 await Promise.all(
-  entries.map(([source, output, format]) =>
+  entries.map(([source, output, format, external = []]) =>
     build({
       entryPoints: [join(here, source)],
       outfile: join(here, 'dist', output),
       bundle: true,
       platform: 'browser',
       format,
+      external,
       target: 'es2020',
       sourcemap: true,
       minify: process.env.GANTRY_WEB_DEBUG ? false : true,

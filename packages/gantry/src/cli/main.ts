@@ -2,7 +2,9 @@ import { isUsageError } from '../errors.js';
 import { benchCommand, benchHelp } from './bench.js';
 import { dashboardCommand, dashboardHelp } from './dashboard.js';
 import { evalCommand, evalHelp } from './eval.js';
+import { exportCommand, exportHelp } from './export.js';
 import { sampleCommand, sampleHelp } from './sample.js';
+import { serveCommand, serveHelp } from './serve.js';
 import { trainCommand, trainHelp } from './train.js';
 import { sweepCommand, sweepHelp } from './sweep.js';
 import { workerCommand, workerHelp } from './worker.js';
@@ -13,6 +15,8 @@ const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   sample: { run: sampleCommand, help: sampleHelp },
   bench: { run: benchCommand, help: benchHelp },
   eval: { run: evalCommand, help: evalHelp },
+  export: { run: exportCommand, help: exportHelp },
+  serve: { run: serveCommand, help: serveHelp },
   sweep: { run: sweepCommand, help: sweepHelp },
   worker: { run: workerCommand, help: workerHelp },
   dashboard: { run: dashboardCommand, help: dashboardHelp },
@@ -27,6 +31,8 @@ commands:
   sample   generate images from a run's checkpoint
   bench    time training steps of a preset
   eval     score samples (FID, KID, IS, precision/recall, class coverage)
+  export   write G as a TF.js model with a page that draws samples in the browser
+  serve    serve an export on 127.0.0.1
   sweep    queue many runs on Redis (grid, random, seeds); status, results
   worker   train queued runs, resuming what a dead worker left
   dashboard  watch every run under a folder in the browser, live

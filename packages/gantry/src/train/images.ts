@@ -42,3 +42,22 @@ export function cyclingLabels(config: Pick<TrainConfig, 'numClasses'>): ((i: num
   const k = config.numClasses;
   return k ? (i: number) => i % k : undefined;
 }
+
+/** G's images in [0, 1], NHWC, for given latents `z` [n, latent] (and labels [n] when conditional), in chunks of 256. */
+export function imagesFromLatents01(gan: Gan, z: Float32Array, n: number, labels?: Int32Array): Float32Array {
+  const [h, w, c] = gan.G.outputShape;
+  const latent = gan.config.latentDim;
+  const size = h * w * c;
+  const pixels = new Float32Array(n * size);
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const images = tf.tidy(() => {
+      const zt = tf.tensor2d(z.subarray(start * latent, (start + count) * latent), [count, latent]);
+      const yt = labels ? tf.tensor1d(labels.subarray(start, start + count), 'int32') : undefined;
+      return toUnitRange(gan.generate(zt, yt), gan.config);
+    });
+    pixels.set(images.dataSync() as Float32Array, start * size);
+    images.dispose();
+  }
+  return pixels;
+}

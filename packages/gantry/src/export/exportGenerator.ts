@@ -1,0 +1,113 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { CheckpointStore } from '../io/checkpoint.js';
+import { kerasGenerator } from '../models/kerasExport.js';
+import { imageShapeOf } from '../train/images.js';
+import { openRun } from '../train/restore.js';
+import { gantryVersion } from '../version.js';
+import { classNames, outputMapping, type ExportManifest } from './exportManifest.js';
+import { writeLayersModel } from './layersModelFiles.js';
+import { copyPageAssets, pageAssets } from './pageAssets.js';
+
+export interface ExportOptions {
+  runDir: string;
+  /** A checkpoint name; default: the newest intact one. */
+  checkpoint?: string;
+  /** Default: 'ema' when the run keeps an EMA of G, else 'raw'. */
+  weights?: 'ema' | 'raw';
+  /** The export folder; it must not exist, be empty, or `force` must be set. */
+  out: string;
+  force?: boolean;
+}
+
+/** The checks on --out that need no work done: a usage error before anything is written. */
+function checkOut(out: string, force: boolean): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file; give a folder for the export`);
+  if (readdirSync(out).length > 0 && !force) {
+    throw new UsageError(`--out ${out} is not empty; choose a new folder, or pass --force to replace it`);
+  }
+}
+
+function unwritable(out: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (!code) throw e;
+  throw new UsageError(`cannot write the export to ${out} (${code}); choose a writable --out`);
+}
+
+/**
+ * Exports a run's generator to `out`: model/ (the TF.js LayersModel), gantry.json and the page.
+ * Everything is written to a temporary folder beside `out` and renamed into place at the end,
+ * so an export that fails leaves nothing behind, and a replaced export (--force) is swapped whole.
+ */
+export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: ExportManifest; out: string }> {
+  const out = opts.out;
+  checkOut(out, opts.force ?? false);
+  const assets = pageAssets();
+  const { gan, config, step, checkpointDir } = openRun(opts.runDir, opts.checkpoint);
+  let tmp: string | undefined;
+  try {
+    const weights = opts.weights ?? (gan.Gema ? 'ema' : 'raw');
+    if (weights === 'ema' && !gan.Gema) {
+      throw new UsageError(`--weights ema: run ${opts.runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
+    }
+    const net = weights === 'ema' ? gan.Gema! : gan.G;
+    const model = kerasGenerator(net);
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+      tmp = join(dirname(out), `.${basename(out)}.export-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+      mkdirSync(join(tmp, 'model'), { recursive: true });
+    } catch (e) {
+      model.dispose();
+      unwritable(out, e);
+    }
+    const files = await writeLayersModel(model, join(tmp!, 'model'), `Gantry ${gantryVersion}`);
+    model.dispose();
+    const shape = imageShapeOf(config);
+    const classes = config.conditional && config.numClasses ? config.numClasses : null;
+    const best = new CheckpointStore(opts.runDir).best();
+    const manifest: ExportManifest = {
+      format: 'gantry-generator',
+      formatVersion: 1,
+      gantryVersion,
+      model: 'model/model.json',
+      inputs: [
+        { name: 'z', shape: [null, config.latentDim], dtype: 'float32', meaning: 'latent vectors, each drawn from a standard normal N(0, I)' },
+        ...(classes ? [{ name: 'labels', shape: [null, 1], dtype: 'int32' as const, meaning: `the class of each image, 0 to ${classes - 1}` }] : []),
+      ],
+      latentDim: config.latentDim,
+      image: shape,
+      output: outputMapping(config.pixelRange),
+      classes: classes ? { count: classes, names: classNames(config.data, classes) } : null,
+      preset: config.preset ?? null,
+      data: config.data,
+      step,
+      checkpoint: basename(checkpointDir),
+      weights,
+      bestFid: best && best.metric === 'fid' ? { step: best.step, value: best.value } : null,
+      files: files.map((f) => ({ ...f, path: `model/${f.path}` })),
+    };
+    writeFileSync(join(tmp!, 'gantry.json'), JSON.stringify(manifest, null, 2) + '\n');
+    copyPageAssets(assets, tmp!);
+    // Swap into place: the old export (with --force) is moved aside first and removed last.
+    const old = existsSync(out) ? `${tmp}.old` : undefined;
+    if (old) renameSync(out, old);
+    try {
+      renameSync(tmp!, out);
+    } catch (e) {
+      if (old) renameSync(old, out);
+      throw e;
+    }
+    tmp = undefined;
+    if (old) rmSync(old, { recursive: true, force: true });
+    return { manifest, out };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if ((e as NodeJS.ErrnoException).code) unwritable(out, e);
+    throw e;
+  } finally {
+    gan.dispose();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { chromium, type Browser } from 'playwright-core';
+import { readNpy } from '../src/io/npy.js';
+import { presetNames } from '../src/models/presets.js';
+import { tempDir } from './fixtures.js';
+import { chromiumArgs, classCountOf, maxAbsDifference, runGantryCli, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
+
+/**
+ * For every preset: a run of a few steps, `gantry export`, then the same latents (and labels)
+ * through `gantry sample --z` (cpu backend), through stock TF.js' tf.loadLayersModel in Node
+ * (over HTTP from `gantry serve`), and through the export page in Chromium (cpu, then webgl
+ * where the browser has it). One server and one browser serve every preset.
+ */
+const work = tempDir('gantry-export-parity-');
+const exportsDir = join(work, 'exports');
+const count = 4;
+let server: { url: string; stop: () => Promise<void> };
+let browser: Browser;
+
+interface Prepared {
+  preset: string;
+  z: Float32Array;
+  labels?: number[];
+  sampled: Float32Array;
+  shape: number[];
+}
+const prepared: Prepared[] = [];
+
+before(async () => {
+  mkdirSync(exportsDir);
+  for (const preset of presetNames()) {
+    const run = join(work, 'runs', preset);
+    const config = await tinyPresetRun(preset, run);
+    const exported = runGantryCli(['export', '--run', run, '--out', join(exportsDir, preset)]);
+    assert.equal(exported.code, 0, `${preset}: ${exported.stderr}`);
+    const zPath = join(work, `${preset}-z.npy`);
+    const z = await writeLatents(zPath, count, config.latentDim, 21);
+    const classes = classCountOf(config);
+    const labels = config.conditional ? [3 % classes, 0, classes - 1, 5 % classes] : undefined;
+    const labelArgs: string[] = [];
+    if (labels) {
+      writeInt64Npy(join(work, `${preset}-labels.npy`), labels);
+      labelArgs.push('--labels', join(work, `${preset}-labels.npy`));
+    }
+    const out = join(work, `${preset}-sample.npy`);
+    const sampled = runGantryCli(['sample', '--run', run, '--z', zPath, ...labelArgs, '--out', out, '--backend', 'cpu']);
+    assert.equal(sampled.code, 0, `${preset}: ${sampled.stderr}`);
+    const arr = await readNpy(out);
+    prepared.push({ preset, z, labels, sampled: arr.data as Float32Array, shape: arr.shape });
+  }
+  server = await startServe(exportsDir);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('every preset exports model.json, weights and gantry.json that describe the generator', () => {
+  assert.ok(prepared.length >= 7, 'every preset was prepared');
+  for (const p of prepared) {
+    const dir = join(exportsDir, p.preset);
+    const info = JSON.parse(readFileSync(join(dir, 'gantry.json'), 'utf8'));
+    const model = JSON.parse(readFileSync(join(dir, 'model', 'model.json'), 'utf8'));
+    assert.equal(info.format, 'gantry-generator');
+    assert.equal(info.preset, p.preset);
+    assert.equal(info.step, 2);
+    assert.deepEqual([info.image.height, info.image.width, info.image.channels], p.shape.slice(1));
+    assert.equal(info.latentDim * count, p.z.length);
+    assert.equal(model.format, 'layers-model');
+    assert.deepEqual(model.weightsManifest[0].paths.map((f: string) => `model/${f}`), info.files.map((f: { path: string }) => f.path));
+    assert.equal(info.classes === null, p.labels === undefined, p.preset);
+    for (const file of ['index.html', 'page.js', 'page.css', 'wasm/tfjs-backend-wasm.wasm', 'wasm/tfjs-backend-wasm-simd.wasm']) {
+      assert.ok(readFileSync(join(dir, file)).length > 0, `${p.preset}: ${file}`);
+    }
+  }
+});
+
+test('Node: stock tf.loadLayersModel over HTTP gives gantry sample --z to 1e-6', async (t) => {
+  const previous = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    for (const p of prepared) {
+      const model = await tf.loadLayersModel(`${server.url}${p.preset}/model/model.json`);
+      const info = JSON.parse(readFileSync(join(exportsDir, p.preset, 'gantry.json'), 'utf8'));
+      const unit = tf.tidy(() => {
+        const z = tf.tensor2d(p.z, [count, info.latentDim]);
+        const inputs = p.labels ? [z, tf.tensor2d(p.labels, [count, 1], 'int32')] : z;
+        const y = model.predict(inputs) as tf.Tensor;
+        return info.output.range[0] === -1 ? tf.clipByValue(tf.mul(tf.add(y, 1), 0.5), 0, 1) : tf.clipByValue(y, 0, 1);
+      });
+      assert.deepEqual(unit.shape, p.shape);
+      const diff = maxAbsDifference(unit.dataSync(), p.sampled);
+      t.diagnostic(`${p.preset}: max |tf.loadLayersModel - gantry sample| = ${diff.toExponential(2)}`);
+      assert.ok(diff <= 1e-6, `${p.preset}: ${diff}`);
+      unit.dispose();
+      model.dispose();
+    }
+  } finally {
+    await tf.setBackend(previous);
+  }
+});
+
+test('Chromium: the export page draws gantry sample --z pixels (cpu 1e-5; webgl 1e-2 where available)', async (t) => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    for (const p of prepared) {
+      for (const backend of ['cpu', 'webgl']) {
+        await page.goto(`${server.url}${p.preset}/?backend=${backend}&grid=4`);
+        const ran = await page.evaluate(() => window.gantryPage.ready.then(() => window.gantryPage.backend, () => null));
+        if (backend === 'webgl' && ran === null) {
+          t.diagnostic(`${p.preset}: webgl is not available in this Chromium; checked on cpu only`);
+          errors.length = 0;
+          continue;
+        }
+        assert.equal(ran, backend, `${p.preset}: ${errors.join('; ')}`);
+        const pixels = await page.evaluate(([z, labels]) => window.gantryPage.generateUnit(z as number[], labels as number[] | undefined), [Array.from(p.z), p.labels] as const);
+        const diff = maxAbsDifference(pixels, p.sampled);
+        const limit = backend === 'cpu' ? 1e-5 : 1e-2;
+        t.diagnostic(`${p.preset}: ${backend} in Chromium, max |page - gantry sample| = ${diff.toExponential(2)}`);
+        assert.ok(diff <= limit, `${p.preset} on ${backend}: ${diff}`);
+      }
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+declare global {
+  interface Window {
+    gantryPage: { ready: Promise<void>; backend: string | null; generateUnit(z: number[], labels?: number[]): Promise<number[]> };
+  }
+}

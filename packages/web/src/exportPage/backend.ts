@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+/** The TF.js backends the page can use, best first. */
+export const backendOrder = ['webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof backendOrder)[number];
+
+/**
+ * Activates the first backend of `order` that this browser can run (webgl needs a GPU context,
+ * wasm WebAssembly; cpu always works) and returns its name. The wasm binaries come from `wasm/`
+ * beside the page, never from a CDN.
+ */
+export async function chooseBackend(order: readonly BackendName[] = backendOrder): Promise<BackendName> {
+  setWasmPaths(new URL('wasm/', location.href).href);
+  for (const name of order) {
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+    } catch {
+      // this backend is unavailable here: try the next one
+    }
+  }
+  throw new Error(`none of the TF.js backends ${order.join(', ')} works in this browser`);
+}
