@@ -42,11 +42,13 @@ export class Chart {
   points = 0;
 
   set(lines: Line[], smoothing: number): void {
+    // a handful of points (evaluations) is read point by point; smoothing them would only mislead
+    const sparse = lines.every((l) => l.x.length < 80);
+    if (sparse) smoothing = 0;
     const tables: uPlot.AlignedData[] = lines.map((l) => [l.x, l.y, smooth(l.y, smoothing)] as unknown as uPlot.AlignedData);
     const data = lines.length === 1 ? tables[0] : lines.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : uPlot.join(tables);
     this.points = lines.reduce((n, l) => n + l.x.length, 0);
     this.el.dataset.points = String(this.points);
-    const sparse = lines.every((l) => l.x.length < 80);
     const shape = JSON.stringify([lines.map((l) => [l.label, l.color]), sparse]);
     if (this.plot && shape === this.shape) {
       this.plot.setData(data);

@@ -13,7 +13,7 @@ export function duration(seconds: number | null): string {
 export function num(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(2);
+  if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(Math.max(0, Math.min(2, digits - 2)));
   if (a >= 1000) return Math.round(v).toLocaleString('en-US');
   return Number(v.toPrecision(digits)).toString();
 }

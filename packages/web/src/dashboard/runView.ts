@@ -4,7 +4,7 @@ import { Chart, palette } from './chart.js';
 import { flatten } from './configTable.js';
 import { fill, h } from './dom.js';
 import { duration, int, num, when } from './format.js';
-import { metricGroups, metricTitle } from './metricNames.js';
+import { metricGroups, type ChartSpec } from './metricNames.js';
 import { smoothingControl } from './smoothingControl.js';
 import type { AppContext, View } from './view.js';
 
@@ -29,7 +29,7 @@ export function runView(ctx: AppContext, id: string): View {
     h('div', { class: 'run-body' }, h('div', { class: 'main-col' }, h('div', { class: 'section-bar' }, h('h2', {}, 'Metrics'), control), chartsEl), h('aside', { class: 'side-col' }, samplesEl, checkpointsEl, eventsEl, configEl)),
   );
 
-  const charts = new Map<string, Chart>();
+  const charts = new Map<string, { chart: Chart; spec: ChartSpec }>();
   let series: Record<string, Series> = {};
   let detail: RunDetail | null = null;
   let sampleIndex = -1;
@@ -118,15 +118,16 @@ export function runView(ctx: AppContext, id: string): View {
   function drawCharts(): void {
     const keys = Object.keys(series);
     if (keys.length === 0) {
-      for (const c of charts.values()) c.destroy();
+      for (const c of charts.values()) c.chart.destroy();
       charts.clear();
       fill(chartsEl, h('p', { class: 'muted empty-charts' }, 'No metrics yet; the first line of metrics.jsonl appears after --log-every steps.'));
       return;
     }
     const groups = metricGroups(keys);
-    const wanted = groups.flatMap((g) => g.keys).join('|');
+    const specs = groups.flatMap((g) => g.charts);
+    const wanted = specs.map((c) => c.id).join('|');
     if (chartsEl.dataset.keys !== wanted) {
-      for (const c of charts.values()) c.destroy();
+      for (const c of charts.values()) c.chart.destroy();
       charts.clear();
       chartsEl.dataset.keys = wanted;
       fill(
@@ -139,19 +140,19 @@ export function runView(ctx: AppContext, id: string): View {
             h(
               'div',
               { class: 'chart-grid' },
-              g.keys.map((k) => {
-                const plotEl = h('div', { class: 'plot', 'data-metric': k });
-                charts.set(k, new Chart(plotEl));
-                return h('div', { class: 'card chart' }, h('div', { class: 'chart-title', title: k }, metricTitle(k), h('code', {}, k)), plotEl);
+              g.charts.map((spec) => {
+                const plotEl = h('div', { class: 'plot', 'data-metric': spec.id });
+                charts.set(spec.id, { chart: new Chart(plotEl), spec });
+                return h('div', { class: 'card chart' }, h('div', { class: 'chart-title', title: spec.keys.join(', ') }, spec.title, h('code', {}, spec.keys.join(' · '))), plotEl);
               }),
             ),
           ),
         ),
       );
     }
-    for (const [k, chart] of charts) {
-      const s = series[k];
-      chart.set(s ? [{ label: metricTitle(k), x: s.x, y: s.y, color: palette[0] }] : [], smoothing);
+    for (const { chart, spec } of charts.values()) {
+      const lines = spec.keys.flatMap((k, i) => (series[k] ? [{ label: spec.labels[i], x: series[k].x, y: series[k].y, color: palette[i] }] : []));
+      chart.set(lines, smoothing);
     }
   }
 
@@ -218,7 +219,7 @@ export function runView(ctx: AppContext, id: string): View {
     },
     destroy() {
       closed = true;
-      for (const c of charts.values()) c.destroy();
+      for (const c of charts.values()) c.chart.destroy();
     },
   };
 }
