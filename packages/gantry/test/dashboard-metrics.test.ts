@@ -40,6 +40,10 @@ test('MinMaxSeries bounds a long series and keeps every extreme, in step order, 
   // every returned point is a real one
   for (let i = 0; i < p.x.length; i++) assert.equal(p.y[i], y(p.x[i]));
   assert.equal(s.count, n);
+  assert.equal(s.bytes, 256 * 52, 'memory stays at the capacity');
+  const short = new MinMaxSeries(4096);
+  for (let i = 0; i < 100; i++) short.push(i, i);
+  assert.ok(short.bytes <= 128 * 52, 'a short series stays small');
 });
 
 /** The fast line reader's view of a line, or null when it refuses it. */

@@ -11,23 +11,46 @@ export class MinMaxSeries {
   count = 0;
   private width = 1;
   private used = 0;
-  private readonly fill: Uint32Array;
-  private readonly minX: Float64Array;
-  private readonly minY: Float64Array;
-  private readonly maxX: Float64Array;
-  private readonly maxY: Float64Array;
-  private readonly lastX: Float64Array;
-  private readonly lastY: Float64Array;
+  // allocated small and doubled up to `capacity`, so a short run's series stay small
+  private fill: Uint32Array;
+  private minX: Float64Array;
+  private minY: Float64Array;
+  private maxX: Float64Array;
+  private maxY: Float64Array;
+  private lastX: Float64Array;
+  private lastY: Float64Array;
 
   constructor(readonly capacity = 4096) {
     if (capacity < 2 || capacity % 2 !== 0) throw new Error(`capacity must be an even number of at least 2, got ${capacity}`);
-    this.fill = new Uint32Array(capacity);
-    this.minX = new Float64Array(capacity);
-    this.minY = new Float64Array(capacity);
-    this.maxX = new Float64Array(capacity);
-    this.maxY = new Float64Array(capacity);
-    this.lastX = new Float64Array(capacity);
-    this.lastY = new Float64Array(capacity);
+    const n = Math.min(capacity, 64);
+    this.fill = new Uint32Array(n);
+    this.minX = new Float64Array(n);
+    this.minY = new Float64Array(n);
+    this.maxX = new Float64Array(n);
+    this.maxY = new Float64Array(n);
+    this.lastX = new Float64Array(n);
+    this.lastY = new Float64Array(n);
+  }
+
+  /** Bytes held, whatever the number of points. */
+  get bytes(): number {
+    return this.fill.length * (4 + 6 * 8);
+  }
+
+  private grow(): void {
+    const n = Math.min(this.capacity, this.fill.length * 2);
+    const widen = <T extends Uint32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.fill = widen(this.fill);
+    this.minX = widen(this.minX);
+    this.minY = widen(this.minY);
+    this.maxX = widen(this.maxX);
+    this.maxY = widen(this.maxY);
+    this.lastX = widen(this.lastX);
+    this.lastY = widen(this.lastY);
   }
 
   /** The newest point, or null before the first. */
@@ -41,6 +64,7 @@ export class MinMaxSeries {
     let b = this.used - 1;
     if (b < 0 || this.fill[b] >= this.width) {
       if (this.used === this.capacity) this.halve();
+      else if (this.used === this.fill.length) this.grow();
       b = this.used++;
       this.fill[b] = 1;
       this.minX[b] = this.maxX[b] = this.lastX[b] = x;
