@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { UsageError } from '../errors.js';
@@ -48,14 +49,15 @@ const NAMES_SHOWN = 5;
  * (with `strict`, a UsageError instead).
  */
 export async function decodeImageFiles(list: ImageFileList, settings: DecodeSettings, opts: DecodeOptions): Promise<DecodedImages> {
-  const stats = await Promise.all(list.files.map(async (f) => {
+  // stat in a plain loop: for 10,000 files it is several times faster than 10,000 promises
+  const stats = list.files.map((f) => {
     try {
-      const s = await stat(join(list.root, f));
+      const s = statSync(join(list.root, f));
       return [s.size, Math.round(s.mtimeMs)];
     } catch (e) {
       throw new UsageError(`${list.source}: cannot read ${f} (${(e as NodeJS.ErrnoException).code ?? oneLine(e)}); check the folder`);
     }
-  }));
+  });
   const key = createHash('sha256').update(JSON.stringify({
     version: CACHE_VERSION, root: list.root, settings, files: list.files, stats, labels: list.labels ? Array.from(list.labels) : null,
   })).digest('hex').slice(0, 20);
@@ -130,10 +132,12 @@ async function decodeAll(list: ImageFileList, settings: DecodeSettings, showProg
 }
 
 // Cache file: 'GANTRYIM', u32 LE format version, u32 LE header length, the header (JSON:
-// key, count, shape, labelled, skipped names, crc32 of the rest), then the pixels, then
-// the labels as int32 LE when labelled.
+// key, count, shape, labelled, skipped names, crc32 of the labels), then the pixels, then
+// the labels as int32 LE when labelled. The pixels are not checksummed: the second start is
+// meant to take a moment, and a checksum over a gigabyte would cost seconds; the key and the
+// exact length catch a stale or truncated file.
 const CACHE_MAGIC = Buffer.from('GANTRYIM', 'latin1');
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 interface CacheHeader {
   key: string;
@@ -147,7 +151,7 @@ interface CacheHeader {
 function encodeCache(d: DecodedImages, key: string, s: DecodeSettings): Uint8Array[] {
   const labels = d.labels ? new Uint8Array(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength) : new Uint8Array(0);
   const header: CacheHeader = {
-    key, count: d.count, shape: [s.shape.height, s.shape.width, s.shape.channels], labelled: Boolean(d.labels), skipped: d.skipped, crc: crc32(labels, crc32(d.bytes)),
+    key, count: d.count, shape: [s.shape.height, s.shape.width, s.shape.channels], labelled: Boolean(d.labels), skipped: d.skipped, crc: crc32(labels),
   };
   const json = Buffer.from(JSON.stringify(header));
   const fixed = Buffer.alloc(16);
@@ -175,7 +179,7 @@ async function readCache(path: string, key: string, s: DecodeSettings): Promise<
     if (bytes.length !== pixelsEnd + (h.labelled ? 4 * h.count : 0)) return undefined;
     const pixels = bytes.subarray(jsonEnd, pixelsEnd);
     const labelBytes = bytes.subarray(pixelsEnd);
-    if (crc32(labelBytes, crc32(pixels)) !== h.crc) return undefined;
+    if (crc32(labelBytes) !== h.crc) return undefined;
     const labels = h.labelled ? new Int32Array(Uint8Array.from(labelBytes).buffer) : undefined; // a copy: Int32Array needs 4-byte alignment
     return { count: h.count, bytes: new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length), labels, skipped: h.skipped };
   } catch {
