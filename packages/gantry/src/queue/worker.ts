@@ -99,8 +99,7 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     }
     const before = readRunOnDisk(dir);
     log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
-    const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet'], {
-      env: { ...process.env, GANTRY_THREADS: String(settings.threads) },
+    const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet', '--threads', String(settings.threads)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       // its own process group: a Ctrl-C at the worker's terminal reaches the worker only, which
       // then asks the child once (a second signal would make the child exit without checkpointing)
