@@ -85,8 +85,11 @@ test('Node: stock tf.loadLayersModel over HTTP gives gantry sample --z to 1e-6',
   const previous = tf.getBackend();
   await tf.setBackend('cpu');
   try {
-    for (const p of prepared) {
-      const model = await tf.loadLayersModel(`${server.url}${p.preset}/model/model.json`);
+    // Every model is fetched before any runs: a forward pass blocks this process's event loop for
+    // seconds, and a keep-alive connection the server closed meanwhile would be reused.
+    const models = await Promise.all(prepared.map((p) => tf.loadLayersModel(`${server.url}${p.preset}/model/model.json`)));
+    for (const [i, p] of prepared.entries()) {
+      const model = models[i]!;
       const info = JSON.parse(readFileSync(join(exportsDir, p.preset, 'gantry.json'), 'utf8'));
       const unit = tf.tidy(() => {
         const z = tf.tensor2d(p.z, [count, info.latentDim]);

@@ -46,14 +46,19 @@ export async function writeLatents(path: string, count: number, dim: number, see
   return z;
 }
 
-/** Writes integers as an int64 .npy (NumPy's default integer type), [values.length]. */
-export function writeInt64Npy(path: string, values: readonly number[]): void {
-  let header = `{'descr': '<i8', 'fortran_order': False, 'shape': (${values.length},), }`;
+/** Writes a .npy of NumPy type `descr` (e.g. '<i8', '<f8') and `shape` holding `data`'s bytes. */
+export function writeNpyBytes(path: string, descr: string, shape: number[], data: ArrayBufferView): void {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
   const prefix = Buffer.alloc(10);
   Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(prefix);
   prefix.writeUInt16LE(header.length, 8);
-  writeFileSync(path, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(BigInt64Array.from(values.map(BigInt)).buffer)]));
+  writeFileSync(path, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+/** Writes integers as an int64 .npy (NumPy's default integer type), [values.length]. */
+export function writeInt64Npy(path: string, values: readonly number[]): void {
+  writeNpyBytes(path, '<i8', [values.length], BigInt64Array.from(values.map(BigInt)));
 }
 
 /** `gantry serve DIR --port 0` in a child process; resolves with its URL once it listens. */

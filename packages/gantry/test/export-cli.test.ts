@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { readNpy } from '../src/io/npy.js';
+import { train } from '../src/train/loop.js';
+import { tempDir, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
+import { maxAbsDifference, runGantryCli, startServe, writeInt64Npy, writeLatents, writeNpyBytes } from './exportFixtures.js';
+
+/**
+ * gantry export, serve and sample --z from the command line on tiny runs: what a good export
+ * holds and how gantry/web reads it in Node, then every bad input: one line on stderr, exit 2,
+ * and nothing written (no export folder, no temporary folder left beside it).
+ */
+const work = tempDir('gantry-export-cli-');
+const run = join(work, 'run');
+const conditionalRun = join(work, 'run-conditional');
+const exportDir = join(work, 'export');
+
+/** The part of gantry/web this test uses. */
+interface GantryWeb {
+  loadGenerator(source: string): Promise<{
+    generate(z: Float32Array, labels?: number[]): Promise<{ count: number; unit: Float32Array; rgba: Uint8ClampedArray }>;
+    dispose(): void;
+  }>;
+}
+
+function expectBadInput(args: string[], pattern: RegExp): void {
+  const r = runGantryCli(args);
+  assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, pattern);
+}
+
+/** Nothing but `allowed` in `dir` (no temporary export folders left behind). */
+function assertOnly(dir: string, allowed: string[]): void {
+  assert.deepEqual(readdirSync(dir).filter((n) => !allowed.includes(n)), []);
+}
+
+before(async () => {
+  const { gan } = await train({ config: tinyConfig({ steps: 2, checkpointEvery: 2, sampleEvery: 1000 }), out: run, data: tinyImages(), quiet: true });
+  gan.dispose();
+  const conditional = tinyConfig({
+    steps: 2, checkpointEvery: 2, sampleEvery: 1000, conditional: true,
+    generator: { input: [8], layers: [{ kind: 'labelConcat', classes: 2, embedding: 3 }, ...(JSON.parse(JSON.stringify(tinyConvNets.generator.layers)) as never[])] },
+    discriminator: { input: [8, 8, 1], layers: [...(JSON.parse(JSON.stringify(tinyConvNets.discriminator.layers.slice(0, -1))) as never[]), { kind: 'projection', classes: 2 }] },
+  });
+  const trained = await train({ config: conditional, out: conditionalRun, data: tinyImages(), quiet: true });
+  trained.gan.dispose();
+});
+
+test('export writes the model, gantry.json and the page; gantry/web loads it from a path in Node and draws gantry sample --z', async () => {
+  const r = runGantryCli(['export', '--run', run, '--out', exportDir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /exported G \(raw weights, step 2/);
+  const info = JSON.parse(readFileSync(join(exportDir, 'gantry.json'), 'utf8'));
+  assert.equal(info.latentDim, 8);
+  assert.deepEqual(info.image, { height: 8, width: 8, channels: 1 });
+  assert.deepEqual(info.output.range, [-1, 1]);
+  assert.equal(info.classes, null);
+  assert.equal(info.checkpoint, 'step-000000002');
+  assertOnly(work, ['run', 'run-conditional', 'export']);
+
+  const zPath = join(work, 'z.npy');
+  const z = await writeLatents(zPath, 3, 8, 1);
+  const sampled = runGantryCli(['sample', '--run', run, '--z', zPath, '--out', join(work, 'z-sample.npy'), '--backend', 'cpu']);
+  assert.equal(sampled.code, 0, sampled.stderr);
+  const want = (await readNpy(join(work, 'z-sample.npy'))).data as Float32Array;
+  // Imported by name, as an app would (the specifier is a variable so that TypeScript does not compile gantry-web's sources here).
+  const specifier = 'gantry/web';
+  const web = (await import(specifier)) as GantryWeb;
+  const generator = await web.loadGenerator(exportDir);
+  const images = await generator.generate(z);
+  assert.equal(images.count, 3);
+  assert.ok(maxAbsDifference(images.unit, want) <= 1e-6, String(maxAbsDifference(images.unit, want)));
+  assert.equal(images.rgba.length, 3 * 8 * 8 * 4);
+  for (let p = 0; p < 3 * 64; p++) {
+    const byte = Math.round(255 * want[p]!);
+    assert.deepEqual(Array.from(images.rgba.subarray(p * 4, p * 4 + 4)), [byte, byte, byte, 255]);
+  }
+  await assert.rejects(generator.generate(z.subarray(0, 7)), /latent size/);
+  generator.dispose();
+});
+
+test('gantry serve serves the export on 127.0.0.1: the page at /, the files beside it, nothing outside', async () => {
+  const server = await startServe(exportDir);
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await fetch(server.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /<script src="page\.js">/);
+    const info = await fetch(`${server.url}gantry.json`);
+    assert.equal((await info.json()).format, 'gantry-generator');
+    assert.equal((await fetch(`${server.url}wasm/tfjs-backend-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
+    assert.equal((await fetch(`${server.url}%2e%2e/run/config.json`)).status, 404);
+  } finally {
+    await server.stop();
+  }
+  expectBadInput(['serve', join(work, 'missing')], /does not exist/);
+});
+
+test('a non-empty --out is kept without --force and replaced whole with it', () => {
+  writeFileSync(join(exportDir, 'notes.txt'), 'mine');
+  expectBadInput(['export', '--run', run, '--out', exportDir], /is not empty; .*--force/);
+  assert.equal(readFileSync(join(exportDir, 'notes.txt'), 'utf8'), 'mine');
+  const r = runGantryCli(['export', '--run', run, '--out', exportDir, '--force']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!existsSync(join(exportDir, 'notes.txt')), 'the old export was replaced whole');
+  assert.ok(existsSync(join(exportDir, 'model', 'model.json')));
+  assertOnly(work, ['run', 'run-conditional', 'export', 'z.npy', 'z-sample.npy']);
+});
+
+test('bad export inputs: no checkpoint, damaged weights, unwritable --out, no EMA; exit 2, nothing written', () => {
+  const empty = join(work, 'bad', 'no-checkpoint');
+  mkdirSync(empty, { recursive: true });
+  cpSync(join(run, 'config.json'), join(empty, 'config.json'));
+  const out = join(work, 'bad', 'out');
+  expectBadInput(['export', '--run', empty, '--out', out], /no complete checkpoint/);
+
+  const damaged = join(work, 'bad', 'damaged');
+  cpSync(run, damaged, { recursive: true });
+  truncateSync(join(damaged, 'checkpoints', 'step-000000002', 'weights.bin'), 100);
+  expectBadInput(['export', '--run', damaged, '--out', out], /no intact checkpoint.*step-000000002.*weights\.bin/);
+
+  const aFile = join(work, 'bad', 'a-file');
+  writeFileSync(aFile, 'x');
+  expectBadInput(['export', '--run', run, '--out', join(aFile, 'export')], /cannot write the export to .* \(ENOTDIR\); choose a writable --out/);
+  expectBadInput(['export', '--run', run, '--out', aFile], /is a file/);
+  expectBadInput(['export', '--run', run, '--out', out, '--weights', 'ema'], /keeps no EMA of G.*--weights raw/);
+  expectBadInput(['export', '--run', run], /needs --out/);
+  assertOnly(join(work, 'bad'), ['no-checkpoint', 'damaged', 'a-file']);
+});
+
+test('bad sample --z / --labels inputs: wrong width, wrong dtype, labels out of range or missing; exit 2, nothing written', async () => {
+  const out = join(work, 'bad-sample.npy');
+  const wide = join(work, 'z-wide.npy');
+  await writeLatents(wide, 2, 9, 1);
+  expectBadInput(['sample', '--run', run, '--z', wide, '--out', out, '--backend', 'cpu'], /has shape \(2, 9\); this run's latents are \[N, 8\]/);
+  const f64 = join(work, 'z-f64.npy');
+  writeNpyBytes(f64, '<f8', [2, 8], new Float64Array(16));
+  expectBadInput(['sample', '--run', run, '--z', f64, '--out', out, '--backend', 'cpu'], /holds float64; latents must be float32/);
+  const z2 = join(work, 'z2.npy');
+  await writeLatents(z2, 2, 8, 2);
+  const labels = join(work, 'labels.npy');
+  writeInt64Npy(labels, [1, 2]);
+  expectBadInput(['sample', '--run', conditionalRun, '--z', z2, '--labels', labels, '--out', out, '--backend', 'cpu'], /has 2 at index 1; classes are 0 to 1/);
+  expectBadInput(['sample', '--run', conditionalRun, '--z', z2, '--out', out, '--backend', 'cpu'], /conditional .*give --labels/);
+  expectBadInput(['sample', '--run', run, '--z', z2, '--labels', labels, '--out', out, '--backend', 'cpu'], /--labels needs a conditional run/);
+  const floatLabels = join(work, 'labels-f4.npy');
+  writeNpyBytes(floatLabels, '<f4', [2], new Float32Array([0, 1]));
+  expectBadInput(['sample', '--run', conditionalRun, '--z', z2, '--labels', floatLabels, '--out', out, '--backend', 'cpu'], /not an integer type/);
+  assert.ok(!existsSync(out), 'no output was written');
+
+  writeInt64Npy(labels, [1, 0]);
+  const good = runGantryCli(['sample', '--run', conditionalRun, '--z', z2, '--labels', labels, '--out', out, '--backend', 'cpu']);
+  assert.equal(good.code, 0, good.stderr);
+  assert.deepEqual((await readNpy(out)).shape, [2, 8, 8, 1]);
+});
