@@ -24,6 +24,24 @@ export function flatFields(capacity = 64): FlatFields {
 /** One string per distinct key, found by its bytes. */
 export class KeyTable {
   private readonly byHash = new Map<number, { bytes: Uint8Array; key: string }[]>();
+  /** The key met at each field position of the previous line: lines of a log share their layout. */
+  private readonly previous: { bytes: Uint8Array; key: string }[] = [];
+
+  /** The key at field `position` of a line: first checked against the previous line's. */
+  at(position: number, buf: Uint8Array, start: number, end: number): string {
+    const guess = this.previous[position];
+    if (guess && guess.bytes.length === end - start) {
+      const bytes = guess.bytes;
+      let i = 0;
+      while (i < bytes.length && bytes[i] === buf[start + i]) i++;
+      if (i === bytes.length) return guess.key;
+    }
+    const key = this.intern(buf, start, end);
+    this.previous[position] = this.entries.get(key)!;
+    return key;
+  }
+
+  private readonly entries = new Map<string, { bytes: Uint8Array; key: string }>();
 
   intern(buf: Uint8Array, start: number, end: number): string {
     let hash = end - start;
@@ -47,7 +65,9 @@ export class KeyTable {
     }
     const bytes = buf.slice(start, end);
     const key = new TextDecoder().decode(bytes);
-    bucket.push({ bytes, key });
+    const entry = { bytes, key };
+    bucket.push(entry);
+    this.entries.set(key, entry);
     return key;
   }
 }
@@ -157,7 +177,7 @@ export function readFlatRecord(buf: Uint8Array, start: number, end: number, keys
       else if (scale > 0 && scale <= 22) value = mantissa * pow10[scale];
       else value = Math.abs(Number(latin1(buf, numberStart, i))); // far exponents: let the engine round
       if (out.count === out.values.length) return false;
-      out.keys[out.count] = keys.intern(buf, keyStart, keyEnd);
+      out.keys[out.count] = keys.at(out.count, buf, keyStart, keyEnd);
       out.values[out.count] = negative ? -value : value;
       out.count++;
     } else if (b === 110 && buf[i + 1] === 117 && buf[i + 2] === 108 && buf[i + 3] === 108) {

@@ -47,6 +47,8 @@ export class MetricsTail {
   private running: Promise<boolean> | null = null;
   private readonly keys = new KeyTable();
   private readonly fields = flatFields();
+  private keyAt: string[] = [];
+  private seriesAt: MinMaxSeries[] = [];
 
   constructor(readonly path: string, private readonly capacity = 4096) {}
 
@@ -66,6 +68,8 @@ export class MetricsTail {
 
   private reset(): void {
     this.series = new Map();
+    this.keyAt = [];
+    this.seriesAt = [];
     this.events = [];
     this.lines = this.badLines = this.pendingBytes = 0;
     this.lastStep = this.lastEvent = this.lastFid = this.bestFid = null;
@@ -191,11 +195,14 @@ export class MetricsTail {
       const key = keys[i];
       if (key === 'step') continue;
       const value = values[i];
-      let s = this.series.get(key);
+      // the previous line's series at this position, when the key is the same (it almost always is)
+      let s = this.keyAt[i] === key ? this.seriesAt[i] : this.series.get(key);
       if (!s) {
         s = new MinMaxSeries(this.capacity);
         this.series.set(key, s);
       }
+      this.keyAt[i] = key;
+      this.seriesAt[i] = s;
       s.push(step, value);
       if (key === 'time/elapsed_s') {
         if (value < this.elapsedNow) this.elapsedBefore += this.elapsedNow;
