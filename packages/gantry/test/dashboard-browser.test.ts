@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/server.js';
-import { writeFixtureRoot } from './dashboardFixtures.js';
+import { writeFixtureRoot, writeFixtureRun } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
 
 // The pages in a real headless Chromium (Debian's), against a real server.
@@ -61,6 +61,24 @@ test('the run list of a fixture root shows each run with the right state; it sor
   await page.fill('input[type="search"]', '');
   await page.click('button.chip.state-crashed');
   await page.waitForFunction(() => document.querySelectorAll('tr[data-run]').length === 4);
+});
+
+test('an empty root says so, and a run folder created later appears without a reload', async () => {
+  const empty = join(tempDir('gantry-dash-empty-'), 'runs');
+  mkdirSync(empty);
+  const second = await startDashboard({ root: empty, port: 0 });
+  try {
+    await page.goto(second.url);
+    await page.waitForSelector('td.empty');
+    assert.match(await page.locator('td.empty').innerText(), /No runs yet under .*runs/);
+    writeFixtureRun(join(empty, 'a-run-started-later-with-a-name-long-enough-to-need-truncating-in-the-table'), { lastStep: 50, totalSteps: 100, checkpoint: null, lock: 'live' });
+    await page.waitForSelector('tr[data-run] .badge[data-state="running"]', { timeout: 5000 });
+    const cell = page.locator('tr[data-run] .run-name');
+    const [scroll, client] = await cell.evaluate((e) => [e.scrollWidth, e.clientWidth]);
+    assert.ok(scroll > client, 'a long name is cut with an ellipsis, not stretched');
+  } finally {
+    await second.close();
+  }
 });
 
 test('a run page draws every metric, shows its sample grids with a step slider, its config and checkpoints', async () => {

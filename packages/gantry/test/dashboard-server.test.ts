@@ -13,10 +13,10 @@ import { tempDir } from './fixtures.js';
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
 
 /** A request sent byte for byte as written (fetch would normalise `..` and `%2e%2e` away first). */
-function raw(url: string, path: string, method = 'GET'): Promise<{ status: number; type: string | undefined; body: string }> {
+function raw(url: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, method }, (res) => {
+    const req = request({ host: hostname, port, path, method, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
@@ -108,6 +108,12 @@ test('the dashboard is read-only: nothing but GET is answered', async () => {
   }
 });
 
+test('a request that names another host is refused (DNS rebinding)', async () => {
+  assert.equal((await raw(dash.url, '/api/runs', 'GET', { host: 'evil.example:80' })).status, 403);
+  assert.equal((await raw(dash.url, '/files/mlp-finished/config.json', 'GET', { host: 'evil.example' })).status, 403);
+  assert.equal((await raw(dash.url, '/api/runs', 'GET', { host: `localhost:${dash.port}` })).status, 200);
+});
+
 test('appended metrics reach the event stream within 2 s', async () => {
   const controller = new AbortController();
   const res = await fetch(`${dash.url}api/events`, { signal: controller.signal });
@@ -138,6 +144,9 @@ test('a port in use and a missing root are usage errors (exit 2, one line)', asy
   assert.equal(busy.status, 2);
   assert.equal(busy.stderr.trim().split('\n').length, 1);
   assert.match(busy.stderr, /--port/);
+  const stray = spawnSync(process.execPath, [bin, 'train', '--preset', 'seed-mlp', '--port', '1', '--out', join(base, 'never')], { encoding: 'utf8' });
+  assert.equal(stray.status, 2);
+  assert.equal(stray.stderr, "gantry train: --port is the dashboard's port; add --dashboard\n");
 });
 
 test('--host other than loopback warns in one line; SIGTERM closes the server cleanly', async () => {

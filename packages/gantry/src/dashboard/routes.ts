@@ -45,6 +45,8 @@ const page = (title: string) => `<!doctype html>
 </html>
 `;
 
+const loopbackNames = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 const notBuilt = `<!doctype html><meta charset="utf-8"><title>gantry dashboard</title>
 <p>The dashboard's browser code is not built. Run <code>npm run build -w packages/web</code>, then reload.</p>`;
 
@@ -56,8 +58,17 @@ const notBuilt = `<!doctype html><meta charset="utf-8"><title>gantry dashboard</
  * - `/api/events`: server-sent events, one per change the index sees
  * - `/files/<run>/...`: the run's own files (sample grids, config, checkpoint pointers), confined to the root
  */
-export function dashboardRoutes(index: RunIndex, options: { title?: string; webDir?: string | null } = {}): Hono {
+export function dashboardRoutes(index: RunIndex, options: { title?: string; webDir?: string | null; loopbackOnly?: boolean } = {}): Hono {
   const app = new Hono();
+  if (options.loopbackOnly !== false) {
+    // A page on another site could reach a server on 127.0.0.1 under its own name (DNS rebinding);
+    // a request must name this machine.
+    app.use(async (c, next) => {
+      const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').toLowerCase();
+      if (!loopbackNames.has(host)) return c.text('forbidden: open the dashboard as 127.0.0.1 or localhost', 403);
+      await next();
+    });
+  }
   const webDir = options.webDir === undefined ? webBundleDir() : options.webDir;
   const title = options.title ?? 'gantry dashboard';
   const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };

@@ -22,7 +22,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const index = new RunIndex(rootReal);
   index.start();
   try {
-    const server = await listen(dashboardRoutes(index), { port: options.port, host: options.host, command: options.command ?? 'dashboard' });
+    const loopbackOnly = options.host === undefined || ['127.0.0.1', 'localhost', '::1'].includes(options.host);
+    const server = await listen(dashboardRoutes(index, { loopbackOnly }), { port: options.port, host: options.host, command: options.command ?? 'dashboard' });
     return {
       ...server,
       index,
