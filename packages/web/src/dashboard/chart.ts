@@ -68,7 +68,7 @@ export class Chart {
       { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif', size: 52, values: (_u, vals) => vals.map((v) => num(v, 3)) },
     ];
     this.plot = new uPlot(
-      { width: this.width(), height: this.height, series, axes, legend: { live: true }, cursor: { drag: { x: true, y: false } }, scales: { x: { time: false } } },
+      { width: this.width(), height: this.height, series, axes, padding: [10, 22, 0, 2], legend: { live: true }, cursor: { drag: { x: true, y: false } }, scales: { x: { time: false } } },
       data,
       this.el,
     );
