@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { pathAfter, sendConfinedFile } from '../serve/http.js';
@@ -22,7 +23,8 @@ export function webBundleDir(): string | null {
   } catch {
     // not installed as a package; try the checkout's layout
   }
-  candidates.push(join(dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..', 'web', 'dist'));
+  // dist/src/dashboard/ of packages/gantry, up to packages/, then web/dist
+  candidates.push(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'web', 'dist'));
   for (const c of candidates) {
     if (existsSync(join(c, 'dashboard.js'))) return realpathSync(c);
   }

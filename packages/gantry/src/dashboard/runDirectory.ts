@@ -85,6 +85,8 @@ export class RunDirectory {
   private readonly best: CachedJson;
   private samplesKey = '';
   sampleSteps: number[] = [];
+  /** File names of the grids by step (the width of the step in the name is the trainer's business). */
+  private sampleNames = new Map<number, string>();
   private lock: LockStatus = { kind: 'none' };
   private createdAt: string | null = null;
   private metricsMtime: string | null = null;
@@ -142,8 +144,6 @@ export class RunDirectory {
     this.sampleNames = new Map(names.filter((n) => sampleName.test(n)).map((n) => [Number(sampleName.exec(n)![1]), n]));
     return true;
   }
-
-  private sampleNames = new Map<number, string>();
 
   summary(): RunSummary {
     const m = this.metrics;
