@@ -78,7 +78,7 @@ async function statusCommand(argv: string[]): Promise<void> {
   }
   const redisUrl = stringFlag(v, 'redis');
   const out = stringFlag(v, 'out');
-  if (!redisUrl || !out) throw new UsageError('gantry sweep status needs --redis URL and --out DIR/<sweep>');
+  if (!redisUrl || !out) throw new UsageError('status needs --redis URL and --out DIR/<sweep>');
   const connection = await connectQueueRedis(redisUrl);
   const queue = new Queue<RunJobData>(runQueueName, { connection });
   try {
@@ -99,7 +99,7 @@ async function resultsCommand(argv: string[]): Promise<void> {
     return;
   }
   const out = stringFlag(v, 'out');
-  if (!out) throw new UsageError('gantry sweep results needs --out DIR/<sweep>');
+  if (!out) throw new UsageError('results needs --out DIR/<sweep>');
   const metric = stringFlag(v, 'metric') ?? 'eval/fid';
   const order = choiceFlag(v, 'order', ['asc', 'desc'] as const) ?? 'asc';
   const format = choiceFlag(v, 'format', ['table', 'csv', 'json'] as const) ?? 'table';

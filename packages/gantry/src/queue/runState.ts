@@ -43,6 +43,16 @@ export function readRunOnDisk(dir: string): RunOnDisk {
   return { step: typeof latest?.step === 'number' ? latest.step : 0, total: typeof config?.steps === 'number' ? config.steps : 0, bestFid, bestFidStep, lastFid, loggedStep };
 }
 
+/** The run's total steps from its config.json (0 until an --epochs run has worked it out). */
+export function plannedSteps(dir: string): number {
+  try {
+    const steps = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { steps?: unknown }).steps;
+    return typeof steps === 'number' ? steps : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** metrics.jsonl, tolerating a torn last line of a run being written right now. */
 export function readMetrics(dir: string): MetricsRecord[] {
   const path = join(dir, 'metrics.jsonl');

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
-import { readRunOnDisk } from './runState.js';
+import { MetricsFollower } from './metricsFollower.js';
+import { plannedSteps, readRunOnDisk } from './runState.js';
 
 export interface WorkerSettings {
   redisUrl: string;
@@ -113,9 +114,13 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     });
 
     let reported = '';
+    const metrics = new MetricsFollower(join(dir, 'metrics.jsonl'));
+    let total = before.total;
     const report = async () => {
-      const s = readRunOnDisk(dir);
-      const progress: RunProgress = { step: Math.max(s.step, s.loggedStep), total: s.total, lastFid: s.lastFid, bestFid: s.bestFid, host: hostname(), pid: process.pid };
+      metrics.poll();
+      // an --epochs run learns its step count when its data is loaded
+      if (total === 0) total = plannedSteps(dir);
+      const progress: RunProgress = { step: metrics.step, total, lastFid: metrics.lastFid, bestFid: metrics.bestFid, host: hostname(), pid: process.pid };
       const key = JSON.stringify(progress);
       if (key === reported) return;
       reported = key;
