@@ -140,4 +140,8 @@ export const badInputCases: BadInputCase[] = [
   { name: 'sample into a folder the system refuses (/proc)', args: (w) => ['sample', '--run', w.runDir, '--n', '4', '--out', '/proc/forbidden/s.npy', '--backend', 'cpu'], message: /cannot create folder \/proc\/forbidden \(ENOENT: the file system refuses new folders there at \/proc\/forbidden\); choose a writable location/ },
   { name: 'train into a folder the system refuses (/proc)', args: (w) => ['train', '--config', w.configPath, '--steps', '2', '--out', '/proc/forbidden/run', '--backend', 'cpu'], message: /cannot create run directory \/proc\/forbidden\/run \(ENOENT/ },
   { name: 'train into a path under a file', args: (w) => { writeFileSync(join(w.dir, 'afile2'), 'x'); return ['train', '--config', w.configPath, '--steps', '2', '--out', join(w.dir, 'afile2', 'run'), '--backend', 'cpu']; }, message: /cannot create run directory .*afile2\/run: .*afile2 is a file, not a folder/ },
+  { name: 'dashboard on a folder that does not exist', args: (w) => ['dashboard', '--root', join(w.dir, 'no-runs-here'), '--port', '0'], message: /--root '.*no-runs-here' does not exist; give an existing folder/ },
+  { name: 'dashboard on a file', args: (w) => ['dashboard', '--root', w.configPath, '--port', '0'], message: /--root '.*tiny\.json' is not a folder; give a folder/ },
+  { name: 'dashboard port out of range', args: (w) => ['dashboard', '--root', w.dir, '--port', '70000'], message: /--port must be an integer from 0 to 65535, got '70000'/ },
+  { name: 'train --port without --dashboard', args: (w) => ['train', '--config', w.configPath, '--port', '6060', '--out', join(w.dir, 'x-port'), '--backend', 'cpu'], message: /--port is the dashboard's port; add --dashboard/ },
 ];
