@@ -10,7 +10,7 @@
 // The folder is made once from the emoji set: PNG and JPEG files of mixed sizes (40 to 120
 // pixels a side, some not square), in 10 class subfolders.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,10 +59,12 @@ const rows = [];
 for (let r = 0; r < Number(values.runs); r++) {
   const cacheDir = mkdtempSync(join(tmpdir(), 'gantry-start-cache-'));
   const cold = start(cacheDir);
+  const cacheFiles = readdirSync(join(cacheDir, 'images')).filter((f) => f.endsWith('.bin'));
+  const cacheMb = cacheFiles.reduce((a, f) => a + statSync(join(cacheDir, 'images', f)).size, 0) / 1e6;
   const cached = start(cacheDir);
   rmSync(cacheDir, { recursive: true, force: true });
   rows.push({ cold: cold.wall, cached: cached.wall });
-  console.log(`run ${r + 1}: cold ${cold.wall.toFixed(2)} s, cached ${cached.wall.toFixed(2)} s (process start to images in memory, ${cold.count} images)`);
+  console.log(`run ${r + 1}: cold ${cold.wall.toFixed(2)} s, cached ${cached.wall.toFixed(2)} s (process start to images in memory, ${cold.count} images; in-process load ${cold.loadSeconds.toFixed(2)} s and ${cached.loadSeconds.toFixed(2)} s; cache ${cacheFiles.length} file, ${cacheMb.toFixed(0)} MB)`);
 }
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`median of ${rows.length}: cold ${median(rows.map((r) => r.cold)).toFixed(2)} s, cached ${median(rows.map((r) => r.cached)).toFixed(2)} s`);

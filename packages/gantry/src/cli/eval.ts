@@ -7,6 +7,7 @@ import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { hasFeatureNetwork, loadFeatureNetwork } from '../eval/featureNetwork.js';
 import { precisionRecall } from '../eval/precisionRecall.js';
 import type { ImageShape } from '../data/dataset.js';
+import type { ImageOptions } from '../data/imageOptions.js';
 import { cyclingLabels, generateImages01 } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
@@ -58,7 +59,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
 
   const backend = await selectBackend(backendChoice);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
-  let samples: { pixels: Float32Array; n: number; shape: ImageShape; data: string; requestedClasses?: Int32Array };
+  let samples: { pixels: Float32Array; n: number; shape: ImageShape; data: string; image?: Partial<ImageOptions>; requestedClasses?: Int32Array };
   if (npyFlag) {
     const dataset = parseDataSpec(dataFlag!);
     const images = await loadDataset(`npy:${resolve(npyFlag)}`);
@@ -72,13 +73,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
     gan.dispose();
     const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
-    samples = { pixels, n, shape: { height: h, width: w, channels: c }, data: config.data, requestedClasses };
+    samples = { pixels, n, shape: { height: h, width: w, channels: c }, data: config.data, image: config.dataOptions, requestedClasses };
     if (!v.json) console.error(`gantry: evaluating ${n} samples from step ${step} of ${runDir}`);
   }
 
   if (!hasFeatureNetwork(samples.data)) {
     // no classifier for this data: FID, KID, IS and coverage need one; precision and recall work on pixels
-    const result = await pixelPrecisionRecall(samples.pixels, samples.n, samples.shape, samples.data, seed);
+    const result = await pixelPrecisionRecall(samples.pixels, samples.n, samples.shape, samples.data, seed, samples.image);
     console.log(v.json ? JSON.stringify(result) : formatPixelTable(result));
     return;
   }
@@ -93,8 +94,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
 }
 
 /** Precision and recall (k = 3) on raw pixels against up to n real images of the data. */
-async function pixelPrecisionRecall(pixels: Float32Array, n: number, shape: ImageShape, data: string, seed: number) {
-  const real = await loadDataset(data, { shape });
+async function pixelPrecisionRecall(pixels: Float32Array, n: number, shape: ImageShape, data: string, seed: number, image?: Partial<ImageOptions>) {
+  // a run's real images are fitted as it trained on them (resize mode, background)
+  const real = await loadDataset(data, { shape, image: image && { resize: image.resize, background: image.background }, progress: true });
   const m = Math.min(n, real.count);
   const size = shape.height * shape.width * shape.channels;
   // a seeded subset of the real images, as many as there are samples
