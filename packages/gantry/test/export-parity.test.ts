@@ -27,6 +27,7 @@ interface Prepared {
   labels?: number[];
   sampled: Float32Array;
   shape: number[];
+  hasEma: boolean;
 }
 const prepared: Prepared[] = [];
 
@@ -50,7 +51,7 @@ before(async () => {
     const sampled = runGantryCli(['sample', '--run', run, '--z', zPath, ...labelArgs, '--out', out, '--backend', 'cpu']);
     assert.equal(sampled.code, 0, `${preset}: ${sampled.stderr}`);
     const arr = await readNpy(out);
-    prepared.push({ preset, z, labels, sampled: arr.data as Float32Array, shape: arr.shape });
+    prepared.push({ preset, z, labels, sampled: arr.data as Float32Array, shape: arr.shape, hasEma: config.ema !== null });
   }
   server = await startServe(exportsDir);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
@@ -75,6 +76,8 @@ test('every preset exports model.json, weights and gantry.json that describe the
     assert.equal(model.format, 'layers-model');
     assert.deepEqual(model.weightsManifest[0].paths.map((f: string) => `model/${f}`), info.files.map((f: { path: string }) => f.path));
     assert.equal(info.classes === null, p.labels === undefined, p.preset);
+    if (info.classes) assert.equal(info.classes.names.length, info.classes.count);
+    assert.equal(info.weights, p.hasEma ? 'ema' : 'raw', `${p.preset}: EMA weights are the default where the run keeps them`);
     for (const file of ['index.html', 'page.js', 'page.css', 'wasm/tfjs-backend-wasm.wasm', 'wasm/tfjs-backend-wasm-simd.wasm']) {
       assert.ok(readFileSync(join(dir, file)).length > 0, `${p.preset}: ${file}`);
     }

@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import type { TrainConfig } from '../config.js';
+import { emojiCategories } from '../data/emoji.js';
 import type { WeightsFile } from './layersModelFiles.js';
 
 /**
@@ -32,11 +34,26 @@ export interface ExportManifest {
 
 const fashionMnistNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
-/** Class names where the data spec says them (the embedded sets); elsewhere "class K". */
+/** A folder source's class names: its subfolders, in the code-unit order the loader numbers them in. */
+function folderClasses(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Class names from what the data spec names: digits, Fashion-MNIST's labels, the emoji
+ * categories, a folder's subfolders (while it still exists); "class K" where none fit.
+ */
 export function classNames(data: string, count: number): string[] {
-  if (data === 'mnist' && count === 10) return Array.from({ length: 10 }, (_, i) => String(i));
-  if (data === 'fashion-mnist' && count === 10) return fashionMnistNames.slice();
-  return Array.from({ length: count }, (_, i) => `class ${i}`);
+  let names: string[] = [];
+  if (data === 'mnist') names = Array.from({ length: 10 }, (_, i) => String(i));
+  else if (data === 'fashion-mnist') names = fashionMnistNames.slice();
+  else if (data === 'emoji' || data === 'emoji:google' || data === 'emoji:twitter') names = emojiCategories(data === 'emoji:twitter' ? 'twitter' : 'google');
+  else if (data.startsWith('folder:')) names = folderClasses(data.slice('folder:'.length));
+  return names.length === count ? names : Array.from({ length: count }, (_, i) => `class ${i}`);
 }
 
 /** The pixel mapping of a run's output range, written out so that a client need not read Gantry's code. */

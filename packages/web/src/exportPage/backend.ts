@@ -6,6 +6,27 @@ export const backendOrder = ['webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendOrder)[number];
 
 /**
+ * True when this browser's WebGL draws on the CPU (SwiftShader, llvmpipe: no GPU, or a GPU that
+ * is blocked). TF.js' webgl backend is then slower than wasm, so the page tries wasm first.
+ */
+export function webglIsSoftware(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl');
+    if (!gl) return false;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|software/i.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
+/** The order to try backends in here: webgl first, unless it is software-rendered. */
+export function preferredOrder(): BackendName[] {
+  return webglIsSoftware() ? ['wasm', 'webgl', 'cpu'] : [...backendOrder];
+}
+
+/**
  * Activates the first backend of `order` that this browser can run (webgl needs a GPU context,
  * wasm WebAssembly; cpu always works) and returns its name. The wasm binaries come from `wasm/`
  * beside the page, never from a CDN.

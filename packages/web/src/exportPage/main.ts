@@ -2,13 +2,14 @@ import './page.css';
 import type { ExportInfo } from '../generator/exportInfo.js';
 import { normalLatents, slerp } from '../generator/latents.js';
 import { loadGenerator, type GeneratedImages, type Generator } from '../generator/loadGenerator.js';
-import { backendOrder, chooseBackend, type BackendName } from './backend.js';
+import { backendOrder, chooseBackend, preferredOrder, webglIsSoftware, type BackendName } from './backend.js';
 import { cellAt, downloadPng, drawGrid, drawSingle } from './drawing.js';
 
 /**
  * The export page: a grid of samples, re-roll, a class picker for conditional generators, a
  * latent walk (slerp) with a slider and an animation, PNG download and the model's facts.
- * Query: ?backend=webgl|wasm|cpu forces a backend; ?grid=N sets the number of samples (default 64).
+ * The backend: webgl, else wasm, else cpu (wasm first where WebGL is software-rendered);
+ * ?backend=webgl|wasm|cpu forces one. ?grid=N sets the number of samples (default 64).
  *
  * `window.gantryPage` is the page's JS API (tests and benchmarks drive it): `ready` resolves once
  * the first grid is drawn; `generateUnit(z, labels?)` returns pixels in [0, 1], NHWC.
@@ -204,10 +205,11 @@ function wireControls(): void {
 async function start(api: GantryPageApi): Promise<void> {
   const forced = params.get('backend') as BackendName | null;
   if (forced && !backendOrder.includes(forced)) throw new Error(`?backend=${forced} is not one of ${backendOrder.join(', ')}`);
-  const backend = await chooseBackend(forced ? [forced] : backendOrder);
+  const backend = await chooseBackend(forced ? [forced] : preferredOrder());
   api.backend = backend;
   const badge = $('backend');
   badge.textContent = `backend: ${backend}`;
+  if (!forced && backend !== 'webgl' && webglIsSoftware()) badge.title = 'WebGL is software-rendered in this browser, so the page uses the faster WebAssembly backend';
   badge.classList.add('ok');
   const generator = await loadGenerator(new URL('./', location.href));
   state.generator = generator;
