@@ -92,7 +92,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     else await writeImageGridPng(out, pixels, count, h, w, c);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (!code) throw e;
+    if (!code || e instanceof UsageError) throw e; // a folder that could not be made says so itself
     throw new UsageError(`cannot write ${out} (${code}); choose a writable --out`);
   }
   console.error(`gantry: wrote ${count} samples from step ${step} to ${out}`);

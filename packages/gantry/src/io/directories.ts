@@ -14,6 +14,13 @@ const reasons: Record<string, string> = {
   ELOOP: 'too many symbolic links',
 };
 
+/** A folder could not be made; `code` is the file system's answer (ENOTDIR where a file stands in the way). */
+export class DirectoryError extends UsageError {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
 /**
  * Create the folder `dir` and its missing parents, like `mkdir -p`, and fail with one line that
  * names `what` (for example "run directory") when it cannot be made.
@@ -31,7 +38,7 @@ export function makeDirectory(dir: string, what: string): void {
     const stat = statOrNull(existing);
     if (stat) {
       if (!stat.isDirectory()) {
-        throw new UsageError(`cannot create ${what} ${dir}: ${existing} is a file, not a folder; choose another location`);
+        throw new DirectoryError(`cannot create ${what} ${dir}: ${existing} is a file, not a folder; choose another location`, 'ENOTDIR');
       }
       break;
     }
@@ -48,7 +55,7 @@ export function makeDirectory(dir: string, what: string): void {
       // another process made it in the meantime
       if (code === 'EEXIST' && statOrNull(folder)?.isDirectory()) continue;
       const why = reasons[code] ? `${code}: ${reasons[code]}` : code;
-      throw new UsageError(`cannot create ${what} ${dir} (${why} at ${folder}); choose a writable location`);
+      throw new DirectoryError(`cannot create ${what} ${dir} (${why} at ${folder}); choose a writable location`, code);
     }
   }
 }
