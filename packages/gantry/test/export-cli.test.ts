@@ -126,7 +126,7 @@ test('bad export inputs: no checkpoint, damaged weights, unwritable --out, no EM
 
   const aFile = join(work, 'bad', 'a-file');
   writeFileSync(aFile, 'x');
-  expectBadInput(['export', '--run', run, '--out', join(aFile, 'export')], /cannot write the export to .* \(ENOTDIR\); choose a writable --out/);
+  expectBadInput(['export', '--run', run, '--out', join(aFile, 'export')], /cannot write the export to .*a-file is a file, not a folder; choose another --out/);
   expectBadInput(['export', '--run', run, '--out', aFile], /is a file/);
   expectBadInput(['export', '--run', run, '--out', out, '--weights', 'ema'], /keeps no EMA of G.*--weights raw/);
   expectBadInput(['export', '--run', run], /needs --out/);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { CheckpointStore } from '../io/checkpoint.js';
+import { CheckpointStore, type SkippedCheckpoint } from '../io/checkpoint.js';
 import { kerasGenerator } from '../models/kerasExport.js';
 import { imageShapeOf } from '../train/images.js';
 import { openRun } from '../train/restore.js';
@@ -23,6 +23,9 @@ export interface ExportOptions {
 
 /** The checks on --out that need no work done: a usage error before anything is written. */
 function checkOut(out: string, force: boolean): void {
+  let ancestor = dirname(out);
+  while (!existsSync(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+  if (!statSync(ancestor).isDirectory()) throw new UsageError(`cannot write the export to ${out}: ${ancestor} is a file, not a folder; choose another --out`);
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file; give a folder for the export`);
   if (readdirSync(out).length > 0 && !force) {
@@ -41,11 +44,11 @@ function unwritable(out: string, e: unknown): never {
  * Everything is written to a temporary folder beside `out` and renamed into place at the end,
  * so an export that fails leaves nothing behind, and a replaced export (--force) is swapped whole.
  */
-export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: ExportManifest; out: string }> {
+export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: ExportManifest; out: string; checkpointDir: string; skipped: SkippedCheckpoint[] }> {
   const out = opts.out;
   checkOut(out, opts.force ?? false);
   const assets = pageAssets();
-  const { gan, config, step, checkpointDir } = openRun(opts.runDir, opts.checkpoint);
+  const { gan, config, step, checkpointDir, skipped } = openRun(opts.runDir, opts.checkpoint);
   let tmp: string | undefined;
   try {
     const weights = opts.weights ?? (gan.Gema ? 'ema' : 'raw');
@@ -101,7 +104,7 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
     }
     tmp = undefined;
     if (old) rmSync(old, { recursive: true, force: true });
-    return { manifest, out };
+    return { manifest, out, checkpointDir, skipped };
   } catch (e) {
     if (e instanceof UsageError) throw e;
     if ((e as NodeJS.ErrnoException).code) unwritable(out, e);
