@@ -1,22 +1,28 @@
+/** Decoding that ends sooner than this shows nothing (and a bad input keeps its one-line error). */
+const SHOW_AFTER_MS = 1000;
+
 /**
- * A progress bar on stderr for decoding many images: redrawn in place on a terminal (at
- * most ten times a second), one line at the start and one at the end otherwise (logs).
+ * A progress bar on stderr for decoding many images, once decoding has taken a second:
+ * redrawn in place on a terminal (at most ten times a second); on a log, one line when it
+ * starts to show and one at the end.
  */
 export class DecodeProgress {
   private done = 0;
   private lastDraw = 0;
+  private shown = false;
   private readonly started = Date.now();
   private readonly tty = Boolean(process.stderr.isTTY);
 
-  constructor(private readonly label: string, private readonly total: number, private readonly enabled: boolean) {
-    if (enabled && !this.tty) process.stderr.write(`gantry: ${label}: decoding ${total} images (cached for the next run)\n`);
-  }
+  constructor(private readonly label: string, private readonly total: number, private readonly enabled: boolean) {}
 
   tick(): void {
     this.done++;
-    if (!this.enabled || !this.tty) return;
+    if (!this.enabled) return;
     const now = Date.now();
-    if (now - this.lastDraw < 100 && this.done < this.total) return;
+    if (now - this.started < SHOW_AFTER_MS) return;
+    if (!this.shown && !this.tty) process.stderr.write(`gantry: ${this.label}: decoding ${this.total} images (cached for the next run)\n`);
+    this.shown = true;
+    if (!this.tty || (now - this.lastDraw < 100 && this.done < this.total)) return;
     this.lastDraw = now;
     const width = 30;
     const filled = Math.round((width * this.done) / this.total);
@@ -25,9 +31,9 @@ export class DecodeProgress {
     process.stderr.write(`\rgantry: ${this.label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${this.done}/${this.total}, ${Math.round(rate)}/s, ${Math.ceil(left)} s left `);
   }
 
-  finish(): void {
-    if (!this.enabled) return;
+  finish(decoded: number): void {
+    if (!this.shown) return;
     const seconds = ((Date.now() - this.started) / 1000).toFixed(1);
-    process.stderr.write(`${this.tty ? '\n' : ''}gantry: ${this.label}: decoded ${this.done} images in ${seconds} s\n`);
+    process.stderr.write(`${this.tty ? '\n' : ''}gantry: ${this.label}: decoded ${decoded} of ${this.total} images in ${seconds} s (cached for the next run)\n`);
   }
 }

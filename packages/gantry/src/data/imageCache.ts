@@ -114,7 +114,7 @@ async function decodeAll(list: ImageFileList, settings: DecodeSettings, showProg
     }
   };
   await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, n) }, worker));
-  progress.finish();
+  progress.finish(ok.reduce((a, b) => a + b, 0));
 
   const skipped: string[] = [];
   const labels = list.labels ? new Int32Array(n) : undefined;
