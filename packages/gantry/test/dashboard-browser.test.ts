@@ -9,7 +9,8 @@ import { startDashboard, type RunningDashboard } from '../src/dashboard/server.j
 import { writeFixtureRoot, writeFixtureRun } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
 
-// The pages in a real headless Chromium (Debian's), against a real server.
+// The pages in a real headless Chromium (Debian's), against a real server. Timeouts are generous:
+// they only bound a failure, and a loaded machine can be many times slower than a quiet one.
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
 
@@ -72,7 +73,7 @@ test('an empty root says so, and a run folder created later appears without a re
     await page.waitForSelector('td.empty');
     assert.match(await page.locator('td.empty').innerText(), /No runs yet under .*runs/);
     writeFixtureRun(join(empty, 'a-run-started-later-with-a-name-long-enough-to-need-truncating-in-the-table'), { lastStep: 50, totalSteps: 100, checkpoint: null, lock: 'live' });
-    await page.waitForSelector('tr[data-run] .badge[data-state="running"]', { timeout: 5000 });
+    await page.waitForSelector('tr[data-run] .badge[data-state="running"]', { timeout: 15000 });
     const cell = page.locator('tr[data-run] .run-name');
     const [scroll, client] = await cell.evaluate((e) => [e.scrollWidth, e.clientWidth]);
     assert.ok(scroll > client, 'a long name is cut with an ellipsis, not stretched');
@@ -146,14 +147,14 @@ test('while a short training runs with --dashboard, the loss chart gains points 
     await page.goto(url);
     await page.evaluate(() => ((window as unknown as { loadedOnce: string }).loadedOnce = 'yes'));
     const points = () => page.locator('.plot[data-metric="loss/D"]').evaluate((e) => Number(e.getAttribute('data-points') ?? 0));
-    await page.waitForFunction(() => Number(document.querySelector('.plot[data-metric="loss/D"]')?.getAttribute('data-points')) > 0, null, { timeout: 30000 });
+    await page.waitForFunction(() => Number(document.querySelector('.plot[data-metric="loss/D"]')?.getAttribute('data-points')) > 0, null, { timeout: 60000 });
     const first = await points();
-    await page.waitForFunction((n) => Number(document.querySelector('.plot[data-metric="loss/D"]')?.getAttribute('data-points')) > n + 2, first, { timeout: 15000 });
+    await page.waitForFunction((n) => Number(document.querySelector('.plot[data-metric="loss/D"]')?.getAttribute('data-points')) > n + 2, first, { timeout: 30000 });
     assert.ok((await points()) > first + 2);
 
-    await page.waitForSelector('.sample-step', { timeout: 30000 });
+    await page.waitForSelector('.sample-step', { timeout: 60000 });
     const firstGrid = await page.locator('.sample-step').innerText();
-    await page.waitForFunction((s) => document.querySelector('.sample-step')?.textContent !== s, firstGrid, { timeout: 15000 });
+    await page.waitForFunction((s) => document.querySelector('.sample-step')?.textContent !== s, firstGrid, { timeout: 45000 });
     const step = (t: string) => Number(t.replace(/[^0-9]/g, ''));
     assert.ok(step(await page.locator('.sample-step').innerText()) > step(firstGrid));
     await page.waitForFunction(() => {
