@@ -2,86 +2,14 @@ import { UsageError } from './errors.js';
 import { parseDataSpec } from './data/load.js';
 import { DEFAULT_IMAGE_OPTIONS, resolveImageOptions, type ImageOptions } from './data/imageOptions.js';
 import { hasFeatureNetwork } from './eval/featureNetwork.js';
-import { adversarialLosses, type LossName } from './losses/adversarial.js';
+import { adversarialLosses } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
 import type { OptimizerSettings } from './train/optimizer.js';
-import type { RegularizerSettings } from './losses/regularizers.js';
-import { augmentOps, type AdaSettings, type AugmentOp } from './train/augment.js';
+import { augmentOps } from './train/augment.js';
+import type { BackendChoice, LrSchedule, TrainConfig } from './trainConfig.js';
 
-export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
-
-/** Every setting of a training run, resolved; written to the run directory as config.json. */
-export interface TrainConfig {
-  preset: string;
-  data: string;
-  /** How image files (folder:, emoji) are fitted to the model: resize mode, background, flips, strictness. */
-  dataOptions: ImageOptions;
-  pixelRange: '0,1' | '-1,1';
-  latentDim: number;
-  generator: NetworkSpec;
-  discriminator: NetworkSpec;
-  loss: LossName;
-  optimizerG: OptimizerSettings;
-  optimizerD: OptimizerSettings;
-  batchSize: number;
-  /** Total number of D+G updates; with `epochs` set it is derived from the data size. */
-  steps: number;
-  epochs: number | null;
-  /** The last batch of an epoch that would be smaller than batchSize is dropped (it reappears, reshuffled, later). */
-  lastBatch: 'drop';
-  seed: number;
-  logEvery: number;
-  sampleEvery: number;
-  /** Images in each sample grid, from one fixed noise batch. */
-  sampleCount: number;
-  checkpointEvery: number;
-  /** Complete checkpoints kept on disk (the newest ones). */
-  keepCheckpoints: number;
-  backend: BackendChoice;
-  /** What to do when a loss or weight turns NaN/Inf: stop at the last good checkpoint, or roll back there and halve the learning rates (at most 3 times). */
-  onDivergence: 'stop' | 'lower-lr';
-  /** Steps between evaluations of G's samples (FID, KID, ...); 0 turns evaluation off. Needs mnist or fashion-mnist data. */
-  evalEvery: number;
-  /** Samples generated for each evaluation. */
-  evalSamples: number;
-  /** Stop when FID (Gantry's classifier features) falls to this value; null: never. */
-  untilFid: number | null;
-  /** Stop when KID falls to this value; null: never. */
-  untilKid: number | null;
-  /** D updates per G update (n_critic). */
-  dSteps: number;
-  /** A penalty on D's input gradient (WGAN-GP, R1, R2), or null. */
-  regularizer: RegularizerSettings | null;
-  /** One-sided label smoothing: D's target for real images is 1 - this (BCE losses only). */
-  labelSmoothing: number;
-  /** Probability of flipping each of D's targets (BCE losses only). */
-  labelFlip: number;
-  /** Gaussian noise added to every image D sees, its std falling linearly to 0 over annealSteps. */
-  instanceNoise: { std: number; annealSteps: number } | null;
-  /** Clip each network's gradients to this global L2 norm; null: no clipping. */
-  clipGradNorm: number | null;
-  /** Clip D's weights to [-c, c] after each update (the original WGAN); null: off. */
-  weightClip: number | null;
-  /** Learning-rate schedule, as a factor on both optimizers' rates. */
-  lrSchedule: LrSchedule;
-  /** Exponential moving average of G's weights, used for samples and evaluation; null: off. */
-  ema: { decay: number; startStep: number } | null;
-  /** DiffAugment transforms applied to real and fake images before D; [] is off. */
-  augment: AugmentOp[];
-  /** ADA: apply each augment op with a probability that adapts to D's overfitting; null: always apply. */
-  ada: AdaSettings | null;
-  /** Condition G and D on class labels (the data must have labels; the networks need conditioning layers). */
-  conditional: boolean;
-  /** Classes of a conditional run, taken from the data's labels when training starts. */
-  numClasses: number | null;
-  /** Weight of ACGAN's auxiliary classification loss (D's output is 1 + classes logits); 0 is off. */
-  auxClassifierWeight: number;
-}
-
-export type LrSchedule =
-  | { kind: 'constant' }
-  | { kind: 'linear' | 'cosine'; warmupSteps: number; endScale: number };
+export type { BackendChoice, LrSchedule, TrainConfig } from './trainConfig.js';
 
 /** The schedule's factor at a (zero-based) step of a run of `total` steps. */
 export function learningRateFactor(s: LrSchedule, step: number, total: number): number {

@@ -1,4 +1,4 @@
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from '../trainConfig.js';
 import { kerasAdamDefaults, type OptimizerSettings } from '../train/optimizer.js';
 
 /** What a preset fixes: at least the networks, loss, optimizers, data and length; any other setting it may fix too. */
