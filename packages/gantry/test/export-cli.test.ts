@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { readNpy } from '../src/io/npy.js';
@@ -81,6 +81,16 @@ test('export writes the model, gantry.json and the page; gantry/web loads it fro
   }
   await assert.rejects(generator.generate(z.subarray(0, 7)), /latent size/);
   generator.dispose();
+
+  // A weights file that is not the exported one is refused by its SHA-256, before any pixel is drawn.
+  const damaged = join(work, 'export-damaged');
+  cpSync(exportDir, damaged, { recursive: true });
+  const shard = join(damaged, 'model', 'group1-shard1of1.bin');
+  const bytes = readFileSync(shard);
+  bytes[10] = bytes[10]! ^ 0xff;
+  writeFileSync(shard, bytes);
+  await assert.rejects(web.loadGenerator(damaged), /group1-shard1of1\.bin does not match gantry\.json \(size or SHA-256\)/);
+  rmSync(damaged, { recursive: true });
 });
 
 test('gantry serve serves the export on 127.0.0.1: the page at /, the files beside it, nothing outside', async () => {

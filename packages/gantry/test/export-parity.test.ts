@@ -7,7 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { readNpy } from '../src/io/npy.js';
 import { presetNames } from '../src/models/presets.js';
 import { tempDir } from './fixtures.js';
-import { chromiumArgs, classCountOf, maxAbsDifference, runGantryCli, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
+import { chromiumArgs, classCountOf, maxAbsDifference, runGantryCliAsync, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
 
 /**
  * For every preset: a run of a few steps, `gantry export`, then the same latents (and labels)
@@ -33,11 +33,12 @@ const prepared: Prepared[] = [];
 
 before(async () => {
   mkdirSync(exportsDir);
+  // Runs train in this process one after another; each one's export and sample run as child
+  // processes while the next one trains.
+  const pending: Promise<Prepared>[] = [];
   for (const preset of presetNames()) {
     const run = join(work, 'runs', preset);
     const config = await tinyPresetRun(preset, run);
-    const exported = runGantryCli(['export', '--run', run, '--out', join(exportsDir, preset)]);
-    assert.equal(exported.code, 0, `${preset}: ${exported.stderr}`);
     const zPath = join(work, `${preset}-z.npy`);
     const z = await writeLatents(zPath, count, config.latentDim, 21);
     const classes = classCountOf(config);
@@ -48,11 +49,18 @@ before(async () => {
       labelArgs.push('--labels', join(work, `${preset}-labels.npy`));
     }
     const out = join(work, `${preset}-sample.npy`);
-    const sampled = runGantryCli(['sample', '--run', run, '--z', zPath, ...labelArgs, '--out', out, '--backend', 'cpu']);
-    assert.equal(sampled.code, 0, `${preset}: ${sampled.stderr}`);
-    const arr = await readNpy(out);
-    prepared.push({ preset, z, labels, sampled: arr.data as Float32Array, shape: arr.shape, hasEma: config.ema !== null });
+    const job = (async (): Promise<Prepared> => {
+      const exported = await runGantryCliAsync(['export', '--run', run, '--out', join(exportsDir, preset)]);
+      assert.equal(exported.code, 0, `${preset}: ${exported.stderr}`);
+      const sampled = await runGantryCliAsync(['sample', '--run', run, '--z', zPath, ...labelArgs, '--out', out, '--backend', 'cpu']);
+      assert.equal(sampled.code, 0, `${preset}: ${sampled.stderr}`);
+      const arr = await readNpy(out);
+      return { preset, z, labels, sampled: arr.data as Float32Array, shape: arr.shape, hasEma: config.ema !== null };
+    })();
+    job.catch(() => undefined); // reported by Promise.all below, not as an unhandled rejection now
+    pending.push(job);
   }
+  prepared.push(...(await Promise.all(pending)));
   server = await startServe(exportsDir);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
 });

@@ -22,6 +22,18 @@ export function classCountOf(config: TrainConfig): number {
   return concat?.classes ?? config.numClasses ?? 10;
 }
 
+/** The CLI in a child process without blocking this one (so that several can run side by side). */
+export function runGantryCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [gantryBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Random images (and labels) of a config's image shape: enough for a few steps. */
 export function randomImages(config: TrainConfig, count = 8): ImageSet {
   const classes = classCountOf(config);

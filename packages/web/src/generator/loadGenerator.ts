@@ -47,6 +47,52 @@ function absolute(relative: string, base: string): string {
   return new URL(relative, pageBase ? new URL(base, pageBase) : base).href;
 }
 
+async function fetchOk(fetchFunc: typeof fetch, url: string): Promise<Response> {
+  const response = await fetchFunc(url);
+  if (!response.ok) throw new Error(`cannot read ${url} (HTTP ${response.status})`);
+  return response;
+}
+
+async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The LayersModel at `modelUrl`, its weights files checked against gantry.json's SHA-256 sums
+ * (a damaged or mixed-up file fails here, not as wrong pixels). Where Web Crypto is missing (a
+ * page served over plain http from another machine is not a secure context) sizes are checked only.
+ */
+async function loadCheckedModel(modelUrl: string, folder: string, info: ExportInfo, fetchFunc: typeof fetch): Promise<tf.LayersModel> {
+  const modelJson = (await (await fetchOk(fetchFunc, modelUrl)).json()) as tf.io.ModelJSON;
+  const modelDir = modelUrl.slice(0, modelUrl.lastIndexOf('/') + 1);
+  const groups = modelJson.weightsManifest ?? [];
+  const paths = groups.flatMap((g) => g.paths);
+  const expected = new Map(info.files.map((f) => [new URL(f.path, folder).href, f]));
+  const canHash = typeof crypto !== 'undefined' && crypto.subtle !== undefined;
+  const buffers = await Promise.all(paths.map(async (path) => {
+    const url = new URL(path, modelDir).href;
+    const bytes = await (await fetchOk(fetchFunc, url)).arrayBuffer();
+    const want = expected.get(url);
+    if (!want) throw new Error(`${url} is not listed in gantry.json; export the model again`);
+    if (bytes.byteLength !== want.bytes || (canHash && (await sha256Hex(bytes)) !== want.sha256)) {
+      throw new Error(`${url} does not match gantry.json (size or SHA-256): the file is damaged or from another export`);
+    }
+    return bytes;
+  }));
+  const weightData = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
+  let offset = 0;
+  for (const b of buffers) {
+    weightData.set(new Uint8Array(b), offset);
+    offset += b.byteLength;
+  }
+  return tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: modelJson.modelTopology,
+    weightSpecs: groups.flatMap((g) => g.weights),
+    weightData: weightData.buffer,
+  }));
+}
+
 /**
  * Loads an export made by `gantry export`: gantry.json and the TF.js LayersModel beside it.
  * `source` is the export folder's URL (relative to the page in a browser). It uses whichever TF.js
@@ -59,8 +105,7 @@ export async function loadGenerator(source: string | URL, options: LoadGenerator
   const response = await fetchFunc(infoUrl);
   if (!response.ok) throw new Error(`cannot read ${infoUrl} (HTTP ${response.status}); is it the folder that gantry export wrote?`);
   const info = parseExportInfo(await response.json(), infoUrl);
-  // The HTTP loader, named explicitly: it reads any URL through fetchFunc (file: ones too, in Node).
-  const model = await tf.loadLayersModel(tf.io.http(absolute(info.model, base), { fetchFunc }));
+  const model = await loadCheckedModel(absolute(info.model, base), absolute('./', base), info, fetchFunc);
   const { height, width, channels } = info.image;
   const latentDim = info.latentDim;
   const classCount = info.classes?.count ?? 0;
