@@ -198,6 +198,40 @@ test('SIGTERM to a worker: its run checkpoints, goes back to the queue and finis
   workers.length = 0;
 });
 
+test('kill -9 of a worker alone: its trainer notices, checkpoints and stops, and the run resumes on another worker', async () => {
+  killLeftoverWorkers();
+  const a = startWorker();
+  const b = startWorker();
+  await waitFor('both workers to start', () => [a, b].every((w) => w.log().includes('run(s) at a time')));
+  const spec = writeSpec('orphan', [7]);
+  const sweepOut = join(work, 'sweeps');
+  assert.equal(gantry(['sweep', spec, '--redis', redis.url, '--out', sweepOut]).status, 0);
+  const dir = join(sweepOut, 'orphan', 'run');
+  await waitFor('the run to checkpoint', () => checkpointStep(dir) >= 5 && checkpointStep(dir) < steps - 15 && lockPid(dir) !== null);
+  const trainer = lockPid(dir)!;
+  const holder = [a, b].find((w) => w.child.pid === parentPid(trainer))!;
+  const other = holder === a ? b : a;
+  holder.child.kill('SIGKILL');
+  await waitFor('the orphaned trainer to stop', () => {
+    try {
+      process.kill(trainer, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 30000);
+  // it stopped mid-run (with a checkpoint of the step it was on), not at the end
+  const stoppedAt = checkpointStep(dir);
+  assert.ok(stoppedAt < steps, `the orphaned trainer ran on to step ${stoppedAt}`);
+  await waitFor('the run to complete', async () => (await states('orphan', ['run']))[0] === 'completed');
+  assert.equal(Number(/orphan\/run: resuming at step (\d+)/.exec(other.log())?.[1]), stoppedAt);
+  assertNoStepTwice(dir);
+  assert.ok(finalWeights(dir).equals(trainAlone(dir, join(work, 'alone-orphan'))), 'final weights differ from the run trained alone');
+  other.child.kill('SIGTERM');
+  assert.equal((await other.exited).code, 0);
+  workers.length = 0;
+});
+
 test('Redis killed and restarted mid-sweep (append-only file): no job lost, none run twice, all finish', async () => {
   killLeftoverWorkers();
   const spec = writeSpec('restart', [0, 1]);

@@ -113,6 +113,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     const from = startStep > 0 ? `, resuming at step ${startStep}` : '';
     console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}${backend.threads ? ` (${backend.threads} thread${backend.threads > 1 ? 's' : ''})` : ''}; run directory ${out}`);
   };
+  // a sweep worker's trainer: if the worker dies, its end of our stdin closes; stop as on SIGTERM (checkpoint first)
+  if (process.env.GANTRY_STOP_WITH_PARENT === '1') stopWhenStdinCloses();
   const result = await train({ config, out, resume, resumeFrom, quiet, onReady }).finally(() => dashboard?.close());
   result.gan.dispose();
   if (!quiet && result.targetReached) console.error(`gantry: quality target reached at step ${result.steps}: ${result.targetReached}`);
@@ -143,4 +145,13 @@ function readConfigFile(path: string | undefined): Record<string, unknown> {
 function definedOnly<T extends object>(o: T): T | undefined {
   const given = Object.entries(o).filter(([, v]) => v !== undefined);
   return given.length > 0 ? (Object.fromEntries(given) as T) : undefined;
+}
+
+function stopWhenStdinCloses(): void {
+  const stdin = process.stdin;
+  stdin.on('end', () => process.kill(process.pid, 'SIGTERM'));
+  stdin.on('error', () => undefined);
+  stdin.resume();
+  // watching must not keep the process alive once training is done
+  (stdin as unknown as { unref?: () => void }).unref?.();
 }

@@ -101,7 +101,10 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     const before = readRunOnDisk(dir);
     log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
     const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet', '--threads', String(settings.threads)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // stdin is a pipe the trainer watches: if this worker dies, the trainer checkpoints and stops
+      // instead of training on unseen while the job is handed to another machine
+      env: { ...process.env, GANTRY_STOP_WITH_PARENT: '1' },
+      stdio: ['pipe', 'ignore', 'pipe'],
       // its own process group: a Ctrl-C at the worker's terminal reaches the worker only, which
       // then asks the child once (a second signal would make the child exit without checkpointing)
       detached: true,
