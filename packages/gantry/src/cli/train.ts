@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { makeDirectory } from '../io/directories.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { backendChoices, type TrainOverrides } from '../config.js';
 import { RESIZE_MODES } from '../data/imageOptions.js';
@@ -123,7 +124,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
 /** The dashboard of the run's parent folder (so its sibling runs can be compared), opened on this run. */
 async function startRunDashboard(out: string, port: number): Promise<RunningDashboard> {
-  mkdirSync(dirname(out), { recursive: true });
+  makeDirectory(dirname(out), 'runs folder');
   const dashboard = await startDashboard({ root: dirname(out), port, command: 'train' });
   console.error(`gantry train: dashboard at ${dashboard.url}#/run/${encodeURIComponent(basename(out))}`);
   return dashboard;

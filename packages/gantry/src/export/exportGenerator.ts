@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../io/directories.js';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { CheckpointStore, type SkippedCheckpoint } from '../io/checkpoint.js';
@@ -58,9 +59,9 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
     const net = weights === 'ema' ? gan.Gema! : gan.G;
     const model = kerasGenerator(net);
     try {
-      mkdirSync(dirname(out), { recursive: true });
+      makeDirectory(dirname(out), 'folder for --out');
       tmp = join(dirname(out), `.${basename(out)}.export-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-      mkdirSync(join(tmp, 'model'), { recursive: true });
+      makeDirectory(join(tmp, 'model'), 'export folder');
     } catch (e) {
       model.dispose();
       unwritable(out, e);

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { makeDirectory } from '../io/directories.js';
+import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,7 +42,7 @@ export function pageAssets(): PageAsset[] {
 export function copyPageAssets(assets: PageAsset[], dir: string): void {
   for (const a of assets) {
     const target = join(dir, ...a.to.split('/'));
-    mkdirSync(dirname(target), { recursive: true });
+    makeDirectory(dirname(target), 'export folder');
     copyFileSync(a.from, target);
   }
 }
