@@ -5,6 +5,9 @@
 // (NCHW and channels-last) and its faster one counts. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 // are removed from PyTorch's environment (they slow current OpenBLAS builds).
 //
+// Beside the times: Gantry's GFLOP/s and their share of the matrix-product peak that
+// `gantry bench --peak` measures in the same process, and both sides' peak memory (RSS).
+//
 //   node bench/compare.js [--rounds 5] [--steps 30] [--threads 1,2] [--cases dcgan-mnist:64,seed-mlp:32,seed-mlp:256]
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -50,17 +53,36 @@ for (const threads of values.threads.split(',')) {
     const env = { OMP_NUM_THREADS: threads, GANTRY_THREADS: threads };
     const gantry = [];
     const torch = [];
+    const shares = [];
+    const gantryRss = [];
+    const torchRss = [];
+    let flops = 0;
     for (let i = 0; i < rounds; i++) {
-      gantry.push(run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--backend', 'onednn', '--json'], env).msPerStep.median);
-      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--json', ...extra], env).msPerStep.median;
-      torch.push(Math.min(peer([]), peer(['--channels-last'])));
+      const b = run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--backend', 'onednn', '--peak', '--json'], env);
+      gantry.push(b.msPerStep.median);
+      shares.push(b.peakShare);
+      gantryRss.push(b.peakRssMb);
+      flops = b.flopsPerStep;
+      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--json', ...extra], env);
+      const nchw = peer([]);
+      const nhwc = peer(['--channels-last']);
+      const best = nchw.msPerStep.median <= nhwc.msPerStep.median ? nchw : nhwc;
+      torch.push(best.msPerStep.median);
+      torchRss.push(best.peakRssMb);
     }
     const g = median(gantry);
     const t = median(torch);
-    rows.push({ preset, batch: Number(batch), threads: Number(threads), gantryMs: g, pytorchMs: t, ratio: g / t, gantryRuns: gantry, pytorchRuns: torch });
-    console.error(`${preset} b${batch} t${threads}: gantry ${g.toFixed(2)} ms, pytorch ${t.toFixed(2)} ms, ratio ${(g / t).toFixed(2)}`);
+    const row = {
+      preset, batch: Number(batch), threads: Number(threads), gantryMs: g, pytorchMs: t, ratio: g / t, gflop: flops / 1e9,
+      gflopsPerSecond: flops / (g * 1e6), peakShare: median(shares), gantryRssMb: Math.max(...gantryRss), pytorchRssMb: Math.max(...torchRss),
+      gantryRuns: gantry, pytorchRuns: torch,
+    };
+    rows.push(row);
+    console.error(`${preset} b${batch} t${threads}: gantry ${g.toFixed(2)} ms (${(100 * row.peakShare).toFixed(0)}% of peak), pytorch ${t.toFixed(2)} ms, ratio ${(g / t).toFixed(2)}`);
   }
 }
-console.log('| preset | batch | threads | Gantry ms/step (median) | PyTorch ms/step (median) | Gantry / PyTorch |');
-console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.preset} | ${r.batch} | ${r.threads} | ${r.gantryMs.toFixed(2)} | ${r.pytorchMs.toFixed(2)} | ${r.ratio.toFixed(2)} |`);
+console.log('| preset | batch | threads | GFLOP/step | Gantry ms/step | GFLOP/s | share of peak | Gantry peak RSS MB | PyTorch ms/step | PyTorch peak RSS MB | Gantry / PyTorch |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.preset} | ${r.batch} | ${r.threads} | ${r.gflop.toFixed(2)} | ${r.gantryMs.toFixed(2)} | ${r.gflopsPerSecond.toFixed(1)} | ${(100 * r.peakShare).toFixed(0)}% | ${r.gantryRssMb.toFixed(0)} | ${r.pytorchMs.toFixed(2)} | ${r.pytorchRssMb.toFixed(0)} | ${r.ratio.toFixed(2)} |`);
+}

@@ -42,6 +42,8 @@ export interface BenchResult {
   /** With --peak: a 2048x2048 matrix product's GFLOP/s here, and the step's share of it. */
   peakGflopsPerSecond?: number;
   peakShare?: number;
+  /** The process's peak resident memory, MB. */
+  peakRssMb: number;
 }
 
 export async function benchCommand(argv: string[]): Promise<void> {
@@ -107,6 +109,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     numTensorsGrowth: growth,
     flopsPerStep: flops,
     gflopsPerSecond: gflops,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
     ...(peak !== undefined ? { peakGflopsPerSecond: peak, peakShare: gflops / peak } : {}),
   };
   if (v.json) console.log(JSON.stringify(result));
