@@ -1,25 +1,22 @@
 import { isUsageError } from '../errors.js';
-import { benchCommand, benchHelp } from './bench.js';
-import { dashboardCommand, dashboardHelp } from './dashboard.js';
-import { evalCommand, evalHelp } from './eval.js';
-import { exportCommand, exportHelp } from './export.js';
-import { sampleCommand, sampleHelp } from './sample.js';
-import { serveCommand, serveHelp } from './serve.js';
-import { trainCommand, trainHelp } from './train.js';
-import { sweepCommand, sweepHelp } from './sweep.js';
-import { workerCommand, workerHelp } from './worker.js';
 import { gantryVersion } from '../version.js';
 
-const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
-  train: { run: trainCommand, help: trainHelp },
-  sample: { run: sampleCommand, help: sampleHelp },
-  bench: { run: benchCommand, help: benchHelp },
-  eval: { run: evalCommand, help: evalHelp },
-  export: { run: exportCommand, help: exportHelp },
-  serve: { run: serveCommand, help: serveHelp },
-  sweep: { run: sweepCommand, help: sweepHelp },
-  worker: { run: workerCommand, help: workerHelp },
-  dashboard: { run: dashboardCommand, help: dashboardHelp },
+type Command = (argv: string[]) => Promise<void>;
+
+/**
+ * Each command's module is loaded only when that command runs, so `gantry dashboard`, `serve`
+ * or `sweep status` start without loading TF.js and the trainer.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  train: async () => (await import('./train.js')).trainCommand,
+  sample: async () => (await import('./sample.js')).sampleCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
+  eval: async () => (await import('./eval.js')).evalCommand,
+  export: async () => (await import('./export.js')).exportCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  sweep: async () => (await import('./sweep.js')).sweepCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+  dashboard: async () => (await import('./dashboard.js')).dashboardCommand,
 };
 
 const usage = `gantry ${gantryVersion}: train generative adversarial networks
@@ -60,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await command.run(rest);
+    const run = await command();
+    await run(rest);
     return 0;
   } catch (e) {
     if (isUsageError(e)) {
