@@ -1,4 +1,3 @@
-import { makeDirectory } from '../io/directories.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { backendChoices, type TrainOverrides } from '../config.js';
@@ -11,6 +10,7 @@ import { formatDuration } from '../train/progress.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, stringFlag } from './args.js';
 import { startDashboard, type RunningDashboard } from '../dashboard/server.js';
 import { defaultDashboardPort } from './dashboard.js';
+import { makeDirectory } from '../io/directories.js';
 
 export const trainHelp = `gantry train [options]
 

@@ -1,4 +1,3 @@
-import { makeDirectory } from '../io/directories.js';
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -10,6 +9,7 @@ import { gantryVersion } from '../version.js';
 import { classNames, outputMapping, type ExportManifest } from './exportManifest.js';
 import { writeLayersModel } from './layersModelFiles.js';
 import { copyPageAssets, pageAssets } from './pageAssets.js';
+import { makeDirectory } from '../io/directories.js';
 
 export interface ExportOptions {
   runDir: string;

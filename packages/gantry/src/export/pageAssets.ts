@@ -1,7 +1,7 @@
-import { makeDirectory } from '../io/directories.js';
 import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeDirectory } from '../io/directories.js';
 
 /**
  * The files of the export page: the HTML and the bundle built by gantry-web (TF.js inside, see

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
 import type { SweepRun, SweepSpec } from './spec.js';
+import { makeDirectory } from '../io/directories.js';
 
 /** DIR/<sweep>/sweep.json: the spec and the list of runs, so status and results need only the folder. */
 export interface SweepManifest {
@@ -28,16 +29,12 @@ export function writeSweepDirectory(outRoot: string, spec: SweepSpec, runs: Swee
     }
   }
   const manifest: SweepManifest = { name: spec.name, spec, runs: runs.map((r) => ({ name: r.name, params: r.params })) };
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new UsageError(`cannot create sweep directory ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable --out`);
-  }
+  makeDirectory(dir, 'sweep directory');
   let created = 0;
   for (const run of runs) {
     const runDir = join(dir, run.name);
     if (existsSync(join(runDir, 'config.json'))) continue;
-    mkdirSync(runDir, { recursive: true });
+    makeDirectory(runDir, 'run directory');
     writeFileAtomicSync(join(runDir, 'config.json'), configText(run));
     created += 1;
   }
