@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive } from '../io/runLock.js';
 
 export type RunState = 'running' | 'finished' | 'stopped' | 'diverged' | 'crashed';
 
@@ -27,15 +28,6 @@ export function readLockStatus(lockPath: string): LockStatus {
   // a lock taken on another machine cannot be checked from here; trust it, as `train` does
   if (typeof info.host === 'string' && info.host !== hostname()) return { kind: 'live', pid, startedAt };
   return { kind: processAlive(pid) ? 'live' : 'stale', pid, startedAt };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface StateEvidence {

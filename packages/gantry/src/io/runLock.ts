@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 
-interface LockInfo {
+export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
@@ -60,7 +60,8 @@ export class RunLock {
   }
 }
 
-function readLock(path: string): LockInfo | null {
+/** The lock file's owner, or null when it is missing, cut short or not a lock. */
+export function readLock(path: string): LockInfo | null {
   try {
     const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
     return typeof info.pid === 'number' ? info : null;
@@ -70,7 +71,8 @@ function readLock(path: string): LockInfo | null {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process of this id exists on this machine (EPERM: it exists, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

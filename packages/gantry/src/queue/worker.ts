@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
 import { MetricsFollower } from './metricsFollower.js';
 import { plannedSteps, readRunOnDisk } from './runState.js';
+import { processAlive, readLock } from '../io/runLock.js';
 
 export interface WorkerSettings {
   redisUrl: string;
@@ -83,7 +84,7 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     if (!existsSync(join(dir, 'config.json'))) {
       throw new Error(`${dir}/config.json is missing on ${hostname()}; every worker must see the sweep's storage at the same path`);
     }
-    const holder = readTrainLock(dir);
+    const holder = readLock(join(dir, 'train.lock'));
     if (holder && holder.host === hostname() && processAlive(holder.pid)) {
       // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
       await job.moveToDelayed(Date.now() + Math.max(1000, lockMs / 2), token);
@@ -188,23 +189,5 @@ function hasCheckpoint(dir: string): boolean {
     return readdirSync(join(dir, 'checkpoints')).some((name) => name.startsWith('step-'));
   } catch {
     return false;
-  }
-}
-
-function readTrainLock(dir: string): { pid: number; host: string } | null {
-  try {
-    const info = JSON.parse(readFileSync(join(dir, 'train.lock'), 'utf8')) as { pid: number; host: string };
-    return typeof info.pid === 'number' ? info : null;
-  } catch {
-    return null;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
