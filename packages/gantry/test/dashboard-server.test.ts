@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,23 +8,11 @@ import { startDashboard, type RunningDashboard } from '../src/dashboard/server.j
 import { isUsageError } from '../src/errors.js';
 import { writeFixtureRoot } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
+import { rawRequest } from './httpFixtures.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
 
-/** A request sent byte for byte as written (fetch would normalise `..` and `%2e%2e` away first). */
-function raw(url: string, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, method, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const raw = rawRequest;
 
 let base: string;
 let root: string;

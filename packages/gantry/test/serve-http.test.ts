@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Hono } from 'hono';
 import { isUsageError } from '../src/errors.js';
 import { confinedFile, listen, pathAfter, sendConfinedFile, servedRoot } from '../src/serve/http.js';
 import { tempDir } from './fixtures.js';
+import { rawRequest as rawGet } from './httpFixtures.js';
 
 /** A served root with a file, a subfolder, a symlink inside, and symlinks pointing out of it. */
 function fixtureRoot() {
@@ -21,21 +21,6 @@ function fixtureRoot() {
   symlinkSync(base, join(root, 'outside'));
   symlinkSync(join(root, 'run', 'metrics.jsonl'), join(root, 'run', 'alias.jsonl'));
   return { base, root: realpathSync(root) };
-}
-
-/** GET a raw path, byte for byte as written (fetch would normalise `..` away before sending). */
-function rawGet(url: string, path: string): Promise<{ status: number; type: string | undefined; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 test('confinedFile resolves files inside the root and nothing else', () => {
