@@ -5,7 +5,7 @@
 // spent outside kernels (the tape, tidy, allocation, garbage collection, JS glue).
 import { parseArgs } from 'node:util';
 
-process.env.GANTRY_ONEDNN_PROFILE = '1';
+process.env.GANTRY_ONEDNN_PROFILE ??= '1';
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'dcgan-mnist' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '5' } } });
 const tf = await import('@tensorflow/tfjs');
 const { selectBackend } = await import('../packages/gantry/dist/src/backend.js');

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { couplesBatch } from '../src/models/network.js';
+import { getPreset } from '../src/models/presets.js';
 import { Gan } from '../src/train/gan.js';
 import { RealBatches, noiseBatch } from '../src/train/batches.js';
 import { permutation, Stream } from '../src/util/random.js';
-import { maxAbsDiff, snapshot, tinyConfig, tinyImages } from './fixtures.js';
+import { resolveTrainConfig } from '../src/config.js';
+import { maxAbsDiff, snapshot, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');
 
@@ -24,6 +27,50 @@ test('the D step leaves every variable of G bit-identical and changes D', () => 
   gan.discriminatorStep(0, { real, z, counter: 0 }, true);
   assert.equal(maxAbsDiff(g0, snapshot(gan.G.allVariables())), 0);
   assert.ok(maxAbsDiff(d0, snapshot(gan.D.trainable)) > 0, 'D did not change');
+  tf.dispose([real, z]);
+  gan.dispose();
+});
+
+test('the D step runs D once on real and fake together, with the loss of two separate calls', () => {
+  const { config, gan, batches } = setup();
+  assert.equal(gan.batchedD, true);
+  const real = batches.batch(0).images;
+  const z = noiseBatch(config.seed, Stream.noiseD, 0, config.batchSize, config.latentDim);
+  const expected = tf.tidy(() => {
+    const fake = gan.G.apply(z, { training: true });
+    return gan.loss.discriminator(gan.D.apply(real, { training: true }), gan.D.apply(fake, { training: true })).dataSync()[0]!;
+  });
+  const calls: number[] = [];
+  const apply = gan.D.apply.bind(gan.D);
+  gan.D.apply = (x, opts) => {
+    calls.push(x.shape[0]!);
+    return apply(x, opts);
+  };
+  const stats = gan.discriminatorStep(0, { real, z, counter: 0 }, true)!;
+  assert.deepEqual(calls, [2 * config.batchSize]);
+  assert.ok(Math.abs(stats.lossD - expected) < 1e-6, `batched ${stats.lossD} against separate ${expected}`);
+  tf.dispose([real, z]);
+  gan.dispose();
+});
+
+test('a D with batchnorm keeps separate real and fake calls', () => {
+  for (const name of ['dcgan64', 'cgan-emoji']) assert.equal(couplesBatch(getPreset(name)!.discriminator), true, name);
+  for (const name of ['dcgan-mnist', 'hinge-sngan-mnist', 'sngan64', 'resnet-folder32']) assert.equal(couplesBatch(getPreset(name)!.discriminator), false, name);
+  const coupled = JSON.parse(JSON.stringify(tinyConvNets));
+  coupled.discriminator.layers.splice(1, 0, { kind: 'batchNorm' });
+  const gan = new Gan(resolveTrainConfig(coupled, { batchSize: 4, backend: 'cpu' }));
+  assert.equal(gan.batchedD, false);
+  const calls: number[] = [];
+  const apply = gan.D.apply.bind(gan.D);
+  gan.D.apply = (x, opts) => {
+    calls.push(x.shape[0]!);
+    return apply(x, opts);
+  };
+  const batches = new RealBatches(tinyImages(), 4, 0, gan.config.pixelRange);
+  const real = batches.batch(0).images;
+  const z = noiseBatch(0, Stream.noiseD, 0, 4, gan.config.latentDim);
+  gan.discriminatorStep(0, { real, z, counter: 0 }, false);
+  assert.deepEqual(calls, [4, 4]);
   tf.dispose([real, z]);
   gan.dispose();
 });

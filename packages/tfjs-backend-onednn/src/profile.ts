@@ -13,7 +13,14 @@ export interface KernelTiming {
 const timings = new Map<string, KernelTiming>();
 
 export function profilingEnabled(): boolean {
-  return process.env[PROFILE_ENV] === '1';
+  return process.env[PROFILE_ENV] === '1' || process.env[PROFILE_ENV] === 'shapes';
+}
+
+/** With GANTRY_ONEDNN_PROFILE=shapes, timings are kept per kernel and input shapes. */
+function timingKey(name: string, params: tf.KernelFunc extends (p: infer P) => unknown ? P : never): string {
+  if (process.env[PROFILE_ENV] !== 'shapes') return name;
+  const shapes = Object.values(params.inputs).map((t) => (t == null ? '-' : `[${(t as tf.TensorInfo).shape.join('x')}]`));
+  return `${name} ${shapes.join(' ')}`;
 }
 
 /** Wraps a kernel config with a timer when profiling is on. */
@@ -26,12 +33,13 @@ export function withProfiling(config: tf.KernelConfig): tf.KernelConfig {
       const start = performance.now();
       const out = inner(params);
       const ms = performance.now() - start;
-      const t = timings.get(config.kernelName);
+      const key = timingKey(config.kernelName, params);
+      const t = timings.get(key);
       if (t) {
         t.calls += 1;
         t.ms += ms;
       } else {
-        timings.set(config.kernelName, { kernel: config.kernelName, calls: 1, ms });
+        timings.set(key, { kernel: key, calls: 1, ms });
       }
       return out;
     },

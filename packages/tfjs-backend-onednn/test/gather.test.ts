@@ -41,6 +41,9 @@ const slices: [number[], number[], number[]][] = [
   [[6, 5], [1, 2], [3, -1]],
   [[2, 7, 4, 3], [0, 1, 1, 0], [2, 4, 2, 3]],
   [[9], [3], [4]],
+  // whole trailing axes: copied as runs of width x channels
+  [[3, 6, 5, 2], [1, 2, 0, 0], [2, 3, 5, 2]],
+  [[3, 6, 5, 2], [0, 1, 1, 0], [3, 4, 3, 2]],
 ];
 for (const [shape, begin, size] of slices) {
   test(`slice of [${shape}] at [${begin}] size [${size}], and its gradient`, async () => {
@@ -54,4 +57,26 @@ test('split (the gradient of concat) on inner and outer axes', async () => {
     ...tf.split(randomTensor([6, 2, 3], 13), 3, 0),
     ...valueAndGrads((a, b) => tf.concat([a, b], 1), [randomTensor([4, 3], 14), randomTensor([4, 5], 15)]),
   ]);
+});
+
+const pads: [number[], [number, number][], number][] = [
+  [[2, 5, 4, 3], [[0, 0], [2, 1], [3, 3], [0, 0]], 0],
+  [[3, 4], [[1, 2], [0, 3]], 0.5],
+  [[2, 3, 2], [[0, 0], [0, 0], [0, 0]], 0],
+  [[4], [[2, 0]], -1],
+  [[1, 2, 2, 3], [[1, 1], [0, 2], [1, 0], [2, 1]], 0],
+];
+for (const [shape, paddings, value] of pads) {
+  test(`pad of [${shape}] by ${JSON.stringify(paddings)} with ${value}, and its gradient (a slice)`, async () => {
+    await assertParity(`pad ${shape}`, () => valueAndGrads((x) => tf.pad(x, paddings, value), [randomTensor(shape, 17)]));
+  });
+}
+
+test('pad is a kernel of its own on onednn and keeps every value', async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 1, 3]);
+  const y = tf.pad(x, [[0, 0], [1, 0], [0, 1], [0, 0]], 9);
+  assert.deepEqual(y.shape, [1, 3, 2, 3]);
+  assert.deepEqual(Array.from(y.dataSync()), [9, 9, 9, 9, 9, 9, 1, 2, 3, 9, 9, 9, 4, 5, 6, 9, 9, 9]);
+  assert.notEqual(tf.getKernel('PadV2', 'onednn')?.kernelFunc, tf.getKernel('PadV2', 'cpu')?.kernelFunc);
 });

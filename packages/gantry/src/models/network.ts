@@ -61,6 +61,16 @@ interface BuiltLayer {
   params: Record<string, tf.Variable>;
 }
 
+/**
+ * Whether a layer's output for one example depends on the other examples of the batch
+ * (batchnorm with batch statistics, and the residual up-block that contains it). A network
+ * without such a layer gives the same per-example outputs for two batches run one after the
+ * other or concatenated into one call.
+ */
+export function couplesBatch(spec: NetworkSpec): boolean {
+  return spec.layers.some((l) => l.kind === 'batchNorm' || l.kind === 'resBlockUp');
+}
+
 export class Network {
   readonly trainable: NamedVariable[] = [];
   /** Non-trainable state (batchnorm moving statistics, spectral norm's vectors `sn_u`). */

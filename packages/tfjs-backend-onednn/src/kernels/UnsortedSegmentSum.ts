@@ -13,14 +13,15 @@ export const unsortedSegmentSumConfig = nativeKernel(tf.UnsortedSegmentSum, ({ i
   const inner = tf.util.sizeFromShape(x.shape.slice(1));
   const src = backend.f32(x);
   const out = backend.output([numSegments, ...x.shape.slice(1)]);
-  out.values.fill(0);
+  const dst = out.values;
+  dst.fill(0);
   for (let i = 0; i < seg.length; i++) {
     const s = seg[i]!;
     // out-of-range ids are dropped, as in TensorFlow
     if (s < 0 || s >= numSegments) continue;
     const o = s * inner;
     const f = i * inner;
-    for (let k = 0; k < inner; k++) out.values[o + k] += src[f + k]!;
+    for (let k = 0; k < inner; k++) dst[o + k] = dst[o + k]! + src[f + k]!;
   }
   return out.info;
 });

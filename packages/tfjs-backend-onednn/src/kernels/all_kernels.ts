@@ -55,6 +55,7 @@ import { sumConfig } from './Sum.js';
 import { tanhConfig } from './Tanh.js';
 import { transposeConfig } from './Transpose.js';
 import { gatherV2Config } from './GatherV2.js';
+import { padV2Config } from './PadV2.js';
 import { sliceConfig } from './Slice.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
@@ -113,6 +114,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   transposeConfig,
   gatherV2Config,
   unsortedSegmentSumConfig,
+  padV2Config,
   sliceConfig,
   splitVConfig,
 ];
