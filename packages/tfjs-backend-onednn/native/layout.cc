@@ -1,4 +1,4 @@
-// Data movement: transpose and tile as strided copies.
+// Data movement: transpose as strided copies, and 2x resampling of NHWC images.
 #include <string>
 #include <vector>
 
@@ -69,12 +69,58 @@ napi_value Transpose(Args& a) {
   return Undefined(a.env);
 }
 
+// resample2x(mode, x, y, n, h, w, c, scale) on NHWC images, [h, w] the small size:
+//   mode 0 (up):   y [n, 2h, 2w, c] = scale * x [n, h, w, c], each pixel to a 2x2 block
+//   mode 1 (down): y [n, h, w, c] = scale * the sum of each 2x2 block of x [n, 2h, 2w, c]
+// Each is the other's gradient (with the same scale): nearest upsampling and average pooling.
+napi_value Resample2x(Args& a) {
+  int64_t mode = a.Int(0, "mode", 0, 1);
+  int64_t n = a.Int(3, "n", 0), h = a.Int(4, "h", 0), w = a.Int(5, "w", 0), c = a.Int(6, "c", 0);
+  float scale = static_cast<float>(a.Num(7, "scale"));
+  size_t small = n * h * w * c, big = 4 * small;
+  const float* x = a.F32(1, "x", mode == 0 ? small : big);
+  float* y = a.F32(2, "y", mode == 0 ? big : small);
+  const int64_t rowBig = 2 * w * c;
+  for (int64_t img = 0; img < n; ++img) {
+    for (int64_t i = 0; i < h; ++i) {
+      const int64_t smallRow = ((img * h) + i) * w * c;
+      const int64_t bigRow = ((img * 2 * h) + 2 * i) * rowBig;
+      if (mode == 0) {
+        float* top = y + bigRow;
+        for (int64_t j = 0; j < w; ++j) {
+          const float* px = x + smallRow + j * c;
+          float* t0 = top + 2 * j * c;
+          for (int64_t k = 0; k < c; ++k) {
+            float v = scale * px[k];
+            t0[k] = v;
+            t0[c + k] = v;
+          }
+        }
+        for (int64_t k = 0; k < rowBig; ++k) top[rowBig + k] = top[k];
+      } else {
+        const float* top = x + bigRow;
+        const float* bottom = top + rowBig;
+        float* out = y + smallRow;
+        for (int64_t j = 0; j < w; ++j) {
+          const int64_t at = 2 * j * c;
+          for (int64_t k = 0; k < c; ++k) {
+            out[j * c + k] = scale * ((top[at + k] + top[at + c + k]) + (bottom[at + k] + bottom[at + c + k]));
+          }
+        }
+      }
+    }
+  }
+  return Undefined(a.env);
+}
+
 ONEDNN_CALLBACK(TransposeCb, "transpose", 4, Transpose)
+ONEDNN_CALLBACK(Resample2xCb, "resample2x", 8, Resample2x)
 
 }  // namespace
 
 void RegisterLayout(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "transpose", TransposeCb);
+  ExportFunction(env, exports, "resample2x", Resample2xCb);
 }
 
 }  // namespace onednn_addon

@@ -110,3 +110,39 @@ test('adamUpdate validates its lists', async () => {
   assert.throws(() => fused.adamUpdate([p], [tf.zeros([3])], [p], [p], 0.1, 0.9, 0.999, 1e-7), /grads\[0\] has shape/);
   p.dispose();
 });
+
+for (const shape of [[2, 3, 4, 5], [1, 6, 2, 1], [3, 1, 1, 16]]) {
+  test(`upsample2x and avgPool2x [${shape}]: values, gradients and gradients of gradients match the TF.js ops`, async () => {
+    await assertFusedMatchesReference('resample', (impl) => {
+      const x = randomTensor(shape, 21);
+      const big = randomTensor([shape[0]!, 2 * shape[1]!, 2 * shape[2]!, shape[3]!], 22);
+      const up = valueAndGrads((a) => tf.mul(impl.upsample2x(a as tf.Tensor4D), randomTensor(big.shape, 23)), [x]);
+      const down = valueAndGrads((a) => tf.mul(impl.avgPool2x(a as tf.Tensor4D), randomTensor(x.shape, 24)), [big]);
+      // second order: the gradient of a gradient penalty through both
+      const second = tf.grad((a: tf.Tensor) => {
+        const inner = tf.grad((b: tf.Tensor) => tf.sum(tf.square(impl.avgPool2x(impl.upsample2x(b as tf.Tensor4D)))))(a);
+        return tf.sum(tf.square(tf.mul(inner, a)));
+      })(x);
+      return [...up, ...down, second];
+    });
+  });
+}
+
+test('upsample2x and avgPool2x run their own kernels on onednn and reject odd sizes', async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+  assert.deepEqual(Array.from(fused.upsample2x(x).dataSync()).slice(0, 8), [1, 2, 1, 2, 3, 4, 3, 4]);
+  assert.deepEqual(Array.from(fused.avgPool2x(x).dataSync()), [4, 5]);
+  assert.throws(() => fused.avgPool2x(tf.zeros([1, 3, 2, 1]) as tf.Tensor4D), /height and width must be even/);
+  assert.throws(() => fused.upsample2x(tf.zeros([3, 2]) as unknown as tf.Tensor4D), /rank 4/);
+});
+
+test('the resampling references give the TF.js ops\' values', async () => {
+  await tf.setBackend('cpu');
+  const x = randomTensor([2, 4, 6, 3], 25) as tf.Tensor4D;
+  const up = fusedReference.upsample2x(x).dataSync();
+  assert.deepEqual(Array.from(up), Array.from(tf.image.resizeNearestNeighbor(x, [8, 12]).dataSync()));
+  const down = fusedReference.avgPool2x(x).dataSync();
+  const pooled = tf.avgPool(x, 2, 2, 'valid').dataSync();
+  assert.ok(down.every((v, i) => Math.abs(v - pooled[i]!) < 1e-6));
+});

@@ -166,8 +166,9 @@ export class Network {
         return p.bias ? tf.add(y, p.bias) : y;
       }
       case 'conv2d': {
-        const y = tf.conv2d(x as tf.Tensor4D, effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor4D, s.stride, s.padding);
-        return p.bias ? tf.add(y, p.bias) : y;
+        const kernel = effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor4D;
+        if (p.bias) return (opts.ops ?? nnOps()).conv2dBias(x as tf.Tensor4D, kernel, p.bias, s.stride, s.padding);
+        return tf.conv2d(x as tf.Tensor4D, kernel, s.stride, s.padding);
       }
       case 'conv2dTranspose': {
         const out = layer.outShape;

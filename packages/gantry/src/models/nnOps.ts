@@ -11,6 +11,26 @@ export interface NnOps {
   batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
   relu(x: tf.Tensor): tf.Tensor;
   leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor;
+  /** A 'same' or 'valid' convolution plus a bias per output channel. */
+  conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid'): tf.Tensor4D;
+  /** Nearest-neighbour 2x upsampling, NHWC. */
+  upsample2x(x: tf.Tensor4D): tf.Tensor4D;
+  /** 2x2 average pooling with stride 2, NHWC. */
+  avgPool2x(x: tf.Tensor4D): tf.Tensor4D;
+}
+
+// Both resampling references as reshapes with a broadcasting add or a mean: their gradients are
+// then a sum and a broadcast, differentiable again (TF.js' AvgPoolGrad and
+// ResizeNearestNeighborGrad are not, and were slow on the cpu backend).
+function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  // adding zeros broadcasts each pixel to a 2x2 block (BroadcastTo has no rank-6 gradient)
+  return tf.reshape(tf.add(tf.reshape(x, [b, h, 1, w, 1, c]), tf.zeros([1, 1, 2, 1, 2, 1])), [b, 2 * h, 2 * w, c]);
+}
+
+function averagePool2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]) as tf.Tensor4D;
 }
 
 export const referenceNnOps: NnOps = {
@@ -24,7 +44,18 @@ export const referenceNnOps: NnOps = {
   relu: (x) => tf.relu(x),
   // relu(x) - a*relu(-x) rather than tf.leakyRelu: its gradient is differentiable again
   leakyRelu: (x, alpha) => tf.sub(tf.relu(x), tf.mul(alpha, tf.relu(tf.neg(x)))),
+  conv2dBias: (x, kernel, bias, stride, padding) => tf.add(tf.conv2d(x, kernel, stride, padding), bias) as tf.Tensor4D,
+  upsample2x: upsampleNearest2x,
+  avgPool2x: averagePool2x,
 };
+
+/**
+ * The convolution with its bias added inside the convolution (TF.js' fused conv2d): one kernel
+ * instead of two on backends that fuse it; the same gradients, but not differentiable twice.
+ */
+export function fusedConv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter: kernel, strides: stride, pad: padding, bias });
+}
 
 let active: NnOps = referenceNnOps;
 

@@ -80,24 +80,13 @@ export function addResidualParams(s: ResidualLayerSpec, inShape: number[], add: 
   }
 }
 
-// Both as reshapes and a broadcasting add or a mean: their gradients are then a sum and a broadcast,
-// which the native backend runs in one pass (TF.js' AvgPoolGrad and ResizeNearestNeighborGrad
-// on the cpu backend took most of a residual GAN's step).
-export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  // adding zeros broadcasts each pixel to a 2x2 block (BroadcastTo has no rank-6 gradient)
-  return tf.reshape(tf.add(tf.reshape(x, [b, h, 1, w, 1, c]), tf.zeros([1, 1, 2, 1, 2, 1])), [b, 2 * h, 2 * w, c]);
-}
-
-export function avgPool2x(x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]) as tf.Tensor4D;
-}
-
 export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opts: Opts): tf.Tensor {
   const x4 = x as tf.Tensor4D;
+  const ops = opts.ops ?? nnOps();
   const conv = (name: string, h: tf.Tensor4D) =>
-    tf.add(tf.conv2d(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, 1, 'same'), p[`${name}/bias`]) as tf.Tensor4D;
+    ops.conv2dBias(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, p[`${name}/bias`], 1, 'same');
+  const upsampleNearest2x = (h: tf.Tensor4D) => ops.upsample2x(h);
+  const avgPool2x = (h: tf.Tensor4D) => ops.avgPool2x(h);
   const bn = (name: string, h: tf.Tensor4D) => {
     const params: BatchNormParams = {
       gamma: p[`${name}/gamma`],
@@ -108,7 +97,7 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
     const spec = s as { momentum?: number; epsilon?: number };
     return applyBatchNorm(h, params, spec.momentum ?? defaultBatchNormMomentum, spec.epsilon ?? defaultBatchNormEpsilon, opts) as tf.Tensor4D;
   };
-  const relu = (h: tf.Tensor4D) => (opts.ops ?? nnOps()).relu(h) as tf.Tensor4D;
+  const relu = (h: tf.Tensor4D) => ops.relu(h) as tf.Tensor4D;
   switch (s.kind) {
     case 'resBlockUp': {
       let h = upsampleNearest2x(relu(bn('bn1', x4))); // [b, 2h, 2w, c]

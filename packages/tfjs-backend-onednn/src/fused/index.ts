@@ -3,11 +3,12 @@
 import { leakyRelu, leakyReluReference, relu, reluReference } from './activations.js';
 import { batchNormTraining, batchNormTrainingReference } from './batch_norm_training.js';
 import { adamUpdate, adamUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
+import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
 
 export type { BatchNormTrainingResult } from './batch_norm_training.js';
 
 /** Fast on onednn, reference elsewhere. */
-export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate };
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x };
 
 /** The plain TF.js versions, for tests and for gradients of gradients. */
 export const fusedReference = {
@@ -16,4 +17,6 @@ export const fusedReference = {
   relu: reluReference,
   adamUpdate: adamUpdateReference,
   sgdUpdate: sgdUpdateReference,
+  upsample2x: upsample2xReference,
+  avgPool2x: avgPool2xReference,
 };

@@ -56,6 +56,7 @@ import { tanhConfig } from './Tanh.js';
 import { transposeConfig } from './Transpose.js';
 import { gatherV2Config } from './GatherV2.js';
 import { padV2Config } from './PadV2.js';
+import { sumPool2xConfig, sumPool2xGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
 import { sliceConfig } from './Slice.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
@@ -115,9 +116,11 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   gatherV2Config,
   unsortedSegmentSumConfig,
   padV2Config,
+  upsample2xConfig,
+  sumPool2xConfig,
   sliceConfig,
   splitVConfig,
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient];

@@ -2,3 +2,5 @@
 export const BatchNormTraining = 'OnednnBatchNormTraining';
 export const BatchNormTrainingGrad = 'OnednnBatchNormTrainingGrad';
 export const LeakyReluGrad = 'OnednnLeakyReluGrad';
+export const Upsample2x = 'OnednnUpsample2x';
+export const SumPool2x = 'OnednnSumPool2x';

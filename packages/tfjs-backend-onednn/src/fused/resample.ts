@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+
+import { BACKEND_NAME } from '../backend.js';
+import { SumPool2x, Upsample2x } from '../kernels/custom_kernel_names.js';
+
+function checkImages(name: string, x: tf.Tensor, even: boolean): void {
+  if (x.rank !== 4) throw new Error(`${name}: x must be a batch of NHWC images (rank 4), got shape [${x.shape}]`);
+  if (even && (x.shape[1]! % 2 !== 0 || x.shape[2]! % 2 !== 0)) {
+    throw new Error(`${name}: height and width must be even, got shape [${x.shape}]`);
+  }
+}
+
+// The references are reshapes with a broadcasting add and a mean rather than TF.js'
+// resizeNearestNeighbor and avgPool, whose gradients have no gradient of their own.
+
+/** Nearest-neighbour 2x upsampling of NHWC images in plain ops (same values as tf.image.resizeNearestNeighbor). */
+export function upsample2xReference(x: tf.Tensor4D): tf.Tensor4D {
+  checkImages('upsample2x', x, false);
+  const [n, h, w, c] = x.shape;
+  const blocks = tf.add(tf.reshape(x, [n, h, 1, w, 1, c]), tf.zeros([1, 1, 2, 1, 2, 1]));
+  return tf.reshape(blocks, [n, 2 * h, 2 * w, c]);
+}
+
+/** 2x2 average pooling, stride 2, of NHWC images in plain ops (same values as tf.avgPool(x, 2, 2, 'valid')). */
+export function avgPool2xReference(x: tf.Tensor4D): tf.Tensor4D {
+  checkImages('avgPool2x', x, true);
+  const [n, h, w, c] = x.shape;
+  return tf.mean(tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]), [2, 4]);
+}
+
+/** Each pixel to a 2x2 block: [n, h, w, c] -> [n, 2h, 2w, c]. One native pass each way on onednn. */
+export function upsample2x(x: tf.Tensor4D): tf.Tensor4D {
+  if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return upsample2xReference(x);
+  checkImages('upsample2x', x, false);
+  return tf.engine().runKernel(Upsample2x, { x }, { scale: 1 }) as tf.Tensor4D;
+}
+
+/** The mean of each 2x2 block: [n, h, w, c] -> [n, h/2, w/2, c]. One native pass each way on onednn. */
+export function avgPool2x(x: tf.Tensor4D): tf.Tensor4D {
+  if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return avgPool2xReference(x);
+  checkImages('avgPool2x', x, true);
+  return tf.engine().runKernel(SumPool2x, { x }, { scale: 0.25 }) as tf.Tensor4D;
+}
