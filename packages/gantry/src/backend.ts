@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
 import { UsageError } from './errors.js';
-import { fusedConv2dBias, referenceNnOps, setNnOps, type NnOps } from './models/nnOps.js';
+import { referenceNnOps, setNnOps, type NnOps } from './models/nnOps.js';
 import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedSgdUpdate } from './train/optimizer.js';
 
 export interface BackendInfo {
@@ -61,6 +61,7 @@ interface OnednnModule {
     leakyRelu: NnOps['leakyRelu'];
     upsample2x: NnOps['upsample2x'];
     avgPool2x: NnOps['avgPool2x'];
+    conv2dBias: NnOps['conv2dBias'];
     adamUpdate: FusedAdamUpdate;
     sgdUpdate: FusedSgdUpdate;
   };
@@ -117,7 +118,7 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
       const f = module.fused;
       setNnOps({
         name: 'onednn-fused', batchNormTraining: f.batchNormTraining, relu: f.relu, leakyRelu: f.leakyRelu,
-        conv2dBias: fusedConv2dBias, upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
+        conv2dBias: f.conv2dBias, upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
       });
       setFusedOptimizerKernels({ adam: f.adamUpdate, sgd: f.sgdUpdate });
       const threads = chooseThreads(options.threads);

@@ -146,3 +146,25 @@ test('the resampling references give the TF.js ops\' values', async () => {
   const pooled = tf.avgPool(x, 2, 2, 'valid').dataSync();
   assert.ok(down.every((v, i) => Math.abs(v - pooled[i]!) < 1e-6));
 });
+
+for (const [pad, strides] of [['same', 1], ['valid', 2], ['same', 2]] as const) {
+  test(`conv2dBias ${pad} stride ${strides}: value and all three gradients match conv2d + bias`, async () => {
+    await assertFusedMatchesReference('conv2dBias', (impl) =>
+      valueAndGrads((x, w, b) => impl.conv2dBias(x as tf.Tensor4D, w as tf.Tensor4D, b!, strides, pad),
+        [randomTensor([2, 7, 6, 5], 31), randomTensor([3, 3, 5, 4], 32), randomTensor([4], 33)]));
+  });
+}
+
+test('conv2dBias computes only the gradients asked for (no filter gradient for the input alone)', async () => {
+  await tf.setBackend('onednn');
+  const x = randomTensor([2, 6, 6, 3], 34) as tf.Tensor4D;
+  const w = randomTensor([3, 3, 3, 4], 35) as tf.Tensor4D;
+  const b = randomTensor([4], 36);
+  const kernelsOf = async (f: () => tf.Tensor) => (await tf.profile(() => f())).kernels.map((k) => k.name);
+  const inputOnly = await kernelsOf(() => tf.grad((a: tf.Tensor) => tf.sum(fused.conv2dBias(a as tf.Tensor4D, w, b, 1, 'same')))(x));
+  assert.ok(inputOnly.includes('Conv2DBackpropInput'));
+  assert.ok(!inputOnly.includes('Conv2DBackpropFilter'), inputOnly.join(' '));
+  const filterOnly = await kernelsOf(() => tf.grad((f: tf.Tensor) => tf.sum(fused.conv2dBias(x, f as tf.Tensor4D, b, 1, 'same')))(w));
+  assert.ok(filterOnly.includes('Conv2DBackpropFilter'));
+  assert.ok(!filterOnly.includes('Conv2DBackpropInput'), filterOnly.join(' '));
+});

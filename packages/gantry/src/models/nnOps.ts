@@ -49,14 +49,6 @@ export const referenceNnOps: NnOps = {
   avgPool2x: averagePool2x,
 };
 
-/**
- * The convolution with its bias added inside the convolution (TF.js' fused conv2d): one kernel
- * instead of two on backends that fuse it; the same gradients, but not differentiable twice.
- */
-export function fusedConv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
-  return tf.fused.conv2d({ x, filter: kernel, strides: stride, pad: padding, bias });
-}
-
 let active: NnOps = referenceNnOps;
 
 export function nnOps(): NnOps {

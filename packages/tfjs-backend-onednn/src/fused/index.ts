@@ -2,13 +2,14 @@
 // that runs whenever the active backend is not onednn.
 import { leakyRelu, leakyReluReference, relu, reluReference } from './activations.js';
 import { batchNormTraining, batchNormTrainingReference } from './batch_norm_training.js';
+import { conv2dBias, conv2dBiasReference } from './conv.js';
 import { adamUpdate, adamUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
 import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
 
 export type { BatchNormTrainingResult } from './batch_norm_training.js';
 
 /** Fast on onednn, reference elsewhere. */
-export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x };
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x, conv2dBias };
 
 /** The plain TF.js versions, for tests and for gradients of gradients. */
 export const fusedReference = {
@@ -19,4 +20,5 @@ export const fusedReference = {
   sgdUpdate: sgdUpdateReference,
   upsample2x: upsample2xReference,
   avgPool2x: avgPool2xReference,
+  conv2dBias: conv2dBiasReference,
 };

@@ -56,6 +56,7 @@ import { tanhConfig } from './Tanh.js';
 import { transposeConfig } from './Transpose.js';
 import { gatherV2Config } from './GatherV2.js';
 import { padV2Config } from './PadV2.js';
+import { fusedConv2DGradient } from '../fused/conv.js';
 import { sumPool2xConfig, sumPool2xGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
 import { sliceConfig } from './Slice.js';
 import { splitVConfig } from './SplitV.js';
@@ -123,4 +124,4 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, fusedConv2DGradient];
