@@ -7,6 +7,7 @@
 
 #include "args.h"
 #include "families.h"
+#include "runtime.h"
 
 namespace onednn_addon {
 namespace {
@@ -18,6 +19,26 @@ struct RowLayout {
   size_t size;
   int64_t rows;
 };
+
+// Per-channel sums of two quantities over all rows, on the configured threads: each thread
+// sums its own range of rows, and the ranges are added in order (the same bits every run).
+template <typename Terms>
+void ChannelSums(int64_t rows, int64_t c, int threads, std::vector<double>& s1, std::vector<double>& s2, Terms terms) {
+  std::vector<double> part1(threads * c, 0.0), part2(threads * c, 0.0);
+  ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int part) {
+    double* a = part1.data() + part * c;
+    double* b = part2.data() + part * c;
+    for (int64_t r = r0; r < r1; ++r) terms(r, a, b);
+  });
+  s1.assign(c, 0.0);
+  s2.assign(c, 0.0);
+  for (int part = 0; part < threads; ++part) {
+    for (int64_t j = 0; j < c; ++j) {
+      s1[j] += part1[part * c + j];
+      s2[j] += part2[part * c + j];
+    }
+  }
+}
 RowLayout Rows(Args& a, int xArg, int channelsArg) {
   int64_t c = a.Int(channelsArg, "channels", 1);
   size_t n = a.Length(xArg, "x");
@@ -39,15 +60,16 @@ napi_value BatchNormTrain(Args& a) {
   float* var = a.F32(5, "variance", c);
   double eps = a.Num(7, "epsilon");
 
-  std::vector<double> sum(c, 0.0), sq(c, 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
+  const int threads = ThreadsForElements(n);
+  std::vector<double> sum, sq;
+  ChannelSums(rows, c, threads, sum, sq, [&](int64_t r, double* s1, double* s2) {
     const float* xr = x + r * c;
     for (int64_t j = 0; j < c; ++j) {
       double v = xr[j];
-      sum[j] += v;
-      sq[j] += v * v;
+      s1[j] += v;
+      s2[j] += v * v;
     }
-  }
+  });
   std::vector<float> scale(c), shift(c);
   for (int64_t j = 0; j < c; ++j) {
     double m = sum[j] / rows;
@@ -59,11 +81,13 @@ napi_value BatchNormTrain(Args& a) {
     scale[j] = static_cast<float>(s);
     shift[j] = static_cast<float>(beta[j] - m * s);
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * c;
-    float* yr = y + r * c;
-    for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
-  }
+  ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * c;
+      float* yr = y + r * c;
+      for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
+    }
+  });
   return Undefined(a.env);
 }
 
@@ -86,16 +110,17 @@ napi_value BatchNormTrainGrad(Args& a) {
   float* dbeta = a.F32(9, "dbeta", c);
   double eps = a.Num(11, "epsilon");
 
-  std::vector<double> sdy(c, 0.0), sdyx(c, 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
+  const int threads = ThreadsForElements(n);
+  std::vector<double> sdy, sdyx;
+  ChannelSums(rows, c, threads, sdy, sdyx, [&](int64_t r, double* s1, double* s2) {
     const float* xr = x + r * c;
     const float* dyr = dy + r * c;
     for (int64_t j = 0; j < c; ++j) {
       double g = dyr[j];
-      sdy[j] += g;
-      sdyx[j] += g * (xr[j] - mean[j]);
+      s1[j] += g;
+      s2[j] += g * (xr[j] - mean[j]);
     }
-  }
+  });
   // dx = k1 * dy + k2 * (x - mean) + k3, per channel
   std::vector<float> k1(c), k2(c), k3(c);
   for (int64_t j = 0; j < c; ++j) {
@@ -110,12 +135,14 @@ napi_value BatchNormTrainGrad(Args& a) {
     k2[j] = static_cast<float>(-gi * dg * invstd / rows + 2.0 * dv / rows);
     k3[j] = static_cast<float>(-gi * sdy[j] / rows + dm / rows);
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * c;
-    const float* dyr = dy + r * c;
-    float* dxr = dx + r * c;
-    for (int64_t j = 0; j < c; ++j) dxr[j] = k1[j] * dyr[j] + k2[j] * (xr[j] - mean[j]) + k3[j];
-  }
+  ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* xr = x + r * c;
+      const float* dyr = dy + r * c;
+      float* dxr = dx + r * c;
+      for (int64_t j = 0; j < c; ++j) dxr[j] = k1[j] * dyr[j] + k2[j] * (xr[j] - mean[j]) + k3[j];
+    }
+  });
   return Undefined(a.env);
 }
 

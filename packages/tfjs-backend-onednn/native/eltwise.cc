@@ -20,7 +20,9 @@ namespace {
 
 template <typename F>
 void Map(const float* x, float* y, size_t n, F f) {
-  for (size_t i = 0; i < n; ++i) y[i] = f(x[i]);
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) y[i] = f(x[i]);
+  });
 }
 
 // tanh and the logistic function through oneDNN's vectorised eltwise kernels, on one thread:
@@ -133,16 +135,22 @@ Broadcast Collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>
   return r;
 }
 
+// Rows [o0, o1) of the outer axes.
 template <typename Out, typename F>
-void BinaryLoop(const float* A, const float* B, Out* C, const Broadcast& bc, F f) {
+void BinaryRows(const float* A, const float* B, Out* C, const Broadcast& bc, F f, int64_t o0, int64_t o1) {
   size_t rank = bc.shape.size();
   int64_t inner = bc.shape[rank - 1];
   int64_t ia = bc.sa[rank - 1], ib = bc.sb[rank - 1];
-  size_t outer = 1;
-  for (size_t i = 0; i + 1 < rank; ++i) outer *= bc.shape[i];
+  // the multi-index of row o0 over the outer axes, and its offsets
   std::vector<int64_t> idx(rank, 0);
   int64_t offA = 0, offB = 0;
-  for (size_t o = 0; o < outer; ++o) {
+  for (int64_t d = static_cast<int64_t>(rank) - 2, rest = o0; d >= 0; --d) {
+    idx[d] = rest % bc.shape[d];
+    rest /= bc.shape[d];
+    offA += idx[d] * bc.sa[d];
+    offB += idx[d] * bc.sb[d];
+  }
+  for (int64_t o = o0; o < o1; ++o) {
     const float* a = A + offA;
     const float* b = B + offB;
     Out* c = C + o * inner;
@@ -168,6 +176,27 @@ void BinaryLoop(const float* A, const float* B, Out* C, const Broadcast& bc, F f
       offB -= bc.sb[d] * (bc.shape[d] - 1);
       idx[d] = 0;
     }
+  }
+}
+
+template <typename Out, typename F>
+void BinaryLoop(const float* A, const float* B, Out* C, const Broadcast& bc, F f) {
+  size_t rank = bc.shape.size();
+  int64_t inner = bc.shape[rank - 1];
+  int64_t outer = 1;
+  for (size_t i = 0; i + 1 < rank; ++i) outer *= bc.shape[i];
+  int threads = ThreadsForElements(outer * inner);
+  if (threads > 1 && outer >= threads) {
+    ParallelRanges(outer, threads, [&](int64_t o0, int64_t o1, int) { BinaryRows(A, B, C, bc, f, o0, o1); });
+  } else if (threads > 1 && rank == 1) {
+    // one long run: split it
+    ParallelRanges(inner, threads, [&](int64_t j0, int64_t j1, int) {
+      Broadcast piece = bc;
+      piece.shape[0] = j1 - j0;
+      BinaryRows(A + j0 * bc.sa[0], B + j0 * bc.sb[0], C + j0, piece, f, 0, 1);
+    });
+  } else {
+    BinaryRows(A, B, C, bc, f, 0, outer);
   }
 }
 
@@ -246,7 +275,9 @@ napi_value SelectCall(Args& a) {
   const float* x = a.F32(1, "a", n);
   const float* y = a.F32(2, "b", n);
   float* out = a.F32(3, "out", n);
-  for (size_t i = 0; i < n; ++i) out[i] = c[i] ? x[i] : y[i];
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) out[i] = c[i] ? x[i] : y[i];
+  });
   return Undefined(a.env);
 }
 
@@ -260,12 +291,14 @@ napi_value AddNCall(Args& a) {
   for (size_t k = 0; k < xs.size(); ++k) {
     if (lens[k] != n) a.Fail("inputs", "entry " + std::to_string(k) + " has the wrong size");
   }
-  const float* x0 = xs[0];
-  for (size_t i = 0; i < n; ++i) out[i] = x0[i];
-  for (size_t k = 1; k < xs.size(); ++k) {
-    const float* xk = xs[k];
-    for (size_t i = 0; i < n; ++i) out[i] += xk[i];
-  }
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t b, int64_t e, int) {
+    const float* x0 = xs[0];
+    for (int64_t i = b; i < e; ++i) out[i] = x0[i];
+    for (size_t k = 1; k < xs.size(); ++k) {
+      const float* xk = xs[k];
+      for (int64_t i = b; i < e; ++i) out[i] += xk[i];
+    }
+  });
   return Undefined(a.env);
 }
 

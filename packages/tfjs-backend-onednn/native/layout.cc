@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "families.h"
+#include "runtime.h"
 
 namespace onednn_addon {
 namespace {
@@ -81,14 +82,15 @@ napi_value Resample2x(Args& a) {
   const float* x = a.F32(1, "x", mode == 0 ? small : big);
   float* y = a.F32(2, "y", mode == 0 ? big : small);
   const int64_t rowBig = 2 * w * c;
-  for (int64_t img = 0; img < n; ++img) {
-    for (int64_t i = 0; i < h; ++i) {
-      const int64_t smallRow = ((img * h) + i) * w * c;
-      const int64_t bigRow = ((img * 2 * h) + 2 * i) * rowBig;
+  // one row of the small images (and its two rows of the big ones) at a time: q = img * h + i
+  ParallelRanges(n * h, ThreadsForElements(big), [&](int64_t q0, int64_t q1, int) {
+    for (int64_t q = q0; q < q1; ++q) {
+      const float* smallIn = x + q * w * c;
+      float* smallOut = y + q * w * c;
       if (mode == 0) {
-        float* top = y + bigRow;
+        float* top = y + 2 * q * rowBig;
         for (int64_t j = 0; j < w; ++j) {
-          const float* px = x + smallRow + j * c;
+          const float* px = smallIn + j * c;
           float* t0 = top + 2 * j * c;
           for (int64_t k = 0; k < c; ++k) {
             float v = scale * px[k];
@@ -98,18 +100,17 @@ napi_value Resample2x(Args& a) {
         }
         for (int64_t k = 0; k < rowBig; ++k) top[rowBig + k] = top[k];
       } else {
-        const float* top = x + bigRow;
+        const float* top = x + 2 * q * rowBig;
         const float* bottom = top + rowBig;
-        float* out = y + smallRow;
         for (int64_t j = 0; j < w; ++j) {
           const int64_t at = 2 * j * c;
           for (int64_t k = 0; k < c; ++k) {
-            out[j * c + k] = scale * ((top[at + k] + top[at + c + k]) + (bottom[at + k] + bottom[at + c + k]));
+            smallOut[j * c + k] = scale * ((top[at + k] + top[at + c + k]) + (bottom[at + k] + bottom[at + c + k]));
           }
         }
       }
     }
-  }
+  });
   return Undefined(a.env);
 }
 

@@ -8,34 +8,58 @@
 
 #include "args.h"
 #include "families.h"
+#include "runtime.h"
 
 namespace onednn_addon {
 namespace {
 
 enum ReduceOp { kSum = 0, kMax = 1, kMin = 2, kProd = 3 };
 
+// Reduces rows [r0, r1) of block `block` (x[block][red][inner]) into acc[inner], starting from row r0.
+template <typename Acc, typename F>
+void ReduceRange(const float* x, int64_t red, int64_t inner, int64_t block, int64_t r0, int64_t r1, Acc* acc, F combine) {
+  const float* base = x + block * red * inner;
+  if (inner == 1) {
+    Acc a = base[r0];
+    for (int64_t r = r0 + 1; r < r1; ++r) a = combine(a, static_cast<Acc>(base[r]));
+    acc[0] = a;
+    return;
+  }
+  const float* first = base + r0 * inner;
+  for (int64_t j = 0; j < inner; ++j) acc[j] = first[j];
+  for (int64_t r = r0 + 1; r < r1; ++r) {
+    const float* row = base + r * inner;
+    for (int64_t j = 0; j < inner; ++j) acc[j] = combine(acc[j], static_cast<Acc>(row[j]));
+  }
+}
+
 template <typename Acc, typename F>
 void ReduceRuns(const float* x, float* y, int64_t outer, int64_t red, int64_t inner, float scale,
                 F combine) {
-  if (inner == 1) {
-    for (int64_t o = 0; o < outer; ++o) {
-      const float* row = x + o * red;
-      Acc acc = row[0];
-      for (int64_t r = 1; r < red; ++r) acc = combine(acc, static_cast<Acc>(row[r]));
-      y[o] = static_cast<float>(acc * scale);
-    }
+  const int threads = ThreadsForElements(outer * red * inner);
+  if (threads > 1 && outer >= threads) {
+    // whole blocks per thread
+    ParallelRanges(outer, threads, [&](int64_t o0, int64_t o1, int) {
+      std::vector<Acc> acc(inner);
+      for (int64_t o = o0; o < o1; ++o) {
+        ReduceRange(x, red, inner, o, 0, red, acc.data(), combine);
+        for (int64_t j = 0; j < inner; ++j) y[o * inner + j] = static_cast<float>(acc[j] * scale);
+      }
+    });
     return;
   }
-  std::vector<Acc> acc(inner);
+  const int parts = (threads > 1 && red >= 2 * threads) ? threads : 1;
+  // the reduced axis in `parts` ranges, their results combined in range order
+  std::vector<Acc> partial(parts * inner);
   for (int64_t o = 0; o < outer; ++o) {
-    const float* block = x + o * red * inner;
-    for (int64_t j = 0; j < inner; ++j) acc[j] = block[j];
-    for (int64_t r = 1; r < red; ++r) {
-      const float* row = block + r * inner;
-      for (int64_t j = 0; j < inner; ++j) acc[j] = combine(acc[j], static_cast<Acc>(row[j]));
+    ParallelRanges(red, parts, [&](int64_t r0, int64_t r1, int part) {
+      ReduceRange(x, red, inner, o, r0, r1, partial.data() + part * inner, combine);
+    });
+    for (int64_t j = 0; j < inner; ++j) {
+      Acc a = partial[j];
+      for (int part = 1; part < parts; ++part) a = combine(a, partial[part * inner + j]);
+      y[o * inner + j] = static_cast<float>(a * scale);
     }
-    float* out = y + o * inner;
-    for (int64_t j = 0; j < inner; ++j) out[j] = static_cast<float>(acc[j] * scale);
   }
 }
 

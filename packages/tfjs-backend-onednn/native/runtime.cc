@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <cstdint>
 #include <cstdlib>
 
 namespace onednn_addon {
@@ -43,6 +44,24 @@ void UseThreads(int n) {
     g_active = n;
   }
 }
+
+// 0 when GANTRY_PARALLEL_MIN_ELEMENTS is not set.
+int64_t EnvElementThreshold() {
+  static const int64_t threshold = [] {
+    const char* env = std::getenv("GANTRY_PARALLEL_MIN_ELEMENTS");
+    long long v = env ? std::atoll(env) : 0;
+    return v > 0 ? static_cast<int64_t>(v) : int64_t{0};
+  }();
+  return threshold;
+}
+
+int64_t ParallelElementThreshold() {
+  int64_t env = EnvElementThreshold();
+  if (env > 0) return env;
+  return g_configured >= 4 ? int64_t{1} << 20 : INT64_MAX;
+}
+
+int ThreadsForElements(int64_t n) { return n >= ParallelElementThreshold() ? g_configured : 1; }
 
 int UseThreadsFor(double flops) {
   int n = flops >= ParallelFlopThreshold() ? g_configured : 1;
