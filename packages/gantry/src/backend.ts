@@ -62,6 +62,7 @@ interface OnednnModule {
     upsample2x: NnOps['upsample2x'];
     avgPool2x: NnOps['avgPool2x'];
     conv2dBias: NnOps['conv2dBias'];
+    spectralNorm(w: tf.Tensor, u: tf.Tensor): { w: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
     adamUpdate: FusedAdamUpdate;
     sgdUpdate: FusedSgdUpdate;
   };
@@ -119,6 +120,10 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
       setNnOps({
         name: 'onednn-fused', batchNormTraining: f.batchNormTraining, relu: f.relu, leakyRelu: f.leakyRelu,
         conv2dBias: f.conv2dBias, upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
+        spectralNormalize: (kernel, u) => {
+          const r = f.spectralNorm(kernel, u);
+          return { kernel: r.w, sigma: r.sigma, u: r.u };
+        },
       });
       setFusedOptimizerKernels({ adam: f.adamUpdate, sgd: f.sgdUpdate });
       const threads = chooseThreads(options.threads);

@@ -168,3 +168,31 @@ test('conv2dBias computes only the gradients asked for (no filter gradient for t
   assert.ok(filterOnly.includes('Conv2DBackpropFilter'));
   assert.ok(!filterOnly.includes('Conv2DBackpropInput'), filterOnly.join(' '));
 });
+
+for (const shape of [[3, 3, 4, 5], [6, 1], [2, 2, 3, 8]]) {
+  test(`spectralNorm [${shape}]: normalised kernel, sigma, next u and the gradient match the reference`, async () => {
+    await assertFusedMatchesReference('spectralNorm', (impl) => {
+      const w = randomTensor(shape, 41);
+      const u = tf.div(randomTensor([1, shape[shape.length - 1]!], 42), 2);
+      const r = impl.spectralNorm(w, u);
+      // a loss through both the kernel and sigma
+      const grads = tf.grads((a: tf.Tensor) => {
+        const s = impl.spectralNorm(a, u);
+        return tf.add(tf.sum(tf.mul(s.w, randomTensor(shape, 43))), tf.mul(s.sigma, 0.7));
+      })([w]);
+      return [r.w, r.sigma, r.u, ...grads];
+    });
+  });
+}
+
+test('spectralNorm runs one kernel forward and one backward on onednn, and rejects a mismatched u', async () => {
+  await tf.setBackend('onednn');
+  const w = randomTensor([3, 3, 4, 5], 44);
+  const u = randomTensor([1, 5], 45);
+  const { kernels } = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.sum(fused.spectralNorm(a, u).w))(w));
+  const names = kernels.map((k) => k.name);
+  assert.equal(names.filter((k) => k === 'OnednnSpectralNorm').length, 1);
+  assert.equal(names.filter((k) => k === 'OnednnSpectralNormGrad').length, 1);
+  assert.ok(!names.includes('BatchMatMul'), names.join(' '));
+  assert.throws(() => fused.spectralNorm(w, randomTensor([1, 4], 46)), /as many elements as w's last axis \(5\)/);
+});

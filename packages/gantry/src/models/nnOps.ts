@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { spectralNormalize } from './spectralNorm.js';
 
 /**
  * The few layer operations that have a fast fused form on the native backend. The
@@ -17,6 +18,8 @@ export interface NnOps {
   upsample2x(x: tf.Tensor4D): tf.Tensor4D;
   /** 2x2 average pooling with stride 2, NHWC. */
   avgPool2x(x: tf.Tensor4D): tf.Tensor4D;
+  /** One power iteration of spectral normalization from u: the kernel divided by sigma, sigma, the next u. */
+  spectralNormalize(kernel: tf.Tensor, u: tf.Tensor): { kernel: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
 }
 
 // Both resampling references as reshapes with a broadcasting add or a mean: their gradients are
@@ -47,6 +50,7 @@ export const referenceNnOps: NnOps = {
   conv2dBias: (x, kernel, bias, stride, padding) => tf.add(tf.conv2d(x, kernel, stride, padding), bias) as tf.Tensor4D,
   upsample2x: upsampleNearest2x,
   avgPool2x: averagePool2x,
+  spectralNormalize: (kernel, u) => spectralNormalize(kernel, u),
 };
 
 let active: NnOps = referenceNnOps;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random.js';
 import type { AddParam } from './initializers.js';
+import { nnOps, type NnOps } from './nnOps.js';
 
 /**
  * Spectral normalization (Miyato et al. 2018): a kernel is used as W / sigma(W), where
@@ -58,10 +59,10 @@ export function spectralNormalize(kernel: tf.Tensor, u: tf.Tensor): { kernel: tf
 export function effectiveKernel(
   kernel: tf.Variable,
   u: tf.Variable | undefined,
-  opts: { training: boolean; updateStats?: boolean },
+  opts: { training: boolean; updateStats?: boolean; ops?: NnOps },
 ): tf.Tensor {
   if (!u) return kernel;
-  const sn = spectralNormalize(kernel, u);
+  const sn = (opts.ops ?? nnOps()).spectralNormalize(kernel, u);
   if (opts.training && opts.updateStats) u.assign(sn.u);
   return sn.kernel;
 }

@@ -4,12 +4,14 @@ import { leakyRelu, leakyReluReference, relu, reluReference } from './activation
 import { batchNormTraining, batchNormTrainingReference } from './batch_norm_training.js';
 import { conv2dBias, conv2dBiasReference } from './conv.js';
 import { adamUpdate, adamUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
+import { spectralNorm, spectralNormReference } from './spectral_norm.js';
 import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
 
 export type { BatchNormTrainingResult } from './batch_norm_training.js';
+export type { SpectralNormResult } from './spectral_norm.js';
 
 /** Fast on onednn, reference elsewhere. */
-export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x, conv2dBias };
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x, conv2dBias, spectralNorm };
 
 /** The plain TF.js versions, for tests and for gradients of gradients. */
 export const fusedReference = {
@@ -21,4 +23,5 @@ export const fusedReference = {
   upsample2x: upsample2xReference,
   avgPool2x: avgPool2xReference,
   conv2dBias: conv2dBiasReference,
+  spectralNorm: spectralNormReference,
 };

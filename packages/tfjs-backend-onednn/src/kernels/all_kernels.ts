@@ -59,6 +59,7 @@ import { padV2Config } from './PadV2.js';
 import { fusedConv2DGradient } from '../fused/conv.js';
 import { sumPool2xConfig, sumPool2xGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
 import { sliceConfig } from './Slice.js';
+import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 
@@ -117,6 +118,8 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   gatherV2Config,
   unsortedSegmentSumConfig,
   padV2Config,
+  spectralNormConfig,
+  spectralNormGradConfig,
   upsample2xConfig,
   sumPool2xConfig,
   sliceConfig,
@@ -124,4 +127,4 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, fusedConv2DGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, fusedConv2DGradient, spectralNormGradient];

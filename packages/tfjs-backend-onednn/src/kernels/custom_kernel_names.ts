@@ -4,3 +4,5 @@ export const BatchNormTrainingGrad = 'OnednnBatchNormTrainingGrad';
 export const LeakyReluGrad = 'OnednnLeakyReluGrad';
 export const Upsample2x = 'OnednnUpsample2x';
 export const SumPool2x = 'OnednnSumPool2x';
+export const SpectralNorm = 'OnednnSpectralNorm';
+export const SpectralNormGrad = 'OnednnSpectralNormGrad';
