@@ -31,9 +31,10 @@ def keras_adam(lr, b1, b2):
     return dict(lr=lr, betas=(b1, b2), eps=1e-7)
 
 
-def preset(g, d, adam_g, batch, shape, latent=100, adam_d=None, loss='non-saturating', ema=False, augment=(), classes=0):
+def preset(g, d, adam_g, batch, shape, latent=100, adam_d=None, loss='non-saturating', ema=False, augment=(), classes=0,
+           d_steps=1, gradient_penalty=0.0):
     return dict(g=g, d=d, adam_g=adam_g, adam_d=adam_d or adam_g, batch=batch, shape=shape, latent=latent,
-                loss=loss, ema=ema, augment=augment, classes=classes)
+                loss=loss, ema=ema, augment=augment, classes=classes, d_steps=d_steps, gradient_penalty=gradient_penalty)
 
 
 def seed_mlp():
@@ -58,6 +59,24 @@ def dcgan_mnist():
         nn.Flatten(), nn.Linear(128 * 7 * 7, 1),
     )
     return preset(dcgan_g(), d, keras_adam(2e-4, 0.5, 0.999), 64, (1, 28, 28))
+
+
+def dcgan_d_features():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
+    )
+
+
+def wgan_gp_mnist():
+    d = nn.Sequential(dcgan_d_features(), nn.Linear(128 * 7 * 7, 1))
+    return preset(dcgan_g(), d, keras_adam(1e-4, 0.5, 0.9), 64, (1, 28, 28), loss='wasserstein', d_steps=5, gradient_penalty=10.0)
+
+
+def cgan_mnist():
+    g = dcgan_g()
+    g[0] = nn.Linear(150, 7 * 7 * 128, bias=False)
+    return preset(LabelConcatG(g, 10), ProjectionD(dcgan_d_features(), 128 * 7 * 7, 10), keras_adam(2e-4, 0.5, 0.999), 64, (1, 28, 28), classes=10)
 
 
 def hinge_sngan_mnist():
@@ -180,6 +199,7 @@ def cgan_emoji():
 PRESETS = {
     'seed-mlp': seed_mlp, 'dcgan-mnist': dcgan_mnist, 'hinge-sngan-mnist': hinge_sngan_mnist,
     'resnet-folder32': resnet_folder32, 'dcgan64': dcgan64, 'sngan64': sngan64, 'cgan-emoji': cgan_emoji,
+    'wgan-gp-mnist': wgan_gp_mnist, 'cgan-mnist': cgan_mnist,
 }
 
 
@@ -254,6 +274,12 @@ def main():
 
         def loss_g_of(fake_logits):
             return -fake_logits.mean()
+    elif s['loss'] == 'wasserstein':
+        def loss_d_of(real_logits, fake_logits):
+            return fake_logits.mean() - real_logits.mean()
+
+        def loss_g_of(fake_logits):
+            return -fake_logits.mean()
     else:
         def loss_d_of(real_logits, fake_logits):
             return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
@@ -261,19 +287,29 @@ def main():
         def loss_g_of(fake_logits):
             return F.softplus(-fake_logits).mean()
 
+    def penalty(fake, y):
+        # WGAN-GP: (||grad D(mix)|| - 1)^2 on random mixes of real and fake
+        e = torch.rand(batch, *([1] * (real.dim() - 1)))
+        mix = (e * real + (1 - e) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(disc(mix, y).sum(), mix, create_graph=True)
+        return ((grad.flatten(1).pow(2).sum(1) + 1e-12).sqrt() - 1).pow(2).mean()
+
     times = []
     for i in range(a.warmup + a.steps):
-        z_d = torch.randn(batch, s['latent'])
         z_g = torch.randn(batch, s['latent'])
         y_real, y_d, y_g = (torch.randint(0, classes, (batch,)) for _ in range(3)) if classes else (None, None, None)
         t0 = time.perf_counter()
-        # D step: G's output held fixed
-        with torch.no_grad():
-            fake = gen(z_d, y_d)
-        loss_d = loss_d_of(disc(real, y_real), disc(fake, y_d))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        for _ in range(s['d_steps']):
+            # D step: G's output held fixed
+            z_d = torch.randn(batch, s['latent'])
+            with torch.no_grad():
+                fake = gen(z_d, y_d)
+            loss_d = loss_d_of(disc(real, y_real), disc(fake, y_d))
+            if s['gradient_penalty']:
+                loss_d = loss_d + s['gradient_penalty'] * penalty(fake, y_real)
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
         # G step on fresh noise; only G's optimizer steps
         loss_g = loss_g_of(disc(gen(z_g, y_g), y_g))
         opt_g.zero_grad(set_to_none=True)
