@@ -19,8 +19,8 @@ function uninitializedF32(size: number): Float32Array {
 // allocates the same shapes every step, so after the first step almost every
 // output comes from here instead of malloc, and V8 sees no external-memory
 // churn (which otherwise triggers garbage collections). Bounded in bytes.
-const POOL_MAX_BYTES = 512 * 1024 * 1024;
-const POOL_MAX_PER_SIZE = 16;
+const POOL_MAX_BYTES = 1536 * 1024 * 1024;
+const POOL_MAX_PER_SIZE = 64;
 // Buffers of a length nobody has taken or released for this many outputs are dropped
 // (an evaluation's shapes, say, once training resumes). A training step makes a few
 // hundred outputs, so this is some tens of steps.

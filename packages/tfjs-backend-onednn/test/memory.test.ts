@@ -121,3 +121,16 @@ test('buffers of a length unused for a while are dropped from the pool', async (
   assert.equal(backend.pooledMemoryBytes(), 128 * 160 * 4, 'only the reused length stays pooled');
   tf.dispose([x, y]);
 });
+
+test('the pool keeps up to 64 released buffers of one length (a residual step holds dozens at once)', async () => {
+  const backend = await emptyPool();
+  const live = Array.from({ length: 40 }, (_, i) => tf.relu(randomTensor([128, 160], 30 + i)));
+  tf.dispose(live);
+  assert.equal(backend.pooledMemoryBytes(), 40 * 128 * 160 * 4, 'every released buffer was kept');
+  const again = Array.from({ length: 40 }, (_, i) => tf.relu(randomTensor([128, 160], 80 + i)));
+  assert.equal(backend.pooledMemoryBytes(), 0, 'all 40 outputs came from the pool');
+  tf.dispose(again);
+  const more = Array.from({ length: 70 }, (_, i) => tf.relu(randomTensor([128, 160], 130 + i)));
+  tf.dispose(more);
+  assert.equal(backend.pooledMemoryBytes(), 64 * 128 * 160 * 4, 'at most 64 of a length');
+});
