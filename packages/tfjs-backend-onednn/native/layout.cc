@@ -85,9 +85,8 @@ napi_value Resample2x(Args& a) {
   // one row of the small images (and its two rows of the big ones) at a time: q = img * h + i
   ParallelRanges(n * h, ThreadsForElements(big), [&](int64_t q0, int64_t q1, int) {
     for (int64_t q = q0; q < q1; ++q) {
-      const float* smallIn = x + q * w * c;
-      float* smallOut = y + q * w * c;
       if (mode == 0) {
+        const float* smallIn = x + q * w * c;
         float* top = y + 2 * q * rowBig;
         for (int64_t j = 0; j < w; ++j) {
           const float* px = smallIn + j * c;
@@ -102,6 +101,7 @@ napi_value Resample2x(Args& a) {
       } else {
         const float* top = x + 2 * q * rowBig;
         const float* bottom = top + rowBig;
+        float* smallOut = y + q * w * c;
         for (int64_t j = 0; j < w; ++j) {
           const int64_t at = 2 * j * c;
           for (int64_t k = 0; k < c; ++k) {

@@ -17,9 +17,9 @@ export function profilingEnabled(): boolean {
 }
 
 /** With GANTRY_ONEDNN_PROFILE=shapes, timings are kept per kernel and input shapes. */
-function timingKey(name: string, params: tf.KernelFunc extends (p: infer P) => unknown ? P : never): string {
+function timingKey(name: string, inputs: tf.NamedTensorInfoMap): string {
   if (process.env[PROFILE_ENV] !== 'shapes') return name;
-  const shapes = Object.values(params.inputs).map((t) => (t == null ? '-' : `[${(t as tf.TensorInfo).shape.join('x')}]`));
+  const shapes = Object.values(inputs).map((t) => (t == null ? '-' : `[${t.shape.join('x')}]`));
   return `${name} ${shapes.join(' ')}`;
 }
 
@@ -33,7 +33,7 @@ export function withProfiling(config: tf.KernelConfig): tf.KernelConfig {
       const start = performance.now();
       const out = inner(params);
       const ms = performance.now() - start;
-      const key = timingKey(config.kernelName, params);
+      const key = timingKey(config.kernelName, params.inputs);
       const t = timings.get(key);
       if (t) {
         t.calls += 1;

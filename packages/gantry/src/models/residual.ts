@@ -85,8 +85,6 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
   const ops = opts.ops ?? nnOps();
   const conv = (name: string, h: tf.Tensor4D) =>
     ops.conv2dBias(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, p[`${name}/bias`], 1, 'same');
-  const upsampleNearest2x = (h: tf.Tensor4D) => ops.upsample2x(h);
-  const avgPool2x = (h: tf.Tensor4D) => ops.avgPool2x(h);
   const bn = (name: string, h: tf.Tensor4D) => {
     const params: BatchNormParams = {
       gamma: p[`${name}/gamma`],
@@ -100,21 +98,21 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
   const relu = (h: tf.Tensor4D) => ops.relu(h) as tf.Tensor4D;
   switch (s.kind) {
     case 'resBlockUp': {
-      let h = upsampleNearest2x(relu(bn('bn1', x4))); // [b, 2h, 2w, c]
+      let h = ops.upsample2x(relu(bn('bn1', x4))); // [b, 2h, 2w, c]
       h = conv('conv2', relu(bn('bn2', conv('conv1', h)))); // [b, 2h, 2w, filters]
       // conv1x1 then upsample equals upsample then conv1x1 (both act per pixel), at a quarter of the cost
-      return tf.add(h, upsampleNearest2x(conv('shortcut', x4)));
+      return tf.add(h, ops.upsample2x(conv('shortcut', x4)));
     }
     case 'resBlockDown': {
       let h = s.preactivation === false ? x4 : relu(x4);
-      h = avgPool2x(conv('conv2', relu(conv('conv1', h)))); // [b, h/2, w/2, filters]
+      h = ops.avgPool2x(conv('conv2', relu(conv('conv1', h)))); // [b, h/2, w/2, filters]
       // avgPool then conv1x1 equals conv1x1 then avgPool (both linear, one per pixel), at a quarter of the cost
-      return tf.add(h, conv('shortcut', avgPool2x(x4)));
+      return tf.add(h, conv('shortcut', ops.avgPool2x(x4)));
     }
     case 'upsample':
-      return upsampleNearest2x(x4);
+      return ops.upsample2x(x4);
     case 'avgPool':
-      return avgPool2x(x4);
+      return ops.avgPool2x(x4);
     case 'globalSumPool':
       return tf.sum(x4, [1, 2]);
   }
