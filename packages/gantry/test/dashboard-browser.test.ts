@@ -132,7 +132,7 @@ test('while a short training runs with --dashboard, the loss chart gains points 
     [bin, 'train', '--preset', 'seed-mlp', '--steps', '200000', '--log-every', '25', '--sample-every', '300', '--checkpoint-every', '200000', '--quiet', '--dashboard', '--port', '0', '--out', out],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   try {
     let stderr = '';
     child.stderr.setEncoding('utf8');

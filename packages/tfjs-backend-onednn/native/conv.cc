@@ -216,6 +216,7 @@ PrimitiveCache<BackwardWeightsEntry> g_backwardWeights;
 
 // conv2dForward(x, filter, bias|null, y, geometry, activation, alpha)
 napi_value Conv2dForward(Args& a) {
+  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
   ConvGeometry g = ParseGeometry(a, 4);
   float* x = a.F32(0, "x", g.XSize());
   float* w = a.F32(1, "filter", g.WSize());
@@ -259,6 +260,7 @@ napi_value Conv2dForward(Args& a) {
 
 // conv2dBackwardData(dy, filter, dx, geometry): dx = conv_transpose(dy, filter).
 napi_value Conv2dBackwardData(Args& a) {
+  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
   ConvGeometry g = ParseGeometry(a, 3);
   float* dy = a.F32(0, "dy", g.YSize());
   float* w = a.F32(1, "filter", g.WSize());
@@ -292,6 +294,7 @@ napi_value Conv2dBackwardData(Args& a) {
 
 // conv2dBackwardFilter(x, dy, dw, geometry)
 napi_value Conv2dBackwardFilter(Args& a) {
+  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
   ConvGeometry g = ParseGeometry(a, 3);
   float* x = a.F32(0, "x", g.XSize());
   float* dy = a.F32(1, "dy", g.YSize());

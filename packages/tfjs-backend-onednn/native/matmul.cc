@@ -13,6 +13,7 @@ namespace {
 // matmul(a, b, out, dims[batchA, batchB, M, N, K, transA, transB], bias|null,
 //        activation, alpha)
 napi_value Matmul(Args& a) {
+  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
   auto d = a.Ints(3, "dims", 7);
   int64_t batchA = d[0], batchB = d[1], m = d[2], n = d[3], k = d[4];
   bool transA = d[5] != 0, transB = d[6] != 0;

@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include <omp.h>
+#include <pthread.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,21 @@ namespace {
 int g_configured = 1;
 int g_active = -1;
 }  // namespace
+
+namespace {
+const sigset_t& AsynchronousSignals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigfillset(&s);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&s, sig);
+    return s;
+  }();
+  return set;
+}
+}  // namespace
+
+SignalsHeld::SignalsHeld() { pthread_sigmask(SIG_BLOCK, &AsynchronousSignals(), &previous_); }
+SignalsHeld::~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 dnnl::engine& CpuEngine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);

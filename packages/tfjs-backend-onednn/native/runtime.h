@@ -2,6 +2,7 @@
 #pragma once
 
 #include <omp.h>
+#include <signal.h>
 
 #include <cstdint>
 
@@ -11,6 +12,29 @@ namespace onednn_addon {
 
 dnnl::engine& CpuEngine();
 dnnl::stream& CpuStream();
+
+// Blocks the asynchronous signals on the calling thread for its lifetime; they stay
+// pending and are handled when it ends. Faults (SIGSEGV and kin) stay unblocked.
+//
+// Why: oneDNN's generated f32 gemm kernels (behind dnnl_sgemm and the gemm-based
+// convolutions; AVX2 and AVX-512; oneDNN up to 3.11) point the stack register into a
+// heap buffer while they run. A signal handled on a thread inside such a kernel writes
+// its frame into the heap, and the process dies later in malloc or free. Node handles
+// SIGINT, SIGTERM, SIGWINCH and the profiler's SIGPROF, so Ctrl-C during training could
+// do it. Every call that may reach those kernels, and every OpenMP region the addon
+// opens, holds the signals: OpenMP creates its worker threads inside such a region, and
+// a new thread keeps its creator's blocked mask for life, so a signal sent to the process
+// is always delivered on a thread that is not inside a kernel.
+class SignalsHeld {
+ public:
+  SignalsHeld();
+  ~SignalsHeld();
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // Thread count chosen by the user (setThreads / GANTRY_THREADS).
 int ConfiguredThreads();
@@ -51,6 +75,7 @@ void ParallelRanges(int64_t n, int parts, Body body) {
     body(int64_t{0}, n, 0);
     return;
   }
+  SignalsHeld held;
 #pragma omp parallel num_threads(parts)
   {
     int team = omp_get_num_threads();
