@@ -108,6 +108,20 @@ test('gantry serve serves the export on 127.0.0.1: the page at /, the files besi
   } finally {
     await server.stop();
   }
+  // a folder of exports: each one's page, named without its slash, redirects to the folder
+  const parent = await startServe(work);
+  try {
+    const bare = await fetch(`${parent.url}export?seed=3`, { redirect: 'manual' });
+    assert.equal(bare.status, 301);
+    assert.equal(bare.headers.get('location'), '/export/?seed=3');
+    const page = await fetch(`${parent.url}export`);
+    assert.equal(page.url, `${parent.url}export/`);
+    assert.match(await page.text(), /<script src="page\.js">/);
+    assert.equal((await fetch(`${parent.url}run`, { redirect: 'manual' })).status, 404, 'a folder without a page is not redirected');
+    assert.equal((await fetch(`${parent.url}%2e%2e`, { redirect: 'manual' })).status, 404);
+  } finally {
+    await parent.stop();
+  }
   expectBadInput(['serve', join(work, 'missing')], /does not exist/);
 });
 

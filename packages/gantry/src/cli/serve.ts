@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { UsageError } from '../errors.js';
-import { listen, pathAfter, sendConfinedFile, servedRoot } from '../serve/http.js';
+import { confinedFile, listen, pathAfter, sendConfinedFile, servedRoot } from '../serve/http.js';
 import { intFlag, parseFlags } from './args.js';
 
 export const serveHelp = `gantry serve OUTDIR [--port N]
@@ -15,7 +15,14 @@ export function exportSite(rootReal: string): Hono {
   const app = new Hono();
   app.get('*', (c) => {
     const path = pathAfter(c, '/') ?? '';
-    return sendConfinedFile(c, rootReal, path === '' || path.endsWith('/') ? `${path}index.html` : path);
+    if (path === '' || path.endsWith('/')) return sendConfinedFile(c, rootReal, `${path}index.html`);
+    // a folder named without its slash: send the browser to the folder, so that the page's
+    // relative links (model/, gantry.json) resolve inside it
+    if (confinedFile(rootReal, path) === null && confinedFile(rootReal, `${path}/index.html`) !== null) {
+      const url = new URL(c.req.url);
+      return c.redirect(`${url.pathname}/${url.search}`, 301);
+    }
+    return sendConfinedFile(c, rootReal, path);
   });
   return app;
 }
