@@ -117,6 +117,17 @@ test('compare overlays two runs and shows where their configs differ', async () 
   assert.match(page.url(), /runs=mlp-finished,mlp-stopped,mlp-running/);
 });
 
+test('a run whose name holds a comma is compared like any other, and stays one run in the URL', async () => {
+  const name = 'lr=2e-4,b=64';
+  writeFixtureRun(join(root, name), { lastStep: 100, totalSteps: 100, checkpoint: 100 });
+  await page.goto(`${dash.url}#/compare?runs=${encodeURIComponent(name)},mlp-finished&metric=loss/D`);
+  await page.waitForFunction(() => document.querySelectorAll('.compare-legend .legend-item').length === 2);
+  assert.deepEqual(await page.locator('.compare-legend .legend-item').allInnerTexts(), [name, 'mlp-finished']);
+  await page.click('label.pick[data-run="mlp-stopped"] input');
+  await page.waitForFunction(() => document.querySelectorAll('.compare-legend .legend-item').length === 3);
+  assert.match(page.url(), /runs=lr%3D2e-4%2Cb%3D64,mlp-finished,mlp-stopped&metric=loss\/D$/);
+});
+
 test('traversal attempts from the browser get 404', async () => {
   for (const path of ['files/..%2fsecret.json', 'files/%2e%2e/secret.json', 'files/mlp-finished/..%2f..%2fsecret.json', 'files/%252e%252e/secret.json', 'static/..%2f..%2fpackage.json']) {
     const res = await page.goto(`${dash.url}${path}`);

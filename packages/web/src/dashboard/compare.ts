@@ -7,17 +7,40 @@ import { metricTitle } from './metricNames.js';
 import { smoothingControl } from './smoothingControl.js';
 import type { AppContext, View } from './view.js';
 
-/** The compare view's place in the URL: `#/compare?runs=a,b&metric=loss/G`. */
+/**
+ * The compare view's place in the URL: `#/compare?runs=a,b&metric=loss/G`. Each run name is
+ * percent-encoded before the names are joined, so a comma inside a name (`%2C`) is never taken
+ * for the separator.
+ */
 function readQuery(query: string): { runs: string[]; metric: string | null } {
-  const q = new URLSearchParams(query);
-  return { runs: (q.get('runs') ?? '').split(',').filter(Boolean), metric: q.get('metric') };
+  let runs: string[] = [];
+  let metric: string | null = null;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? '' : part.slice(eq + 1);
+    if (key === 'runs') runs = value.split(',').map(decodeComponent).filter((r): r is string => Boolean(r));
+    if (key === 'metric') metric = decodeComponent(value);
+  }
+  return { runs, metric };
 }
 
+function decodeComponent(s: string): string | null {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+// slashes stay readable: run names in subfolders and metric names hold them
+const encodeComponent = (s: string) => encodeURIComponent(s).replace(/%2F/g, '/');
+
 function writeQuery(runs: string[], metric: string | null): void {
-  const q = new URLSearchParams();
-  if (runs.length) q.set('runs', runs.join(','));
-  if (metric) q.set('metric', metric);
-  history.replaceState(null, '', `#/compare?${q.toString().replace(/%2C/g, ',').replace(/%2F/g, '/')}`);
+  const parts: string[] = [];
+  if (runs.length) parts.push(`runs=${runs.map(encodeComponent).join(',')}`);
+  if (metric) parts.push(`metric=${encodeComponent(metric)}`);
+  history.replaceState(null, '', `#/compare?${parts.join('&')}`);
 }
 
 /** Runs side by side: any metric overlaid, and where their configs differ. */
