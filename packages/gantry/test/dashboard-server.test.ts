@@ -53,6 +53,16 @@ test('metrics come downsampled per series; a torn last line is skipped and count
   assert.ok(m.series['loss/D'].x.length > 10 && m.series['loss/D'].x.length <= 52);
   assert.equal(m.series['loss/D'].x.at(-1), 250);
   assert.ok(!m.series['loss/D'].x.includes(99999), 'the torn line is not a point');
+  // merged points carry their group's mean, for the smoothed line; exact series carry none
+  assert.equal((m.series['loss/D'] as { mean?: number[] }).mean, undefined, `${m.series['loss/D'].x.length} points are sent as logged`);
+  const few = (await (await fetch(`${dash.url}api/metrics?id=mlp-killed&points=10`)).json()) as { series: Record<string, { x: number[]; y: number[]; mean?: number[] }> };
+  const merged = few.series['loss/D'];
+  assert.ok(merged.x.length < m.series['loss/D'].x.length);
+  assert.equal(merged.mean?.length, merged.x.length);
+  for (const v of merged.mean!) assert.ok(v >= Math.min(...merged.y) && v <= Math.max(...merged.y));
+  // 25 logged points asked as 10: groups of 5, and the first group's mean is that of the first 5 values
+  const firstFive = m.series['loss/D'].y.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
+  assert.ok(Math.abs(merged.mean![0]! - firstFive) < 1e-5 * Math.abs(firstFive), `${merged.mean![0]} against ${firstFive}`);
   const d = (await (await fetch(`${dash.url}api/run?id=sweep%2Fmlp-crashed-without-lock`)).json()) as { summary: { id: string } };
   assert.equal(d.summary.id, 'sweep/mlp-crashed-without-lock');
   assert.equal((await fetch(`${dash.url}api/run?id=..%2F..`)).status, 404);

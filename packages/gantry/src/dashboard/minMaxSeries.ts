@@ -1,10 +1,11 @@
 /**
  * One metric over steps, kept in bounded memory however long the run: the points fall into at
  * most `capacity` buckets of `width` consecutive points each, and each bucket remembers its
- * first point, its minimum, its maximum and its last point. When the buckets run out, pairs
- * are merged and the width doubles. A chart drawn from the minima and maxima shows every spike
- * and every dip, which is what a loss curve is read for; short series (fewer points than
- * buckets) are kept exactly.
+ * first point, its minimum, its maximum, its last point and the sum of its values. When the
+ * buckets run out, pairs are merged and the width doubles. A chart drawn from the minima and
+ * maxima shows every spike and every dip, which is what a loss curve is read for; the means are
+ * what a smoothed line must average (the midpoint of a min and a max is not the mean of the
+ * points between them). Short series (fewer points than buckets) are kept exactly.
  */
 export class MinMaxSeries {
   /** Points pushed so far. */
@@ -19,6 +20,7 @@ export class MinMaxSeries {
   private maxY: Float64Array;
   private lastX: Float64Array;
   private lastY: Float64Array;
+  private sumY: Float64Array;
 
   constructor(readonly capacity = 4096) {
     if (capacity < 2 || capacity % 2 !== 0) throw new Error(`capacity must be an even number of at least 2, got ${capacity}`);
@@ -30,11 +32,12 @@ export class MinMaxSeries {
     this.maxY = new Float64Array(n);
     this.lastX = new Float64Array(n);
     this.lastY = new Float64Array(n);
+    this.sumY = new Float64Array(n);
   }
 
   /** Bytes held, whatever the number of points. */
   get bytes(): number {
-    return this.fill.length * (4 + 6 * 8);
+    return this.fill.length * (4 + 7 * 8);
   }
 
   private grow(): void {
@@ -51,6 +54,7 @@ export class MinMaxSeries {
     this.maxY = widen(this.maxY);
     this.lastX = widen(this.lastX);
     this.lastY = widen(this.lastY);
+    this.sumY = widen(this.sumY);
   }
 
   /** The newest point, or null before the first. */
@@ -68,10 +72,11 @@ export class MinMaxSeries {
       b = this.used++;
       this.fill[b] = 1;
       this.minX[b] = this.maxX[b] = this.lastX[b] = x;
-      this.minY[b] = this.maxY[b] = this.lastY[b] = y;
+      this.minY[b] = this.maxY[b] = this.lastY[b] = this.sumY[b] = y;
       return;
     }
     this.fill[b] += 1;
+    this.sumY[b] += y;
     if (y < this.minY[b]) {
       this.minY[b] = y;
       this.minX[b] = x;
@@ -87,15 +92,21 @@ export class MinMaxSeries {
   /**
    * The series as at most about `target` points (x ascending in push order): for each group of
    * buckets its minimum and maximum, in the order they occurred, and the very last point, so the
-   * newest value is always exact.
+   * newest value is always exact. When points were merged, `mean` gives for each point the mean of
+   * every value in its group (the last point: of the last group), which is what a smoothed line
+   * should average; it is absent when every point is a value as logged.
    */
-  points(target = 2000): { x: number[]; y: number[] } {
+  points(target = 2000): { x: number[]; y: number[]; mean?: number[] } {
     const x: number[] = [];
     const y: number[] = [];
+    const mean: number[] = [];
+    let merged = false;
+    let groupMean = 0;
     const emit = (px: number, py: number) => {
       if (x.length > 0 && x[x.length - 1] === px && y[y.length - 1] === py) return;
       x.push(px);
       y.push(py);
+      mean.push(groupMean);
     };
     const group = Math.max(1, Math.ceil((2 * this.used) / Math.max(2, target)));
     for (let start = 0; start < this.used; start += group) {
@@ -103,15 +114,19 @@ export class MinMaxSeries {
       let lo = start;
       let hi = start;
       let n = 0;
+      let sum = 0;
       for (let b = start; b < end; b++) {
         n += this.fill[b];
+        sum += this.sumY[b];
         if (this.minY[b] < this.minY[lo]) lo = b;
         if (this.maxY[b] > this.maxY[hi]) hi = b;
       }
+      groupMean = sum / n;
       if (n === 1) {
         emit(this.lastX[start], this.lastY[start]);
         continue;
       }
+      merged = true;
       const a = { x: this.minX[lo], y: this.minY[lo] };
       const c = { x: this.maxX[hi], y: this.maxY[hi] };
       const [first, second] = order(lo, a, hi, c, this.minX[lo] <= this.maxX[hi]);
@@ -119,7 +134,7 @@ export class MinMaxSeries {
       emit(second.x, second.y);
     }
     if (this.used > 0) emit(this.lastX[this.used - 1], this.lastY[this.used - 1]);
-    return { x, y };
+    return merged ? { x, y, mean } : { x, y };
   }
 
   /** Merge neighbouring buckets pairwise: half the buckets, twice the width. */
@@ -137,6 +152,7 @@ export class MinMaxSeries {
       this.maxY[i] = maxFromB ? this.maxY[b] : this.maxY[a];
       this.lastX[i] = this.lastX[b];
       this.lastY[i] = this.lastY[b];
+      this.sumY[i] = this.sumY[a] + this.sumY[b];
     }
     this.used = half;
     this.width *= 2;

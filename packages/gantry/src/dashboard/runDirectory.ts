@@ -207,13 +207,14 @@ export class RunDirectory {
   }
 
   /** Every series as at most about `points` points each (all keys, or the ones named). */
-  downsampled(points: number, keys?: string[]): Record<string, { x: number[]; y: number[] }> {
-    const out: Record<string, { x: number[]; y: number[] }> = {};
+  downsampled(points: number, keys?: string[]): Record<string, { x: number[]; y: number[]; mean?: number[] }> {
+    const out: Record<string, { x: number[]; y: number[]; mean?: number[] }> = {};
+    // seven significant digits are more than a chart can show, and halve the payload
+    const short = (v: number) => Number(v.toPrecision(7));
     for (const [key, series] of this.metrics.series) {
       if (keys && !keys.includes(key)) continue;
-      const { x, y } = series.points(points);
-      // seven significant digits are more than a chart can show, and halve the payload
-      out[key] = { x, y: y.map((v) => Number(v.toPrecision(7))) };
+      const { x, y, mean } = series.points(points);
+      out[key] = mean ? { x, y: y.map(short), mean: mean.map(short) } : { x, y: y.map(short) };
     }
     return out;
   }

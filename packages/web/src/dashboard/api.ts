@@ -35,10 +35,15 @@ export interface RunDetail {
   metricKeys: string[];
 }
 
-/** One metric, downsampled by the server: steps and values as typed arrays, ready for uPlot. */
+/**
+ * One metric, downsampled by the server: steps and values as typed arrays, ready for uPlot. Where
+ * the server merged points, `y` holds each group's minimum and maximum and `mean` the group's mean
+ * at each of them (what the smoothed line averages).
+ */
 export interface Series {
   x: Float64Array;
   y: Float64Array;
+  mean?: Float64Array;
 }
 
 export interface MetricsResponse {
@@ -67,11 +72,13 @@ export const fetchRun = (id: string) => getJson<RunDetail>(`/api/run?id=${encode
 
 export async function fetchMetrics(id: string, keys?: string[]): Promise<MetricsResponse> {
   const q = keys ? `&keys=${keys.map(encodeURIComponent).join(',')}` : '';
-  const raw = await getJson<{ id: string; lines: number; generation: number; series: Record<string, { x: number[]; y: number[] }> }>(
+  const raw = await getJson<{ id: string; lines: number; generation: number; series: Record<string, { x: number[]; y: number[]; mean?: number[] }> }>(
     `/api/metrics?id=${encodeURIComponent(id)}&points=2000${q}`,
   );
   const series: Record<string, Series> = {};
-  for (const [key, s] of Object.entries(raw.series)) series[key] = { x: Float64Array.from(s.x), y: Float64Array.from(s.y) };
+  for (const [key, s] of Object.entries(raw.series)) {
+    series[key] = { x: Float64Array.from(s.x), y: Float64Array.from(s.y), ...(s.mean ? { mean: Float64Array.from(s.mean) } : {}) };
+  }
   return { ...raw, series };
 }
 

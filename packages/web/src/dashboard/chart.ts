@@ -7,6 +7,8 @@ export interface Line {
   label: string;
   x: Float64Array;
   y: Float64Array;
+  /** Where the server merged points: each point's group mean, which the smoothed line averages. */
+  mean?: Float64Array;
   color: string;
 }
 
@@ -45,7 +47,9 @@ export class Chart {
     // a handful of points (evaluations) is read point by point; smoothing them would only mislead
     const sparse = lines.every((l) => l.x.length < 80);
     if (sparse) smoothing = 0;
-    const tables: uPlot.AlignedData[] = lines.map((l) => [l.x, l.y, smooth(l.y, smoothing)] as unknown as uPlot.AlignedData);
+    // the faint line shows the envelope (every spike); the bold one averages the group means, not
+    // the envelope's extremes, whose midpoint would pull it towards the spikes
+    const tables: uPlot.AlignedData[] = lines.map((l) => [l.x, l.y, smooth(l.mean ?? l.y, smoothing)] as unknown as uPlot.AlignedData);
     const data = lines.length === 1 ? tables[0] : lines.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : uPlot.join(tables);
     this.points = lines.reduce((n, l) => n + l.x.length, 0);
     this.el.dataset.points = String(this.points);

@@ -187,7 +187,7 @@ export function compareView(ctx: AppContext, query: string): View {
   function draw(): void {
     const lines = chosen.flatMap((id) => {
       const s = series.get(id);
-      return s ? [{ label: id, x: s.x, y: s.y, color: colorOf(id) }] : [];
+      return s ? [{ label: id, x: s.x, y: s.y, mean: s.mean, color: colorOf(id) }] : [];
     });
     fill(
       legendEl,

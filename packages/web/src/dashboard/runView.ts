@@ -151,7 +151,7 @@ export function runView(ctx: AppContext, id: string): View {
       );
     }
     for (const { chart, spec } of charts.values()) {
-      const lines = spec.keys.flatMap((k, i) => (series[k] ? [{ label: spec.labels[i], x: series[k].x, y: series[k].y, color: palette[i] }] : []));
+      const lines = spec.keys.flatMap((k, i) => (series[k] ? [{ label: spec.labels[i], x: series[k].x, y: series[k].y, mean: series[k].mean, color: palette[i] }] : []));
       chart.set(lines, smoothing);
     }
   }
