@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -10,9 +11,12 @@ export interface LockInfo {
 }
 
 /**
- * One training process per run directory: `DIR/train.lock` is created exclusively and
- * holds the owner's pid. A lock whose process no longer exists (a killed run) is stale and
- * is taken over; a live one is refused.
+ * One training process per run directory: `DIR/train.lock` holds the owner's pid, host and start
+ * time. It appears whole or not at all (written to a private file first, then hard-linked into
+ * place, which fails when a lock exists), so a reader never mistakes a lock being written for a
+ * broken one. A lock whose process no longer exists (a killed run) is stale and is taken over; a
+ * live one is refused. Taking over is guarded too: of several processes that find the same stale
+ * lock at once, exactly one gets the run.
  */
 export class RunLock {
   private released = false;
@@ -24,25 +28,19 @@ export class RunLock {
 
   static acquire(runDir: string): RunLock {
     const path = join(runDir, 'train.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx');
-        const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-        writeSync(fd, JSON.stringify(info) + '\n');
-        closeSync(fd);
-        return new RunLock(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const holder = readLock(path);
+    const body = JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() } satisfies LockInfo) + '\n';
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (createWhole(path, body)) return new RunLock(path);
+      const seen = readRaw(path);
+      const holder = parseLock(seen);
       if (holder && holder.host === hostname() && processAlive(holder.pid)) {
         throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
       }
       if (holder && holder.host !== hostname()) {
         throw new UsageError(`run directory ${runDir} is locked by a process on host ${holder.host}; if that run is gone, delete ${path}`);
       }
-      // stale: the process that held it is gone
-      rmSync(path, { force: true });
+      // stale (its process is gone) or unreadable: remove it, unless someone else got there first
+      removeIfUnchanged(path, seen);
     }
     throw new UsageError(`could not lock run directory ${runDir}; another process keeps taking it`);
   }
@@ -62,12 +60,78 @@ export class RunLock {
 
 /** The lock file's owner, or null when it is missing, cut short or not a lock. */
 export function readLock(path: string): LockInfo | null {
+  return parseLock(readRaw(path));
+}
+
+function parseLock(text: string | null): LockInfo | null {
+  if (text === null) return null;
   try {
-    const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
-    return typeof info.pid === 'number' ? info : null;
+    const info = JSON.parse(text) as LockInfo;
+    return typeof info?.pid === 'number' ? info : null;
   } catch {
-    // a lock file cut short by a crash between create and write
+    // not a lock Gantry wrote whole (older versions created it first and wrote it after)
     return null;
+  }
+}
+
+function readRaw(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Create `path` holding `body`, whole, unless it exists. */
+function createWhole(path: string, body: string): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, body, { flag: 'wx' });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // a file system without hard links: create exclusively, then write (the old way)
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, body);
+      closeSync(fd);
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Remove the lock at `path` if it still holds `seen`: under a guard folder, so that two processes
+ * that found the same stale lock cannot both remove it (the second would remove the first's new
+ * lock). A guard left by a process that died holding it is cleared after a few seconds.
+ */
+function removeIfUnchanged(path: string, seen: string | null): void {
+  const guard = `${path}.takeover`;
+  try {
+    mkdirSync(guard);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > 5000) rmSync(guard, { recursive: true, force: true });
+    } catch {
+      // gone already
+    }
+    // another process is taking over: let it finish, then look again
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    return;
+  }
+  try {
+    if (seen !== null && readRaw(path) === seen) rmSync(path, { force: true });
+  } finally {
+    rmSync(guard, { recursive: true, force: true });
   }
 }
 

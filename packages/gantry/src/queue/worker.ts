@@ -85,11 +85,12 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
       throw new Error(`${dir}/config.json is missing on ${hostname()}; every worker must see the sweep's storage at the same path`);
     }
     const holder = readLock(join(dir, 'train.lock'));
-    if (holder && holder.host === hostname() && processAlive(holder.pid)) {
-      // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
+    const waitForHolder = async (): Promise<never> => {
       await job.moveToDelayed(Date.now() + Math.max(1000, lockMs / 2), token);
       throw new DelayedError();
-    }
+    };
+    // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
+    if (holder && holder.host === hostname() && processAlive(holder.pid)) await waitForHolder();
     if (holder && holder.host !== hostname()) {
       // BullMQ gave us this job, so the worker on that host lost it (it died, or stopped its child on losing the lock)
       rmSync(join(dir, 'train.lock'), { force: true });
@@ -153,6 +154,13 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     }
     if (lostLocks.delete(id)) throw new Error(`lost the job's lock at step ${after.step}; another worker continues it`);
     if (exit.code === 2) {
+      // the trainer's lock is the one authority: a run started by hand after the check above makes
+      // the trainer refuse the run as in use, which is a reason to wait, not a bad input
+      const now = readLock(join(dir, 'train.lock'));
+      if (now && now.pid !== child.pid && now.host === hostname() && processAlive(now.pid)) {
+        log(`${id}: in use by process ${now.pid} on this machine; trying again later`);
+        await waitForHolder();
+      }
       // bad input (the config, the data, the run directory): trying again cannot help
       log(`${id}: failed: ${lastLine}`);
       throw new UnrecoverableError(lastLine || 'training refused its input (exit code 2)');
