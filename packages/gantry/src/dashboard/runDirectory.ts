@@ -1,49 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MetricsTail } from './metricsTail.js';
-import { deriveState, readLockStatus, type LockStatus, type RunState } from './runState.js';
+import { deriveState, readLockStatus, type LockStatus } from './runState.js';
+import type { RunDetail, RunSummary, WireSeries } from './wire.js';
 
-/** One row of the run list; also the head of a run's page. Sent to the browser as JSON. */
-export interface RunSummary {
-  /** The run's folder relative to the root, with '/' separators: its name in URLs. */
-  id: string;
-  name: string;
-  preset: string | null;
-  data: string | null;
-  state: RunState;
-  step: number | null;
-  totalSteps: number | null;
-  etaSeconds: number | null;
-  imagesPerSecond: number | null;
-  lastFid: { step: number; value: number } | null;
-  bestFid: { step: number; value: number } | null;
-  /** ISO time the run was started (its lock, else its folder's creation). */
-  startedAt: string | null;
-  /** Seconds spent training, over all sessions of a resumed run. */
-  durationSeconds: number;
-  /** ISO time metrics.jsonl was last written. */
-  updatedAt: string | null;
-  latestCheckpoint: number | null;
-  bestCheckpoint: { step: number; metric: string; value: number } | null;
-  samples: number;
-  lines: number;
-  /** Lines skipped because they did not parse (a run killed mid-write), and a torn last line. */
-  tornLines: number;
-  /** Diverged events in the log (a lower-lr run may continue after some). */
-  divergences: number;
-}
-
-/** Everything the run page shows besides the charts. */
-export interface RunDetail {
-  summary: RunSummary;
-  config: unknown;
-  /** Steps of samples/step-*.png, ascending. */
-  sampleSteps: number[];
-  /** The sample grid files, by step, relative to the root (for /files/...). */
-  samplePaths: string[];
-  events: { step: number; event: string; detail?: string }[];
-  metricKeys: string[];
-}
+export type { RunDetail, RunSummary } from './wire.js';
 
 /** A small file read again only when its size or time changed. */
 class CachedJson {
@@ -207,8 +168,8 @@ export class RunDirectory {
   }
 
   /** Every series as at most about `points` points each (all keys, or the ones named). */
-  downsampled(points: number, keys?: string[]): Record<string, { x: number[]; y: number[]; mean?: number[] }> {
-    const out: Record<string, { x: number[]; y: number[]; mean?: number[] }> = {};
+  downsampled(points: number, keys?: string[]): Record<string, WireSeries> {
+    const out: Record<string, WireSeries> = {};
     // seven significant digits are more than a chart can show, and halve the payload
     const short = (v: number) => Number(v.toPrecision(7));
     for (const [key, series] of this.metrics.series) {

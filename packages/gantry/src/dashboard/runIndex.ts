@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { RunDirectory, type RunSummary } from './runDirectory.js';
+import { RunDirectory } from './runDirectory.js';
+import type { IndexChange, RunSummary } from './wire.js';
 
 /** How deep under the root run folders are looked for (a sweep's runs sit one level down). */
 const maxDepth = 3;
@@ -10,12 +11,7 @@ const pollMs = 1000;
 /** Changes within this window are read together. */
 const settleMs = 60;
 
-/** What the index tells its listeners (the event stream of the page). */
-export type IndexChange =
-  | { type: 'run'; summary: RunSummary }
-  | { type: 'removed'; id: string }
-  | { type: 'metrics'; id: string; lines: number; generation: number }
-  | { type: 'samples'; id: string; steps: number[] };
+export type { IndexChange } from './wire.js';
 
 /** A folder is a run when the trainer has written one of these in it. */
 function isRunFolder(dir: string): boolean {

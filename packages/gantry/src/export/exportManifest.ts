@@ -1,36 +1,9 @@
 import { readdirSync } from 'node:fs';
 import type { TrainConfig } from '../config.js';
 import { emojiCategories } from '../data/emoji.js';
-import type { WeightsFile } from './layersModelFiles.js';
+import type { ExportManifest } from './format.js';
 
-/**
- * gantry.json: what a client of an export needs and must not guess. The web package reads the
- * same fields (packages/web/src/generator/exportManifest.ts); `formatVersion` changes when a field's
- * meaning does.
- */
-export interface ExportManifest {
-  format: 'gantry-generator';
-  formatVersion: 1;
-  gantryVersion: string;
-  /** The TF.js LayersModel, relative to the export folder. */
-  model: string;
-  /** The model's inputs, in order: `z` float32 [batch, latentDim] drawn from N(0, I); `labels` int32 [batch, 1]. */
-  inputs: { name: string; shape: (number | null)[]; dtype: 'float32' | 'int32'; meaning: string }[];
-  latentDim: number;
-  image: { height: number; width: number; channels: number };
-  /** G's output range, and how a pixel in it becomes a byte. */
-  output: { range: [number, number]; toUnit: string; toByte: string };
-  classes: { count: number; names: string[] } | null;
-  preset: string | null;
-  data: string;
-  step: number;
-  checkpoint: string;
-  /** Which of the run's generators: its EMA of the weights, or the trained weights. */
-  weights: 'ema' | 'raw';
-  bestFid: { step: number; value: number } | null;
-  /** Every weights file, relative to the export folder, with its size and SHA-256. */
-  files: WeightsFile[];
-}
+export type { ExportManifest } from './format.js';
 
 const fashionMnistNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 

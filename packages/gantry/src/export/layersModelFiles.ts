@@ -3,13 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
-/** One weights file of an export, as gantry.json lists it. */
-export interface WeightsFile {
-  /** Relative to the export folder, '/'-separated. */
-  path: string;
-  bytes: number;
-  sha256: string;
-}
+import type { WeightsFile } from './format.js';
+
+export type { WeightsFile } from './format.js';
 
 /** TF.js' converter splits weights into 4 MiB shards; browsers cache and fetch files of that size well. */
 const shardBytes = 4 * 1024 * 1024;

@@ -1,39 +1,8 @@
-// The server's JSON, as the page receives it (packages/gantry/src/dashboard/runDirectory.ts is the
-// other side; the browser cannot import it, so the shapes are written down again here).
+// The server's JSON, as the page receives it. The shapes are the server's own
+// (packages/gantry/src/dashboard/wire.ts, types only), so the two sides cannot drift apart.
+import type { IndexChange, RunDetail, RunState, RunSummary, WireMetrics } from '../../../gantry/src/dashboard/wire.js';
 
-export type RunState = 'running' | 'finished' | 'stopped' | 'diverged' | 'crashed';
-
-export interface RunSummary {
-  id: string;
-  name: string;
-  preset: string | null;
-  data: string | null;
-  state: RunState;
-  step: number | null;
-  totalSteps: number | null;
-  etaSeconds: number | null;
-  imagesPerSecond: number | null;
-  lastFid: { step: number; value: number } | null;
-  bestFid: { step: number; value: number } | null;
-  startedAt: string | null;
-  durationSeconds: number;
-  updatedAt: string | null;
-  latestCheckpoint: number | null;
-  bestCheckpoint: { step: number; metric: string; value: number } | null;
-  samples: number;
-  lines: number;
-  tornLines: number;
-  divergences: number;
-}
-
-export interface RunDetail {
-  summary: RunSummary;
-  config: unknown;
-  sampleSteps: number[];
-  samplePaths: string[];
-  events: { step: number; event: string; detail?: string }[];
-  metricKeys: string[];
-}
+export type { RunDetail, RunState, RunSummary };
 
 /**
  * One metric, downsampled by the server: steps and values as typed arrays, ready for uPlot. Where
@@ -53,12 +22,8 @@ export interface MetricsResponse {
   series: Record<string, Series>;
 }
 
-/** What the event stream says (see runIndex.ts's IndexChange). */
-export type Change =
-  | { type: 'run'; summary: RunSummary }
-  | { type: 'removed'; id: string }
-  | { type: 'metrics'; id: string; lines: number; generation: number }
-  | { type: 'samples'; id: string; steps: number[] };
+/** What the event stream says. */
+export type Change = IndexChange;
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url, { cache: 'no-store' });
@@ -72,7 +37,7 @@ export const fetchRun = (id: string) => getJson<RunDetail>(`/api/run?id=${encode
 
 export async function fetchMetrics(id: string, keys?: string[]): Promise<MetricsResponse> {
   const q = keys ? `&keys=${keys.map(encodeURIComponent).join(',')}` : '';
-  const raw = await getJson<{ id: string; lines: number; generation: number; series: Record<string, { x: number[]; y: number[]; mean?: number[] }> }>(
+  const raw = await getJson<WireMetrics>(
     `/api/metrics?id=${encodeURIComponent(id)}&points=2000${q}`,
   );
   const series: Record<string, Series> = {};

@@ -1,27 +1,10 @@
+import type { ExportManifest } from '../../../gantry/src/export/format.js';
+
 /**
- * The fields of an export's gantry.json that clients read (written by `gantry export`; the writer's
- * type is packages/gantry/src/export/exportManifest.ts). `formatVersion` changes when a meaning does.
+ * An export's gantry.json as clients read it: the writer's own type
+ * (packages/gantry/src/export/format.ts), except that any `formatVersion` is read and then checked.
  */
-export interface ExportInfo {
-  format: 'gantry-generator';
-  formatVersion: number;
-  gantryVersion: string;
-  /** The TF.js LayersModel, relative to the export folder. */
-  model: string;
-  inputs: { name: string; shape: (number | null)[]; dtype: 'float32' | 'int32'; meaning: string }[];
-  latentDim: number;
-  image: { height: number; width: number; channels: number };
-  /** G's output range; `toUnit` and `toByte` say how a value becomes a pixel. */
-  output: { range: [number, number]; toUnit: string; toByte: string };
-  classes: { count: number; names: string[] } | null;
-  preset: string | null;
-  data: string;
-  step: number;
-  checkpoint: string;
-  weights: 'ema' | 'raw';
-  bestFid: { step: number; value: number } | null;
-  files: { path: string; bytes: number; sha256: string }[];
-}
+export type ExportInfo = Omit<ExportManifest, 'formatVersion'> & { formatVersion: number };
 
 /** Checks that `json` is a gantry.json this code understands; throws a sentence otherwise. */
 export function parseExportInfo(json: unknown, where: string): ExportInfo {

@@ -1,0 +1,38 @@
+// gantry.json, the one file that describes an export: written by `gantry export`
+// (exportManifest.ts) and read by the browser package (packages/web/src/generator/exportInfo.ts,
+// which imports these types). Types only, with no imports, so that both sides can use them.
+
+/** One weights file of an export, as gantry.json lists it. */
+export interface WeightsFile {
+  /** Relative to the export folder, '/'-separated. */
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * gantry.json: what a client of an export needs and must not guess. `formatVersion` changes when a field's meaning does.
+ */
+export interface ExportManifest {
+  format: 'gantry-generator';
+  formatVersion: 1;
+  gantryVersion: string;
+  /** The TF.js LayersModel, relative to the export folder. */
+  model: string;
+  /** The model's inputs, in order: `z` float32 [batch, latentDim] drawn from N(0, I); `labels` int32 [batch, 1]. */
+  inputs: { name: string; shape: (number | null)[]; dtype: 'float32' | 'int32'; meaning: string }[];
+  latentDim: number;
+  image: { height: number; width: number; channels: number };
+  /** G's output range, and how a pixel in it becomes a byte. */
+  output: { range: [number, number]; toUnit: string; toByte: string };
+  classes: { count: number; names: string[] } | null;
+  preset: string | null;
+  data: string;
+  step: number;
+  checkpoint: string;
+  /** Which of the run's generators: its EMA of the weights, or the trained weights. */
+  weights: 'ema' | 'raw';
+  bestFid: { step: number; value: number } | null;
+  /** Every weights file, relative to the export folder, with its size and SHA-256. */
+  files: WeightsFile[];
+}
