@@ -11,9 +11,7 @@ namespace onednn_addon {
 namespace {
 int g_configured = 1;
 int g_active = -1;
-}  // namespace
 
-namespace {
 const sigset_t& AsynchronousSignals() {
   static const sigset_t set = [] {
     sigset_t s;
