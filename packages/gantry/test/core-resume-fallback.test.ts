@@ -112,6 +112,17 @@ test('--resume-from names a checkpoint: a damaged one is an error, not a fallbac
   await assert.rejects(train({ config: long(), out: dir, data, quiet: true, resumeFrom: 'latest' }), /'latest' is not a checkpoint name/);
 });
 
+test('--resume of a run that ended before its first checkpoint starts at step 0 and logs no step twice', async () => {
+  const dir = copy();
+  rmSync(join(dir, 'checkpoints'), { recursive: true });
+  assert.ok(MetricsLog.read(join(dir, 'metrics.jsonl')).some((r) => r.step === 6), 'the old run logged up to step 6');
+  const { startStep } = await resume(dir);
+  assert.equal(startStep, 0);
+  const steps = MetricsLog.read(join(dir, 'metrics.jsonl')).filter((r) => r.event === undefined).map((r) => r.step);
+  assert.deepEqual(steps, [...new Set(steps)], `a step is logged twice: ${steps.join(', ')}`);
+  assert.equal(steps.at(-1), 9);
+});
+
 test('no intact checkpoint at all: one usage error listing each and why', async () => {
   const dir = copy();
   writeFileSync(ckpt(dir, 3, 'weights.bin'), 'x');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,10 +96,6 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
       rmSync(join(dir, 'train.lock'), { force: true });
     }
 
-    if (!hasCheckpoint(dir)) {
-      // a run that died before its first checkpoint starts again from step 0; its old log lines would repeat steps
-      rmSync(join(dir, 'metrics.jsonl'), { force: true });
-    }
     const before = readRunOnDisk(dir);
     log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
     const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet', '--threads', String(settings.threads)], {
@@ -190,12 +186,4 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
   void worker.run().catch((e: Error) => log(`worker stopped: ${e.message}`));
   await stopped;
   log('stopped');
-}
-
-function hasCheckpoint(dir: string): boolean {
-  try {
-    return readdirSync(join(dir, 'checkpoints')).some((name) => name.startsWith('step-'));
-  } catch {
-    return false;
-  }
 }

@@ -118,6 +118,10 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
     }
     // drop what came after the checkpoint, and the extra record a run writes at its last step
     log.retain((r) => r.step < startStep || (r.step === startStep && (startStep % config.logEvery === 0 || r.event === 'checkpoint-skipped')));
+  } else if (resume) {
+    // a run that ended before its first checkpoint starts again at step 0; its old lines would
+    // repeat steps (dropped here, under the run's lock, so no other process is writing them)
+    log.retain(() => false);
   }
   writeFileAtomicSync(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 
