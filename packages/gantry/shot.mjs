@@ -1,0 +1,32 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startDashboard } from './dist/src/dashboard/server.js';
+const root = '/tmp/shot-root';
+mkdirSync(join(root, 'long, spiky run'), { recursive: true });
+const dir = join(root, 'long, spiky run');
+writeFileSync(join(dir, 'config.json'), JSON.stringify({ preset: 'dcgan-mnist', data: 'mnist', steps: 20000, batchSize: 64 }));
+let lines = '';
+let s = 1;
+const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+for (let i = 1; i <= 20000; i++) {
+  const base = 0.7 + 0.4 * Math.exp(-i / 4000);
+  const spike = rnd() < 0.01 ? 3 : 0;
+  lines += JSON.stringify({ step: i, epoch: Math.floor(i / 937), 'loss/D': base + 0.1 * (rnd() - 0.5) + spike, 'loss/G': 2 - base + 0.1 * rnd() }) + '\n';
+}
+writeFileSync(join(dir, 'metrics.jsonl'), lines);
+const dash = await startDashboard({ root: '/work/runs', port: 0 });
+const dash2 = await startDashboard({ root, port: 0 });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+await page.goto(`${dash2.url}#/run/${encodeURIComponent('long, spiky run')}`);
+await page.waitForSelector('.plot[data-metric="loss/D"][data-points]');
+await page.waitForTimeout(800);
+await page.screenshot({ path: '/work/shots/long-run.png' });
+await page.goto(`${dash.url}#/compare?runs=${encodeURIComponent('sngan64-4000')}&metric=loss/D`);
+await page.waitForTimeout(1500);
+await page.screenshot({ path: '/work/shots/compare.png' });
+await page.goto(`${dash.url}#/run/sngan64-4000`);
+await page.waitForTimeout(1500);
+await page.screenshot({ path: '/work/shots/sngan-run.png', fullPage: true });
+await browser.close(); await dash.close(); await dash2.close();
