@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { pathAfter, sendConfinedFile } from '../serve/http.js';
-import type { IndexChange, RunIndex } from './runIndex.js';
+import type { RunIndex } from './runIndex.js';
+import type { IndexChange } from './wire.js';
 
 /** Files of a run that the page may fetch: sample grids and the JSON the trainer writes. */
 const runFileTypes = ['.png', '.json', '.jsonl'];

@@ -4,8 +4,6 @@ import { MetricsTail } from './metricsTail.js';
 import { deriveState, readLockStatus, type LockStatus } from './runState.js';
 import type { RunDetail, RunSummary, WireSeries } from './wire.js';
 
-export type { RunDetail, RunSummary } from './wire.js';
-
 /** A small file read again only when its size or time changed. */
 class CachedJson {
   private key = '';

@@ -11,8 +11,6 @@ const pollMs = 1000;
 /** Changes within this window are read together. */
 const settleMs = 60;
 
-export type { IndexChange } from './wire.js';
-
 /** A folder is a run when the trainer has written one of these in it. */
 function isRunFolder(dir: string): boolean {
   return ['config.json', 'metrics.jsonl', 'train.lock'].some((f) => existsSync(join(dir, f)));

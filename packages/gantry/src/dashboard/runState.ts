@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { processAlive } from '../io/runLock.js';
-
 import type { RunState } from './wire.js';
-
-export type { RunState } from './wire.js';
 
 /** What train.lock says: absent, held by a live process, or left behind by a dead one. */
 export type LockStatus = { kind: 'none' } | { kind: 'live' | 'stale'; pid: number | null; startedAt: string | null };

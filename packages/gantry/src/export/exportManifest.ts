@@ -3,8 +3,6 @@ import type { TrainConfig } from '../config.js';
 import { emojiCategories } from '../data/emoji.js';
 import type { ExportManifest } from './format.js';
 
-export type { ExportManifest } from './format.js';
-
 const fashionMnistNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** A folder source's class names: its subfolders, in the code-unit order the loader numbers them in. */

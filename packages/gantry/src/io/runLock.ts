@@ -33,7 +33,7 @@ export class RunLock {
       if (createWhole(path, body)) return new RunLock(path);
       const seen = readRaw(path);
       const holder = parseLock(seen);
-      if (holder && holder.host === hostname() && processAlive(holder.pid)) {
+      if (holder && isLiveHere(holder)) {
         throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
       }
       if (holder && holder.host !== hostname()) {
@@ -56,6 +56,11 @@ export class RunLock {
       // nothing to release
     }
   }
+}
+
+/** Whether the lock's holder is a process on this machine that still exists. */
+export function isLiveHere(holder: LockInfo): boolean {
+  return holder.host === hostname() && processAlive(holder.pid);
 }
 
 /** The lock file's owner, or null when it is missing, cut short or not a lock. */

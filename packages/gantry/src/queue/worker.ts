@@ -8,7 +8,7 @@ import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
 import { MetricsFollower } from './metricsFollower.js';
 import { plannedSteps, readRunOnDisk } from './runState.js';
-import { processAlive, readLock } from '../io/runLock.js';
+import { isLiveHere, readLock } from '../io/runLock.js';
 
 export interface WorkerSettings {
   redisUrl: string;
@@ -90,7 +90,7 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
       throw new DelayedError();
     };
     // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
-    if (holder && holder.host === hostname() && processAlive(holder.pid)) await waitForHolder();
+    if (holder && isLiveHere(holder)) await waitForHolder();
     if (holder && holder.host !== hostname()) {
       // BullMQ gave us this job, so the worker on that host lost it (it died, or stopped its child on losing the lock)
       rmSync(join(dir, 'train.lock'), { force: true });
@@ -153,7 +153,7 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
       // the trainer's lock is the one authority: a run started by hand after the check above makes
       // the trainer refuse the run as in use, which is a reason to wait, not a bad input
       const now = readLock(join(dir, 'train.lock'));
-      if (now && now.pid !== child.pid && now.host === hostname() && processAlive(now.pid)) {
+      if (now && now.pid !== child.pid && isLiveHere(now)) {
         log(`${id}: in use by process ${now.pid} on this machine; trying again later`);
         await waitForHolder();
       }
