@@ -7,6 +7,7 @@
         "native/args.cc",
         "native/runtime.cc",
         "native/conv.cc",
+        "native/fewconv.cc",
         "native/matmul.cc",
         "native/eltwise.cc",
         "native/reduce.cc",
@@ -16,7 +17,7 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags_cc": ["-std=c++20", "-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
       "libraries": ["-ldnnl", "-fopenmp"]
     }
   ]

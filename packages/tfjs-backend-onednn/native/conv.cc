@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "args.h"
+#include "conv_geometry.h"
+#include "fewconv.h"
 #include "families.h"
 #include "primitive_cache.h"
 #include "runtime.h"
@@ -24,29 +26,6 @@ namespace {
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
-
-// Geometry as computed by the TypeScript side (tf.backend_util.computeConv2DInfo).
-struct ConvGeometry {
-  int64_t n, h, w, c, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
-
-  size_t XSize() const { return n * h * w * c; }
-  size_t WSize() const { return kh * kw * c * oc; }
-  size_t YSize() const { return n * oh * ow * oc; }
-  double Flops() const { return 2.0 * n * oh * ow * oc * kh * kw * c; }
-  memory::desc XDesc() const { return {{n, c, h, w}, dt::f32, tag::nhwc}; }
-  memory::desc YDesc() const { return {{n, oc, oh, ow}, dt::f32, tag::nhwc}; }
-  memory::desc WDesc() const { return {{oc, c, kh, kw}, dt::f32, tag::hwio}; }
-  memory::desc WAny() const { return {{oc, c, kh, kw}, dt::f32, tag::any}; }
-  memory::dims Strides() const { return {sh, sw}; }
-  memory::dims Dilations() const { return {dh - 1, dw - 1}; }
-  memory::dims PadL() const { return {pt, pl}; }
-  memory::dims PadR() const { return {pb, pr}; }
-  CacheKey Key(double kind, int threads) const {
-    return {kind, (double)threads, (double)n, (double)h, (double)w, (double)c, (double)kh,
-            (double)kw, (double)oc, (double)oh, (double)ow, (double)sh, (double)sw,
-            (double)dh, (double)dw, (double)pt, (double)pl, (double)pb, (double)pr};
-  }
-};
 
 ConvGeometry ParseGeometry(Args& a, size_t i) {
   auto d = a.Ints(i, "geometry", 17);
@@ -145,7 +124,8 @@ struct BackwardWeightsEntry {
 };
 
 // The input gradient of a convolution with few input channels (an image's 1 or 3: a
-// generator's last transposed convolution, a discriminator's first layer). oneDNN's
+// generator's last transposed convolution, a discriminator's first layer), where the direct
+// kernels of fewconv.h do not run (no AVX-512, or a shape they leave). oneDNN's
 // backward-data kernels vectorise over those channels: they ran dcgan-mnist's last layer
 // (64 channels to 1) at about 12 GFLOP/s, and dcgan64's (32 to 3) in 6.7 ms a call against
 // 4.3 ms here. Here it is one matrix product per group of images over the output pixels,
@@ -226,6 +206,7 @@ napi_value Conv2dForward(Args& a) {
   float alpha = static_cast<float>(a.Num(6, "alpha"));
 
   int threads = UseThreadsFor(g.Flops());
+  if (FewChannelForward(g, x, w, b, y, static_cast<int>(act), alpha)) return Undefined(a.env);
   CacheKey key = g.Key(b ? 1 : 0, threads);
   key.push_back((double)act);
   key.push_back(alpha);
@@ -267,6 +248,7 @@ napi_value Conv2dBackwardData(Args& a) {
   float* dx = a.F32(2, "dx", g.XSize());
 
   int threads = UseThreadsFor(g.Flops());
+  if (FewChannelBackwardData(g, dy, w, dx)) return Undefined(a.env);
   if (FewInputChannels(g)) {
     BackwardDataFewInputChannels(g, dy, w, dx, threads);
     return Undefined(a.env);
@@ -301,6 +283,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
   float* dw = a.F32(2, "dw", g.WSize());
 
   int threads = UseThreadsFor(g.Flops());
+  if (FewChannelBackwardFilter(g, x, dy, dw)) return Undefined(a.env);
   CacheKey key = g.Key(3, threads);
   BackwardWeightsEntry* e = g_backwardWeights.Find(key);
   if (e == nullptr) {

@@ -1,0 +1,88 @@
+// The direct kernels for layers with an image's few channels on one side (native/fewconv.cc):
+// forward, input and filter gradients against the cpu backend, for every path they take, and
+// the same bits on one and on three threads.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { setThreads } from '../src/index.js';
+import { assertParity, ensureBackend, randomTensor, runOn, valueAndGrads } from './parity.js';
+
+before(ensureBackend);
+after(() => setThreads(1));
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface Case { name: string; x: number[]; k: number; cout: number; stride: number; pad: Pad }
+
+const cases: Case[] = [
+  // few input channels: forward in blocks of columns (64 outputs), input gradient by taps,
+  // filter gradient with the taps in registers
+  { name: '1 to 64 channels, 4x4 stride 2 (an MNIST discriminator\'s first layer)', x: [3, 12, 12, 1], k: 4, cout: 64, stride: 2, pad: 'same' },
+  { name: '1 to 32 channels, 4x4 stride 2, odd size, valid', x: [9, 13, 11, 1], k: 4, cout: 32, stride: 2, pad: 'valid' },
+  { name: '3 to 16 channels, 3x3 (forward with the filter in registers)', x: [9, 10, 9, 3], k: 3, cout: 16, stride: 1, pad: 'same' },
+  { name: '3 to 16 channels, 3x3 stride 2, explicit padding', x: [2, 9, 10, 3], k: 3, cout: 16, stride: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  { name: '3 to 16 channels, 1x1', x: [2, 6, 5, 3], k: 1, cout: 16, stride: 1, pad: 'valid' },
+  { name: '3 to 32 channels, 4x4 stride 2 (three vectors of taps)', x: [2, 8, 8, 3], k: 4, cout: 32, stride: 2, pad: 'same' },
+  { name: '2 to 48 channels, 5x5', x: [2, 7, 8, 2], k: 5, cout: 48, stride: 1, pad: 'same' },
+  // few output channels: forward with the filter in registers or by blocks, filter gradient
+  { name: '16 to 3 channels, 3x3 (a generator\'s last layer)', x: [3, 9, 8, 16], k: 3, cout: 3, stride: 1, pad: 'same' },
+  { name: '16 to 1 channel, 4x4 stride 2', x: [2, 10, 10, 16], k: 4, cout: 1, stride: 2, pad: 'same' },
+  { name: '32 to 3 channels, 3x3 (two vectors of input channels)', x: [9, 7, 6, 32], k: 3, cout: 3, stride: 1, pad: 'valid' },
+  { name: '16 to 4 channels, 4x4 (a filter too big for registers)', x: [2, 8, 9, 16], k: 4, cout: 4, stride: 1, pad: 'same' },
+];
+
+for (const c of cases) {
+  test(`few-channel conv2d forward and gradients: ${c.name}`, async () => {
+    await assertParity(c.name, () => {
+      const x = randomTensor(c.x, 1);
+      const w = randomTensor([c.k, c.k, c.x[3]!, c.cout], 2);
+      return valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), [x, w]);
+    });
+  });
+}
+
+test('few-channel conv2d with dilation 2 (forward)', async () => {
+  await assertParity('dilated', () => [
+    tf.conv2d(randomTensor([2, 11, 10, 1], 3) as tf.Tensor4D, randomTensor([3, 3, 1, 32], 4) as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+    tf.conv2d(randomTensor([2, 11, 10, 16], 5) as tf.Tensor4D, randomTensor([3, 3, 16, 3], 6) as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  ]);
+});
+
+for (const activation of ['linear', 'relu', 'leakyrelu', 'elu'] as const) {
+  test(`few-channel fused conv2d with bias and ${activation}`, async () => {
+    await assertParity(activation, () => {
+      const out: tf.Tensor[] = [];
+      for (const [cin, cout] of [[3, 16], [1, 64], [16, 3]] as const) {
+        const x = randomTensor([2, 8, 8, cin], 7);
+        const w = randomTensor([3, 3, cin, cout], 8);
+        const bias = randomTensor([cout], 9);
+        out.push(...valueAndGrads((a, b, c) => tf.fused.conv2d({
+          x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: c, activation, leakyreluAlpha: 0.2,
+        }), [x, w, bias]));
+      }
+      return out;
+    });
+  });
+}
+
+test('few-channel convolutions give the same bits on one and three threads', async () => {
+  // 16 images of 32x32: every call is above the bound for splitting images over threads
+  const run = () => {
+    const out: tf.Tensor[] = [];
+    for (const [cin, cout, k, stride] of [[3, 16, 3, 1], [1, 64, 4, 2], [16, 3, 3, 1]] as const) {
+      const x = randomTensor([19, 32, 32, cin], 10);
+      const w = randomTensor([k, k, cin, cout], 11);
+      out.push(...valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same'), [x, w]));
+    }
+    return out;
+  };
+  setThreads(1);
+  const one = await runOn('onednn', run);
+  setThreads(3);
+  const three = await runOn('onednn', run);
+  setThreads(1);
+  assert.equal(three.length, 9);
+  one.forEach((s, i) => assert.deepEqual(three[i]!.values, s.values, `output ${i} differs between 1 and 3 threads`));
+  await assertParity('one thread, large', run);
+});
