@@ -63,21 +63,25 @@ inline float HSum(V v) {
   return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
-// Activation codes as in activation.ts: 0 none, 1 relu, 3 leaky relu.
+// Activation codes as in activation.ts: 0 none, 1 relu, 3 leaky relu. Written as the cpu
+// backend's kernels are, so that NaN stays NaN.
 inline V Activate(V v, int act, float alpha) {
-  if (act == 1) return v > 0 ? v : V{};
-  if (act == 3) return v > 0 ? v : v * alpha;
+  if (act == 1) return v < 0 ? V{} : v;
+  if (act == 3) return v < 0 ? v * alpha : v;
   return v;
 }
 inline float Activate(float v, int act, float alpha) {
-  if (act == 1) return v > 0 ? v : 0.f;
-  if (act == 3) return v > 0 ? v : v * alpha;
+  if (act == 1) return v < 0 ? 0.f : v;
+  if (act == 3) return v < 0 ? v * alpha : v;
   return v;
 }
 
-// Every kernel below works on P neighbouring output columns at once, so that P times the
-// vectors per column are independent sums in flight (a single chain of fused multiply-adds
-// waits on each one's latency). A tap that falls into the padding adds zero.
+// Two kinds of kernels follow. The "Regs" ones, for the kernel shapes of the presets' image
+// layers, hold a filter or its gradient in registers and go pixel by pixel (the CPU overlaps
+// neighbouring pixels' sums). The block ones work on P neighbouring output columns at once,
+// so that P times the vectors per column are independent sums in flight (a single chain of
+// fused multiply-adds waits on each one's latency). A tap that falls into the padding adds
+// zero (block kernels) or is skipped.
 
 // Forward, c <= 4: each output column's NV vectors of output channels, summed over the taps
 // and the few input channels.

@@ -66,6 +66,31 @@ for (const activation of ['linear', 'relu', 'leakyrelu', 'elu'] as const) {
   });
 }
 
+test('few-channel fused conv2d: a NaN input stays NaN through relu and leaky relu, and only where it is read', async () => {
+  // (the cpu backend's fused leaky relu turns every output NaN once one is, so the check is
+  // direct: a 3x3 window reads pixel (1, 1) from output pixels (0..2, 0..2))
+  const window = new Set([0, 1, 2, 6, 7, 8, 12, 13, 14]);
+  const got = await runOn('onednn', () => {
+    const out: tf.Tensor[] = [];
+    for (const [cin, cout] of [[3, 16], [1, 64], [16, 3]] as const) {
+      const values = randomTensor([1, 6, 6, cin], 12).dataSync().slice();
+      values[7 * cin] = Number.NaN;
+      const x = tf.tensor4d(values, [1, 6, 6, cin]);
+      for (const activation of ['relu', 'leakyrelu'] as const) {
+        out.push(tf.fused.conv2d({ x, filter: randomTensor([3, 3, cin, cout], 13) as tf.Tensor4D, strides: 1, pad: 'same', bias: randomTensor([cout], 14), activation }));
+      }
+    }
+    return out;
+  });
+  assert.equal(got.length, 6);
+  for (const s of got) {
+    const channels = s.shape[3]!;
+    Array.from(s.values).forEach((v, i) => {
+      assert.equal(Number.isNaN(v), window.has(Math.floor(i / channels)), `output element ${i} of shape ${s.shape}: ${v}`);
+    });
+  }
+});
+
 test('few-channel convolutions give the same bits on one and three threads', async () => {
   // 16 images of 32x32: every call is above the bound for splitting images over threads
   const run = () => {
