@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -176,5 +176,11 @@ test('run states follow from the lock, the last records and the checkpoints', ()
   writeFileSync(lock, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'x' }));
   assert.equal(readLockStatus(lock).kind, 'stale');
   writeFileSync(lock, '{"pid":');
+  assert.equal(readLockStatus(lock).kind, 'stale');
+  // another machine's trainer: live while it refreshes the lock (every 10 s), stale after a minute without
+  writeFileSync(lock, JSON.stringify({ pid: 4242, host: `not-${hostname()}`, startedAt: 'x' }));
+  assert.equal(readLockStatus(lock).kind, 'live');
+  const old = new Date(Date.now() - 61_000);
+  utimesSync(lock, old, old);
   assert.equal(readLockStatus(lock).kind, 'stale');
 });

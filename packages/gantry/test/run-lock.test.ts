@@ -2,12 +2,12 @@
 // lock at the same moment, and a lock file that is never seen half-written.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RunLock, readLock } from '../src/io/runLock.js';
+import { RunLock, holderActive, readLock } from '../src/io/runLock.js';
 import { deadPid } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
 
@@ -81,4 +81,62 @@ test('a lock is written whole: its holder, host and start time; released, it is 
   assert.throws(() => RunLock.acquire(dir), /is in use by training process/);
   lock.release();
   assert.equal(existsSync(join(dir, 'train.lock')), false);
+});
+
+/** Runs f with GANTRY_LOCK_HEARTBEAT_MS set, restoring it after. */
+async function withHeartbeat<T>(ms: number, f: () => Promise<T> | T): Promise<T> {
+  const before = process.env.GANTRY_LOCK_HEARTBEAT_MS;
+  process.env.GANTRY_LOCK_HEARTBEAT_MS = String(ms);
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env.GANTRY_LOCK_HEARTBEAT_MS;
+    else process.env.GANTRY_LOCK_HEARTBEAT_MS = before;
+  }
+}
+
+const ageBy = (path: string, ms: number) => {
+  const t = new Date(Date.now() - ms);
+  utimesSync(path, t, t);
+};
+
+test('the holder refreshes its lock every heartbeat; released, it stops', async () => {
+  await withHeartbeat(50, async () => {
+    const dir = tempDir('gantry-lock-');
+    const path = join(dir, 'train.lock');
+    const lock = RunLock.acquire(dir);
+    ageBy(path, 3_600_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(Date.now() - statSync(path).mtimeMs < 250, `refreshed ${Date.now() - statSync(path).mtimeMs} ms ago`);
+    lock.release();
+    assert.equal(existsSync(path), false);
+  });
+});
+
+test('a lock from another host: refused while refreshed, taken over once it has not been for six heartbeats', async () => {
+  await withHeartbeat(1000, () => {
+    const dir = tempDir('gantry-lock-');
+    const path = join(dir, 'train.lock');
+    const foreign = { pid: 4242, host: `not-${hostname()}`, startedAt: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(path, JSON.stringify(foreign) + '\n');
+    assert.equal(holderActive(foreign, path), true);
+    assert.throws(() => RunLock.acquire(dir), new RegExp(`is in use by process 4242 on host not-${hostname()} \\(lock refreshed 0 s ago\\)`));
+    ageBy(path, 5_000);
+    assert.equal(holderActive(foreign, path), true, 'five heartbeats old: still held');
+    assert.throws(() => RunLock.acquire(dir), /lock refreshed 5 s ago/);
+    ageBy(path, 7_000);
+    assert.equal(holderActive(foreign, path), false, 'seven heartbeats old: abandoned');
+    const lock = RunLock.acquire(dir);
+    assert.equal(readLock(path)?.pid, process.pid);
+    lock.release();
+  });
+});
+
+test('a lock of this host is held exactly while its process lives, whatever its age', () => {
+  const dir = tempDir('gantry-lock-');
+  const path = join(dir, 'train.lock');
+  writeFileSync(path, '{}');
+  ageBy(path, 3_600_000);
+  assert.equal(holderActive({ pid: process.pid, host: hostname(), startedAt: '' }, path), true);
+  assert.equal(holderActive({ pid: deadPid(), host: hostname(), startedAt: '' }, path), false);
 });

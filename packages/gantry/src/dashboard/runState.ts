@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { processAlive } from '../io/runLock.js';
+import { holderActive } from '../io/runLock.js';
 import type { RunState } from './wire.js';
 
 /** What train.lock says: absent, held by a live process, or left behind by a dead one. */
@@ -24,9 +24,9 @@ export function readLockStatus(lockPath: string): LockStatus {
   const pid = typeof info.pid === 'number' ? info.pid : null;
   const startedAt = typeof info.startedAt === 'string' ? info.startedAt : null;
   if (pid === null) return { kind: 'stale', pid, startedAt };
-  // a lock taken on another machine cannot be checked from here; trust it, as `train` does
-  if (typeof info.host === 'string' && info.host !== hostname()) return { kind: 'live', pid, startedAt };
-  return { kind: processAlive(pid) ? 'live' : 'stale', pid, startedAt };
+  // a lock taken on another machine is live while its holder keeps refreshing it, as `train` judges
+  const host = typeof info.host === 'string' ? info.host : hostname();
+  return { kind: holderActive({ pid, host, startedAt: startedAt ?? '' }, lockPath) ? 'live' : 'stale', pid, startedAt };
 }
 
 export interface StateEvidence {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -17,13 +17,33 @@ export interface LockInfo {
  * broken one. A lock whose process no longer exists (a killed run) is stale and is taken over; a
  * live one is refused. Taking over is guarded too: of several processes that find the same stale
  * lock at once, exactly one gets the run.
+ *
+ * A process on another machine (run directories on shared storage) cannot be looked up, so the
+ * holder refreshes the lock's modification time every `GANTRY_LOCK_HEARTBEAT_MS` (10 s); a lock
+ * from another host counts as abandoned once it has not been refreshed for six heartbeats.
  */
 export class RunLock {
   private released = false;
   private readonly onExit = () => this.release();
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(readonly path: string) {
     process.once('exit', this.onExit);
+    this.heartbeat = setInterval(() => this.refresh(), heartbeatMs());
+    this.heartbeat.unref();
+  }
+
+  /** Marks the lock as still held (its modification time), if it is still this process's. */
+  private refresh(): void {
+    try {
+      const holder = readLock(this.path);
+      if (holder?.pid === process.pid && holder.host === hostname()) {
+        const now = new Date();
+        utimesSync(this.path, now, now);
+      }
+    } catch {
+      // removed meanwhile: nothing to refresh
+    }
   }
 
   static acquire(runDir: string): RunLock {
@@ -36,10 +56,12 @@ export class RunLock {
       if (holder && isLiveHere(holder)) {
         throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
       }
-      if (holder && holder.host !== hostname()) {
-        throw new UsageError(`run directory ${runDir} is locked by a process on host ${holder.host}; if that run is gone, delete ${path}`);
+      if (holder && holder.host !== hostname() && !abandoned(path)) {
+        const ago = Math.round((lockAgeMs(path) ?? 0) / 1000);
+        throw new UsageError(`run directory ${runDir} is in use by process ${holder.pid} on host ${holder.host} (lock refreshed ${ago} s ago); wait for it to finish, or delete ${path} if that machine is gone`);
       }
-      // stale (its process is gone) or unreadable: remove it, unless someone else got there first
+      // stale (its process is gone, or its host stopped refreshing it) or unreadable: remove it,
+      // unless someone else got there first
       removeIfUnchanged(path, seen);
     }
     throw new UsageError(`could not lock run directory ${runDir}; another process keeps taking it`);
@@ -48,6 +70,7 @@ export class RunLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    clearInterval(this.heartbeat);
     process.removeListener('exit', this.onExit);
     try {
       const holder = readLock(this.path);
@@ -61,6 +84,33 @@ export class RunLock {
 /** Whether the lock's holder is a process on this machine that still exists. */
 export function isLiveHere(holder: LockInfo): boolean {
   return holder.host === hostname() && processAlive(holder.pid);
+}
+
+/**
+ * Whether the lock at `path` (held by `holder`) still belongs to a running trainer: a live
+ * process here, or one on another host that refreshed it within six heartbeats.
+ */
+export function holderActive(holder: LockInfo, path: string): boolean {
+  return holder.host === hostname() ? processAlive(holder.pid) : !abandoned(path);
+}
+
+function heartbeatMs(): number {
+  const v = Number(process.env.GANTRY_LOCK_HEARTBEAT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 10_000;
+}
+
+/** Milliseconds since the lock was written or refreshed; null when there is none. */
+function lockAgeMs(path: string): number | null {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function abandoned(path: string): boolean {
+  const age = lockAgeMs(path);
+  return age === null || age > 6 * heartbeatMs();
 }
 
 /** The lock file's owner, or null when it is missing, cut short or not a lock. */

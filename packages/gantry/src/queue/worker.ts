@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
 import { MetricsFollower } from './metricsFollower.js';
 import { plannedSteps, readRunOnDisk } from './runState.js';
-import { isLiveHere, readLock } from '../io/runLock.js';
+import { holderActive, readLock } from '../io/runLock.js';
 
 export interface WorkerSettings {
   redisUrl: string;
@@ -84,17 +84,17 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     if (!existsSync(join(dir, 'config.json'))) {
       throw new Error(`${dir}/config.json is missing on ${hostname()}; every worker must see the sweep's storage at the same path`);
     }
-    const holder = readLock(join(dir, 'train.lock'));
+    const lockPath = join(dir, 'train.lock');
+    const holder = readLock(lockPath);
     const waitForHolder = async (): Promise<never> => {
       await job.moveToDelayed(Date.now() + Math.max(1000, lockMs / 2), token);
       throw new DelayedError();
     };
-    // a process here still trains this run (this worker's own child after a lost lock, or a run started by hand): wait for it
-    if (holder && isLiveHere(holder)) await waitForHolder();
-    if (holder && holder.host !== hostname()) {
-      // BullMQ gave us this job, so the worker on that host lost it (it died, or stopped its child on losing the lock)
-      rmSync(join(dir, 'train.lock'), { force: true });
-    }
+    // a trainer still runs this run: here (this worker's own child after a lost lock, or a run
+    // started by hand), or on another machine whose worker lost the job but whose trainer has not
+    // stopped yet (it still refreshes the lock): wait for it. A lock it stopped refreshing is taken
+    // over by the trainer started below.
+    if (holder && holderActive(holder, lockPath)) await waitForHolder();
 
     const before = readRunOnDisk(dir);
     log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
@@ -152,9 +152,9 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     if (exit.code === 2) {
       // the trainer's lock is the one authority: a run started by hand after the check above makes
       // the trainer refuse the run as in use, which is a reason to wait, not a bad input
-      const now = readLock(join(dir, 'train.lock'));
-      if (now && now.pid !== child.pid && isLiveHere(now)) {
-        log(`${id}: in use by process ${now.pid} on this machine; trying again later`);
+      const now = readLock(lockPath);
+      if (now && !(now.pid === child.pid && now.host === hostname()) && holderActive(now, lockPath)) {
+        log(`${id}: in use by process ${now.pid} on ${now.host}; trying again later`);
         await waitForHolder();
       }
       // bad input (the config, the data, the run directory): trying again cannot help
