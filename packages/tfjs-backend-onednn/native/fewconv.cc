@@ -180,6 +180,35 @@ void ForwardFewIn(const ConvGeometry& g, const float* x, const float* w, const f
   }
 }
 
+// Calls f(t, value) for each (tap, input channel) t = (i * KW + j) * C + ci of the output
+// pixel whose window starts at input row ih0 and column iw0; value is 0 outside the image.
+template <int KH, int KW, int C, typename F>
+__attribute__((always_inline)) inline void ForEachTap(const ConvGeometry& g, const float* xn, int64_t ih0,
+                                                      int64_t iw0, bool inside, F&& f) {
+  if (inside) {
+    const float* xp = xn + (ih0 * g.w + iw0) * C;
+#pragma GCC unroll 8
+    for (int i = 0; i < KH; ++i) {
+      const float* r = xp + i * g.dh * g.w * C;
+#pragma GCC unroll 32
+      for (int jc = 0; jc < KW * C; ++jc) f(i * KW * C + jc, r[jc]);
+    }
+    return;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < KH; ++i) {
+    const int64_t ih = ih0 + i * g.dh;
+    const bool rowOk = ih >= 0 && ih < g.h;
+#pragma GCC unroll 8
+    for (int j = 0; j < KW; ++j) {
+      const int64_t iw = iw0 + j;
+      const bool ok = rowOk && iw >= 0 && iw < g.w;
+#pragma GCC unroll 4
+      for (int ci = 0; ci < C; ++ci) f((i * KW + j) * C + ci, ok ? xn[(ih * g.w + iw) * C + ci] : 0.f);
+    }
+  }
+}
+
 // Forward, c <= 4, for a kernel shape known at compile time: one 16-channel slice of the
 // output channels at a time, its filter rows (KH * KW * C vectors, at most 27) held in
 // registers, and each output pixel one multiply-add per tap from a broadcast of x.
@@ -204,30 +233,8 @@ void ForwardFewInRegs(const ConvGeometry& g, const float* x, const float* w, con
         for (int64_t ow = 0; ow < g.ow; ++ow, out += oc) {
           const int64_t iw0 = ow * g.sw - g.pl;
           V acc = bias;
-          if (rowInside && ow >= colLo && ow < colHi) {
-            const float* xp = xn + (ih0 * g.w + iw0) * C;
-#pragma GCC unroll 8
-            for (int i = 0; i < KH; ++i) {
-              const float* r = xp + i * g.dh * g.w * C;
-#pragma GCC unroll 32
-              for (int jc = 0; jc < KW * C; ++jc) acc += Splat(r[jc]) * wr[i * KW * C + jc];
-            }
-          } else {
-#pragma GCC unroll 8
-            for (int i = 0; i < KH; ++i) {
-              const int64_t ih = ih0 + i * g.dh;
-              const bool rowOk = ih >= 0 && ih < g.h;
-#pragma GCC unroll 8
-              for (int j = 0; j < KW; ++j) {
-                const int64_t iw = iw0 + j;
-                const bool ok = rowOk && iw >= 0 && iw < g.w;
-#pragma GCC unroll 4
-                for (int ci = 0; ci < C; ++ci) {
-                  acc += Splat(ok ? xn[(ih * g.w + iw) * C + ci] : 0.f) * wr[(i * KW + j) * C + ci];
-                }
-              }
-            }
-          }
+          ForEachTap<KH, KW, C>(g, xn, ih0, iw0, rowInside && ow >= colLo && ow < colHi,
+                                [&](int t, float v) { acc += Splat(v) * wr[t]; });
           Store(out, Activate(acc, act, alpha));
         }
       }
@@ -418,36 +425,6 @@ void BackwardDataFewIn(const ConvGeometry& g, const float* dy, const float* wt, 
 // register for a whole image (KH * KW * C of them, at most 27), so that each output pixel
 // costs one load of dy and one multiply-add per tap from a broadcast of x.
 template <int KH, int KW, int C>
-inline void FilterTapsPixel(const ConvGeometry& g, const float* xn, V d, V (&acc)[KH * KW * C], int64_t oh,
-                            int64_t ow, bool inside) {
-  const int64_t ih0 = oh * g.sh - g.pt, iw0 = ow * g.sw - g.pl;
-  if (inside) {
-    const float* xp = xn + (ih0 * g.w + iw0) * C;
-#pragma GCC unroll 8
-    for (int i = 0; i < KH; ++i) {
-      const float* r = xp + i * g.dh * g.w * C;
-#pragma GCC unroll 8
-      for (int jc = 0; jc < KW * C; ++jc) acc[i * KW * C + jc] += Splat(r[jc]) * d;
-    }
-    return;
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < KH; ++i) {
-    const int64_t ih = ih0 + i * g.dh;
-    const bool rowOk = ih >= 0 && ih < g.h;
-#pragma GCC unroll 8
-    for (int j = 0; j < KW; ++j) {
-      const int64_t iw = iw0 + j;
-      const bool ok = rowOk && iw >= 0 && iw < g.w;
-#pragma GCC unroll 4
-      for (int ci = 0; ci < C; ++ci) {
-        acc[(i * KW + j) * C + ci] += Splat(ok ? xn[(ih * g.w + iw) * C + ci] : 0.f) * d;
-      }
-    }
-  }
-}
-
-template <int KH, int KW, int C>
 void BackwardFilterFewInRegs(const ConvGeometry& g, const float* x, const float* dy, float* part, int64_t n0,
                              int64_t n1) {
   constexpr int TC = KH * KW * C;
@@ -465,7 +442,9 @@ void BackwardFilterFewInRegs(const ConvGeometry& g, const float* x, const float*
       for (int64_t oh = 0; oh < g.oh; ++oh) {
         const bool rowInside = oh >= rowLo && oh < rowHi;
         for (int64_t ow = 0; ow < g.ow; ++ow, d += oc) {
-          FilterTapsPixel<KH, KW, C>(g, xn, Load(d), acc, oh, ow, rowInside && ow >= colLo && ow < colHi);
+          const V dv = Load(d);
+          ForEachTap<KH, KW, C>(g, xn, oh * g.sh - g.pt, ow * g.sw - g.pl, rowInside && ow >= colLo && ow < colHi,
+                                [&](int t, float v) { acc[t] += Splat(v) * dv; });
         }
       }
       float* p = part + 16 * v;

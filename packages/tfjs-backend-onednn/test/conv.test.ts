@@ -2,13 +2,11 @@ import { before, test } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { assertParity, ensureBackend, randomTensor, valueAndGrads } from './parity.js';
+import { assertParity, ensureBackend, randomTensor, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
 
 before(ensureBackend);
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-const cases: { name: string; x: number[]; k: number; cout: number; stride: number; pad: Pad }[] = [
+const cases: ConvCase[] = [
   { name: 's1 same', x: [2, 7, 7, 3], k: 3, cout: 4, stride: 1, pad: 'same' },
   { name: 's2 same odd', x: [2, 9, 7, 3], k: 4, cout: 5, stride: 2, pad: 'same' },
   { name: 's1 valid', x: [1, 8, 6, 2], k: 3, cout: 3, stride: 1, pad: 'valid' },
@@ -24,15 +22,7 @@ const cases: { name: string; x: number[]; k: number; cout: number; stride: numbe
   { name: 'three input channels to 16 (left to oneDNN)', x: [2, 9, 9, 3], k: 3, cout: 16, stride: 1, pad: 'same' },
 ];
 
-for (const c of cases) {
-  test(`conv2d forward and gradients, ${c.name}`, async () => {
-    await assertParity(c.name, () => {
-      const x = randomTensor(c.x, 1);
-      const w = randomTensor([c.k, c.k, c.x[3]!, c.cout], 2);
-      return valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), [x, w]);
-    });
-  });
-}
+testConvCases('conv2d forward and gradients', cases);
 
 test('conv2d with dilation 2 (forward)', async () => {
   await assertParity('dilated', () =>

@@ -7,15 +7,12 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { setThreads } from '../src/index.js';
-import { assertParity, ensureBackend, randomTensor, runOn, valueAndGrads } from './parity.js';
+import { assertParity, ensureBackend, randomTensor, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
 
 before(ensureBackend);
 after(() => setThreads(1));
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { name: string; x: number[]; k: number; cout: number; stride: number; pad: Pad }
-
-const cases: Case[] = [
+const cases: ConvCase[] = [
   // few input channels: forward in blocks of columns (64 outputs), input gradient by taps,
   // filter gradient with the taps in registers
   { name: '1 to 64 channels, 4x4 stride 2 (an MNIST discriminator\'s first layer)', x: [3, 12, 12, 1], k: 4, cout: 64, stride: 2, pad: 'same' },
@@ -32,15 +29,7 @@ const cases: Case[] = [
   { name: '16 to 4 channels, 4x4 (a filter too big for registers)', x: [2, 8, 9, 16], k: 4, cout: 4, stride: 1, pad: 'same' },
 ];
 
-for (const c of cases) {
-  test(`few-channel conv2d forward and gradients: ${c.name}`, async () => {
-    await assertParity(c.name, () => {
-      const x = randomTensor(c.x, 1);
-      const w = randomTensor([c.k, c.k, c.x[3]!, c.cout], 2);
-      return valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), [x, w]);
-    });
-  });
-}
+testConvCases('few-channel conv2d forward and gradients', cases);
 
 test('few-channel conv2d with dilation 2 (forward)', async () => {
   await assertParity('dilated', () => [

@@ -1,6 +1,7 @@
 // Helpers shared by the parity tests: run the same computation on the cpu and
 // onednn backends with identical inputs and compare every output.
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
 
@@ -85,4 +86,21 @@ export function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tenso
   const probe = randomTensor(y.shape, probeSeed);
   const grads = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), probe)))(xs);
   return [y, ...grads];
+}
+
+export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+/** A conv2d of x (NHWC) with a k x k filter to `cout` channels. */
+export interface ConvCase { name: string; x: number[]; k: number; cout: number; stride: number; pad: ConvPad }
+
+/** One test per case: conv2d's value and its gradients for x and the filter, against cpu. */
+export function testConvCases(title: string, cases: ConvCase[]): void {
+  for (const c of cases) {
+    test(`${title}, ${c.name}`, async () => {
+      await assertParity(c.name, () => {
+        const x = randomTensor(c.x, 1);
+        const w = randomTensor([c.k, c.k, c.x[3]!, c.cout], 2);
+        return valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), [x, w]);
+      });
+    });
+  }
 }
