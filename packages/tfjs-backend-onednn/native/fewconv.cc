@@ -29,6 +29,9 @@ bool Enabled() {
   return on;
 }
 
+// The kernels assume padding of zero or more on every side (what TF.js computes).
+bool Taken(const ConvGeometry& g) { return Enabled() && g.pt >= 0 && g.pl >= 0 && g.pb >= 0 && g.pr >= 0; }
+
 bool Vectors(int64_t channels, int64_t& count) {
   count = channels / 16;
   return channels % 16 == 0 && count >= 1 && count <= kMaxVectors;
@@ -640,7 +643,7 @@ void OverImages(const ConvGeometry& g, int threads, Body body) {
 bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y,
                        int activation, float alpha) {
   const int threads = ThreadsFor(g);
-  if (!Enabled() || !ActivationTaken(activation)) return false;
+  if (!Taken(g) || !ActivationTaken(activation)) return false;
   int64_t count;
   if (g.c <= kFew && Vectors(g.oc, count) && count == 1 && g.dw == 1) {
     // with 16 output channels; with more, the blocks of columns below run faster
@@ -684,7 +687,7 @@ bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float*
   const int threads = ThreadsFor(g);
   int64_t count;
   const int64_t cols = g.kh * g.kw * g.c, tv = (cols + 15) / 16;
-  if (!Enabled() || g.c > kFew || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
+  if (!Taken(g) || g.c > kFew || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
   if (tv > 4) return false;
   std::vector<float> wt(g.oc * tv * 16, 0.f);  // [oc][cols, padded] from HWIO [cols][oc]
   for (int64_t k = 0; k < cols; ++k) {
@@ -698,7 +701,7 @@ bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float*
 
 bool FewChannelBackwardFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
   const int threads = ThreadsFor(g);
-  if (!Enabled()) return false;
+  if (!Taken(g)) return false;
   int64_t count;
   const int64_t size = g.WSize();
   if (g.c <= kFew && Vectors(g.oc, count) && g.dw == 1) {
