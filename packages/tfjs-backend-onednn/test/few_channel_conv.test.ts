@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { setThreads } from '../src/index.js';
-import { assertParity, ensureBackend, randomTensor, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
+import { assertParity, ensureBackend, randomTensor, runOn, testConvCases, valueAndGrads, type ConvCase, type ConvPad } from './parity.js';
 
 before(ensureBackend);
 after(() => setThreads(1));
@@ -30,6 +30,33 @@ const cases: ConvCase[] = [
 ];
 
 testConvCases('few-channel conv2d forward and gradients', cases);
+
+// Seeded random geometries around the cases above: few channels on either side, kernels 1 to
+// 5, strides 1 to 3, every padding kind, odd sizes and image counts.
+const fuzz: ConvCase[] = (() => {
+  let state = 12345;
+  const pick = <T>(xs: readonly T[]): T => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return xs[(state >>> 8) % xs.length]!;
+  };
+  return Array.from({ length: 24 }, (_, i) => {
+    const few = pick([1, 2, 3, 4] as const);
+    const many = pick([16, 32, 48, 64] as const);
+    const fewIn = pick([true, false] as const);
+    const k = pick([1, 2, 3, 4, 5] as const);
+    const stride = pick([1, 2, 3] as const);
+    const h = k + pick([0, 1, 4, 8] as const);
+    const w = k + pick([0, 2, 5, 7] as const);
+    const explicit = (): ConvPad => [[0, 0], [pick([0, 1, 2] as const), pick([0, 1, 2] as const)], [pick([0, 1, 2] as const), pick([0, 2] as const)], [0, 0]];
+    const pad = pick(['same', 'valid', 'explicit'] as const);
+    return {
+      name: `random ${i}: ${fewIn ? few : many} to ${fewIn ? many : few} channels, ${k}x${k} stride ${stride}, ${pad}`,
+      x: [pick([1, 2, 9] as const), h, w, fewIn ? few : many], k, cout: fewIn ? many : few, stride,
+      pad: pad === 'explicit' ? explicit() : pad,
+    };
+  });
+})();
+testConvCases('few-channel conv2d forward and gradients', fuzz);
 
 test('few-channel conv2d with dilation 2 (forward)', async () => {
   await assertParity('dilated', () => [
