@@ -608,20 +608,30 @@ FewOutKernel FewOutRegsKernel(const ConvGeometry& g) {
 
 bool ActivationTaken(int act) { return act == 0 || act == 1 || act == 3; }
 
+// Scratch memory kept between calls (a training step makes the same calls every step), one
+// buffer per use so that a call can hold two.
+enum class Scratch { kPartials, kFilter, kSum };
+float* ScratchFloats(Scratch use, size_t n) {
+  thread_local std::vector<float> buffers[3];
+  std::vector<float>& b = buffers[static_cast<int>(use)];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
 // Filter sums per group of kImagesPerPartial images, added in group order: the same bits
 // on any thread count.
 template <typename Kernel>
 void SumOverImageGroups(const ConvGeometry& g, float* dw, int64_t size, int threads, Kernel kernel) {
   int64_t groups = (g.n + kImagesPerPartial - 1) / kImagesPerPartial;
-  std::vector<float> parts(groups * size);
+  float* parts = ScratchFloats(Scratch::kPartials, groups * size);
   ParallelRanges(groups, std::min<int64_t>(threads, groups), [&](int64_t g0, int64_t g1, int) {
     for (int64_t k = g0; k < g1; ++k) {
-      kernel(parts.data() + k * size, k * kImagesPerPartial, std::min(g.n, (k + 1) * kImagesPerPartial));
+      kernel(parts + k * size, k * kImagesPerPartial, std::min(g.n, (k + 1) * kImagesPerPartial));
     }
   });
-  std::copy(parts.begin(), parts.begin() + size, dw);
+  std::copy(parts, parts + size, dw);
   for (int64_t k = 1; k < groups; ++k) {
-    const float* p = parts.data() + k * size;
+    const float* p = parts + k * size;
     for (int64_t e = 0; e < size; ++e) dw[e] += p[e];
   }
 }
@@ -664,7 +674,7 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
   }
   if (g.oc <= kFew && Vectors(g.c, count) && count <= 4) {
     const int64_t taps = g.kh * g.kw;
-    std::vector<float> wt(taps * g.oc * g.c);  // [tap][oc][c] from HWIO [tap][c][oc]
+    float* wt = ScratchFloats(Scratch::kFilter, taps * g.oc * g.c);  // [tap][oc][c] from HWIO [tap][c][oc]
     FewOutKernel regs = FewOutRegsKernel(g);
     for (int64_t t = 0; t < taps; ++t) {
       for (int64_t ci = 0; ci < g.c; ++ci) {
@@ -673,9 +683,9 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
     }
     OverImages(g, threads, [&](int64_t n0, int64_t n1) {
       if (regs != nullptr) {
-        regs(g, x, wt.data(), b, y, activation, alpha, n0, n1);
+        regs(g, x, wt, b, y, activation, alpha, n0, n1);
       } else {
-        ByCount<4, ForwardFewOutK>(g.oc, count, g, x, wt.data(), b, y, activation, alpha, n0, n1);
+        ByCount<4, ForwardFewOutK>(g.oc, count, g, x, wt, b, y, activation, alpha, n0, n1);
       }
     });
     return true;
@@ -689,12 +699,13 @@ bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float*
   const int64_t cols = g.kh * g.kw * g.c, tv = (cols + 15) / 16;
   if (!Taken(g) || g.c > kFew || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
   if (tv > 4) return false;
-  std::vector<float> wt(g.oc * tv * 16, 0.f);  // [oc][cols, padded] from HWIO [cols][oc]
+  float* wt = ScratchFloats(Scratch::kFilter, g.oc * tv * 16);  // [oc][cols, padded] from HWIO [cols][oc]
+  std::fill(wt, wt + g.oc * tv * 16, 0.f);
   for (int64_t k = 0; k < cols; ++k) {
     for (int64_t o = 0; o < g.oc; ++o) wt[o * tv * 16 + k] = w[k * g.oc + o];
   }
   OverImages(g, threads, [&](int64_t n0, int64_t n1) {
-    ByCount<4, BackwardDataFewInK>(tv, g, dy, wt.data(), dx, n0, n1);
+    ByCount<4, BackwardDataFewInK>(tv, g, dy, wt, dx, n0, n1);
   });
   return true;
 }
@@ -714,8 +725,8 @@ bool FewChannelBackwardFilter(const ConvGeometry& g, const float* x, const float
     }
   }
   if (g.oc <= kFew && Vectors(g.c, count) && count <= 4) {
-    std::vector<float> sum(size);  // [tap][oc][c]
-    SumOverImageGroups(g, sum.data(), size, threads, [&](float* part, int64_t n0, int64_t n1) {
+    float* sum = ScratchFloats(Scratch::kSum, size);  // [tap][oc][c]
+    SumOverImageGroups(g, sum, size, threads, [&](float* part, int64_t n0, int64_t n1) {
       ByCount<4, BackwardFilterFewOutK>(g.oc, count, g, x, dy, part, n0, n1);
     });
     const int64_t taps = g.kh * g.kw;
