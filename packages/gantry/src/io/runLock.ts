@@ -53,10 +53,10 @@ export class RunLock {
       if (createWhole(path, body)) return new RunLock(path);
       const seen = readRaw(path);
       const holder = parseLock(seen);
-      if (holder && isLiveHere(holder)) {
-        throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
-      }
-      if (holder && holder.host !== hostname() && !abandoned(path)) {
+      if (holder && holderActive(holder, path)) {
+        if (holder.host === hostname()) {
+          throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
+        }
         const ago = Math.round((lockAgeMs(path) ?? 0) / 1000);
         throw new UsageError(`run directory ${runDir} is in use by process ${holder.pid} on host ${holder.host} (lock refreshed ${ago} s ago); wait for it to finish, or delete ${path} if that machine is gone`);
       }
@@ -79,11 +79,6 @@ export class RunLock {
       // nothing to release
     }
   }
-}
-
-/** Whether the lock's holder is a process on this machine that still exists. */
-export function isLiveHere(holder: LockInfo): boolean {
-  return holder.host === hostname() && processAlive(holder.pid);
 }
 
 /**
