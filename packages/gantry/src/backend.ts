@@ -56,12 +56,14 @@ interface OnednnModule {
   onednnStatus(): { ok: true; threads: number } | { ok: false; reason: string };
   setThreads(n: number): void;
   fused: {
-    batchNormTraining: NnOps['batchNormTraining'];
+    batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
+      activation?: 'linear' | 'relu' | 'leakyrelu', alpha?: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
     relu: NnOps['relu'];
     leakyRelu: NnOps['leakyRelu'];
     upsample2x: NnOps['upsample2x'];
     avgPool2x: NnOps['avgPool2x'];
-    conv2dBias: NnOps['conv2dBias'];
+    conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid',
+      activation?: 'linear' | 'relu' | 'leakyrelu', alpha?: number): tf.Tensor4D;
     spectralNorm(w: tf.Tensor, u: tf.Tensor): { w: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
     adamUpdate: FusedAdamUpdate;
     sgdUpdate: FusedSgdUpdate;
@@ -118,8 +120,15 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
     if (!error && module) {
       const f = module.fused;
       setNnOps({
-        name: 'onednn-fused', batchNormTraining: f.batchNormTraining, relu: f.relu, leakyRelu: f.leakyRelu,
-        conv2dBias: f.conv2dBias, upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
+        name: 'onednn-fused',
+        batchNormTraining: (x, gamma, beta, epsilon, activation) => activation
+          ? f.batchNormTraining(x, gamma, beta, epsilon, activation.kind === 'relu' ? 'relu' : 'leakyrelu', activation.kind === 'leakyRelu' ? activation.alpha : 0)
+          : f.batchNormTraining(x, gamma, beta, epsilon),
+        relu: f.relu, leakyRelu: f.leakyRelu,
+        conv2dBias: (x, kernel, bias, stride, padding, activation) => activation
+          ? f.conv2dBias(x, kernel, bias, stride, padding, activation.kind === 'relu' ? 'relu' : 'leakyrelu', activation.kind === 'leakyRelu' ? activation.alpha : 0)
+          : f.conv2dBias(x, kernel, bias, stride, padding),
+        upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
         spectralNormalize: (kernel, u) => {
           const r = f.spectralNorm(kernel, u);
           return { kernel: r.w, sigma: r.sigma, u: r.u };

@@ -16,6 +16,8 @@ async function bundleForBrowser(contents: string, resolveDir: string): Promise<{
   try {
     const result = await build({
       stdin: { contents, resolveDir, loader: 'ts', sourcefile: 'app.ts' },
+      // the metafile names inputs relative to this folder (the repository root), whatever the cwd
+      absWorkingDir: join(gantryRoot, '..', '..'),
       bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
       loader: { '.css': 'empty' },
     });

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { learningRateFactor, resolveTrainConfig } from '../src/config.js';
 import { crossEntropyWithTargets } from '../src/losses/adversarial.js';
 import { gradientNormSquared, gradientPenalty } from '../src/losses/regularizers.js';
-import { Network } from '../src/models/network.js';
+import { Network, type NetworkSpec } from '../src/models/network.js';
 import { referenceNnOps, setNnOps } from '../src/models/nnOps.js';
 import { adaObserve, diffAugment } from '../src/train/augment.js';
 import { noiseBatch, RealBatches } from '../src/train/batches.js';
@@ -359,5 +359,89 @@ test('a regularized D step on onednn uses the plain ops for D only, leaves the i
   const cpu = await stepOn('cpu');
   assert.ok(Math.abs(cpu.penalty - onednn.penalty) <= 1e-4 * Math.max(1, cpu.penalty), `penalty cpu ${cpu.penalty}, onednn ${onednn.penalty}`);
   assert.ok(maxAbsDiff(cpu.d, onednn.d) < 1e-4, `D weights differ by ${maxAbsDiff(cpu.d, onednn.d)}`);
+  await tf.setBackend('cpu');
+});
+
+test('on onednn, a convolution or batchnorm and the relu or leaky relu after it run as one kernel, with the plain ops\' values and gradients', async (t) => {
+  const { selectBackend } = await import('../src/backend.js');
+  const { nnOps } = await import('../src/models/nnOps.js');
+  try {
+    await selectBackend('onednn');
+  } catch (e) {
+    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
+    await tf.setBackend('cpu');
+    return;
+  }
+  const networks: { spec: NetworkSpec; input: number[]; relu: number; leakyRelu: number }[] = [
+    {
+      // the pairs with a bias fuse (first conv, the block's first conv, the 3x3 conv); the biasless
+      // 1x1 conv and the block's pre-activation keep their activation kernels
+      spec: {
+        input: [8, 8, 3],
+        layers: [
+          { kind: 'conv2d', filters: 16, kernel: 3, stride: 2, padding: 'same' },
+          { kind: 'leakyRelu', alpha: 0.2 },
+          { kind: 'resBlockDown', filters: 8 },
+          { kind: 'conv2d', filters: 6, kernel: 3, stride: 1, padding: 'same' },
+          { kind: 'relu' },
+          { kind: 'conv2d', filters: 4, kernel: 1, stride: 1, padding: 'valid', bias: false },
+          { kind: 'leakyRelu', alpha: 0.1 },
+          { kind: 'flatten' },
+          { kind: 'dense', units: 1 },
+        ],
+      },
+      input: [3, 8, 8, 3], relu: 1, leakyRelu: 1,
+    },
+    {
+      // a generator: every batchnorm, the block's two included, takes its activation in
+      spec: {
+        input: [5],
+        layers: [
+          { kind: 'dense', units: 2 * 2 * 8 },
+          { kind: 'reshape', shape: [2, 2, 8] },
+          { kind: 'batchNorm' },
+          { kind: 'relu' },
+          { kind: 'resBlockUp', filters: 6 },
+          { kind: 'batchNorm' },
+          { kind: 'leakyRelu', alpha: 0.2 },
+          { kind: 'conv2d', filters: 3, kernel: 3, stride: 1, padding: 'same' },
+          { kind: 'tanh' },
+        ],
+      },
+      input: [4, 5], relu: 0, leakyRelu: 0,
+    },
+  ];
+  for (const [n, c] of networks.entries()) {
+    const net = new Network(`Nfuse${n}`, c.spec, 3, 4);
+    const size = c.input.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(new Rng(7, 1, n).fillNormal(new Float32Array(size)), c.input);
+    const vars = net.trainable.map((v) => v.variable);
+    const run = (ops: typeof referenceNnOps) => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(net.apply(x, { training: true, ops }))) as tf.Scalar, vars);
+      const out = [value.dataSync()[0], ...vars.map((v) => Array.from(grads[v.name].dataSync()))] as const;
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const fusedOps = nnOps();
+    assert.equal(fusedOps.name, 'onednn-fused');
+    const [fusedLoss, ...fusedGrads] = run(fusedOps);
+    const [plainLoss, ...plainGrads] = run(referenceNnOps);
+    assert.ok(Math.abs(fusedLoss - plainLoss) <= 1e-5 * Math.abs(plainLoss), `network ${n}: loss ${fusedLoss} against ${plainLoss}`);
+    plainGrads.forEach((g, i) => {
+      // a bias right before a batchnorm has a gradient of zero up to rounding (about 1e-7)
+      const scale = Math.max(1e-2, ...g.map(Math.abs));
+      g.forEach((v, k) => assert.ok(Math.abs(v - fusedGrads[i][k]) <= 1e-4 * scale, `${net.trainable[i].name}[${k}]: ${fusedGrads[i][k]} against ${v}`));
+    });
+    const { kernels } = await tf.profile(() => tf.tidy(() => { net.apply(x, { training: true }); }));
+    const names = kernels.map((k) => k.name);
+    assert.equal(names.filter((k) => k === 'LeakyRelu').length, c.leakyRelu, names.join(' '));
+    assert.equal(names.filter((k) => k === 'Relu').length, c.relu, names.join(' '));
+    // sampling (batchnorm with its running statistics) gives the plain ops' images too
+    const sampled = tf.tidy(() => net.apply(x, { training: false }).dataSync());
+    const plainSampled = tf.tidy(() => net.apply(x, { training: false, ops: referenceNnOps }).dataSync());
+    sampled.forEach((v, k) => assert.ok(Math.abs(v - plainSampled[k]) <= 1e-5 * Math.max(1, Math.abs(v))));
+    tf.dispose(x);
+    net.dispose();
+  }
   await tf.setBackend('cpu');
 });

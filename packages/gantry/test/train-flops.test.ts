@@ -57,11 +57,12 @@ test('dcgan-mnist: the counted FLOPs of a step equal the hand count (10.37 GFLOP
   assert.equal(count.total, 2 * 64 * (dStep + gStep));
   assert.equal(count.total, 10_369_171_456);
   // calls: D runs once on real and fake together in the D step and once in the G step, its
-  // convolutions with their bias inside (FusedConv2D); G's transposed convolutions in 2 forward
+  // convolutions with their bias and leaky relu inside (OnednnConv2DBiasActivation); G's transposed convolutions in 2 forward
   // passes, plus D's input gradients (conv 2 in the D step, both convs in the G step); the input
   // gradients of G's two transposed convolutions are plain convolutions; one weight gradient per
   // convolution per backward pass, and none of D's in the G step
-  assert.equal(count.byKernel.FusedConv2D.calls, 2 * 2);
+  assert.equal(count.byKernel.OnednnConv2DBiasActivation.calls, 2 * 2);
+  assert.equal(count.byKernel.FusedConv2D, undefined);
   assert.equal(count.byKernel.Conv2D.calls, 2);
   assert.equal(count.byKernel.Conv2DBackpropInput.calls, 2 * 2 + 1 + 2);
   assert.equal(count.byKernel.Conv2DBackpropFilter.calls, 2 + 2);

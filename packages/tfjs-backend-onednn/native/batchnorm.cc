@@ -3,8 +3,10 @@
 // backward in one pass over the data, and inference with given statistics.
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "activation.h"
 #include "args.h"
 #include "families.h"
 #include "runtime.h"
@@ -46,8 +48,30 @@ RowLayout Rows(Args& a, int xArg, int channelsArg) {
   return {c, n, static_cast<int64_t>(n / c)};
 }
 
-// batchNormTrain(x, gamma, beta, y, mean, variance, channels, epsilon)
-// variance is the biased batch variance.
+// The activation a training batchnorm may apply to its output: 0 none, 1 relu, 3 leaky relu
+// (the codes of activation.h). NaN stays NaN, as in the separate kernels.
+template <int Act>
+inline float Activate(float v, float alpha) {
+  if (Act == kRelu) return v < 0.f ? 0.f : v;
+  if (Act == kLeakyRelu) return v > 0.f ? v : alpha * v;
+  return v;
+}
+
+// The gradient at the batchnorm's output when an activation followed it, read from the
+// activated output y (y > 0 exactly where the batchnorm's output is > 0): the values of the
+// separate leaky relu gradient kernel (relu: alpha 0).
+inline float ThroughActivation(float dy, const float* y, size_t i, float alpha) {
+  return y == nullptr ? dy : (y[i] > 0.f ? dy : alpha * dy);
+}
+
+int ActivationArg(Args& a, size_t i) {
+  int64_t act = a.Int(i, "activation", 0, 3);
+  if (act != kLinear && act != kRelu && act != kLeakyRelu) a.Fail("activation", "must be 0 (none), 1 (relu) or 3 (leaky relu)");
+  return static_cast<int>(act);
+}
+
+// batchNormTrain(x, gamma, beta, y, mean, variance, channels, epsilon, activation, alpha)
+// variance is the biased batch variance; y is activated.
 napi_value BatchNormTrain(Args& a) {
   const RowLayout layout = Rows(a, 0, 6);
   const int64_t c = layout.channels, rows = layout.rows;
@@ -59,6 +83,8 @@ napi_value BatchNormTrain(Args& a) {
   float* mean = a.F32(4, "mean", c);
   float* var = a.F32(5, "variance", c);
   double eps = a.Num(7, "epsilon");
+  const int act = ActivationArg(a, 8);
+  const float alpha = static_cast<float>(a.Num(9, "alpha"));
 
   const int threads = ThreadsForElements(n);
   std::vector<double> sum, sq;
@@ -81,19 +107,27 @@ napi_value BatchNormTrain(Args& a) {
     scale[j] = static_cast<float>(s);
     shift[j] = static_cast<float>(beta[j] - m * s);
   }
-  ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * c;
-      float* yr = y + r * c;
-      for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * scale[j] + shift[j];
-    }
-  });
+  auto normalize = [&](auto actTag) {
+    constexpr int Act = decltype(actTag)::value;
+    ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * c;
+        float* yr = y + r * c;
+        for (int64_t j = 0; j < c; ++j) yr[j] = Activate<Act>(xr[j] * scale[j] + shift[j], alpha);
+      }
+    });
+  };
+  if (act == kRelu) normalize(std::integral_constant<int, kRelu>{});
+  else if (act == kLeakyRelu) normalize(std::integral_constant<int, kLeakyRelu>{});
+  else normalize(std::integral_constant<int, kLinear>{});
   return Undefined(a.env);
 }
 
 // batchNormTrainGrad(dy, x, gamma, mean, variance, dmean|null, dvariance|null,
-//                    dx, dgamma, dbeta, channels, epsilon)
-// dmean/dvariance are the gradients flowing into the statistics outputs.
+//                    dx, dgamma, dbeta, channels, epsilon, y|null, alpha)
+// dmean/dvariance are the gradients flowing into the statistics outputs. With y (the output of
+// a batchnorm with an activation), dy is the gradient at y and first goes back through the
+// activation (slope alpha below zero; 0 for relu).
 napi_value BatchNormTrainGrad(Args& a) {
   const RowLayout layout = Rows(a, 1, 10);
   const int64_t c = layout.channels, rows = layout.rows;
@@ -109,6 +143,8 @@ napi_value BatchNormTrainGrad(Args& a) {
   float* dgamma = a.F32(8, "dgamma", c);
   float* dbeta = a.F32(9, "dbeta", c);
   double eps = a.Num(11, "epsilon");
+  const float* y = a.F32OrNull(12, "y", n);
+  const float alpha = static_cast<float>(a.Num(13, "alpha"));
 
   const int threads = ThreadsForElements(n);
   std::vector<double> sdy, sdyx;
@@ -116,7 +152,7 @@ napi_value BatchNormTrainGrad(Args& a) {
     const float* xr = x + r * c;
     const float* dyr = dy + r * c;
     for (int64_t j = 0; j < c; ++j) {
-      double g = dyr[j];
+      double g = ThroughActivation(dyr[j], y, r * c + j, alpha);
       s1[j] += g;
       s2[j] += g * (xr[j] - mean[j]);
     }
@@ -140,7 +176,10 @@ napi_value BatchNormTrainGrad(Args& a) {
       const float* xr = x + r * c;
       const float* dyr = dy + r * c;
       float* dxr = dx + r * c;
-      for (int64_t j = 0; j < c; ++j) dxr[j] = k1[j] * dyr[j] + k2[j] * (xr[j] - mean[j]) + k3[j];
+      for (int64_t j = 0; j < c; ++j) {
+        float g = ThroughActivation(dyr[j], y, r * c + j, alpha);
+        dxr[j] = k1[j] * g + k2[j] * (xr[j] - mean[j]) + k3[j];
+      }
     }
   });
   return Undefined(a.env);
@@ -184,8 +223,8 @@ napi_value BatchNormInfer(Args& a) {
   return Undefined(a.env);
 }
 
-ONEDNN_CALLBACK(BatchNormTrainCb, "batchNormTrain", 8, BatchNormTrain)
-ONEDNN_CALLBACK(BatchNormTrainGradCb, "batchNormTrainGrad", 12, BatchNormTrainGrad)
+ONEDNN_CALLBACK(BatchNormTrainCb, "batchNormTrain", 10, BatchNormTrain)
+ONEDNN_CALLBACK(BatchNormTrainGradCb, "batchNormTrainGrad", 14, BatchNormTrainGrad)
 ONEDNN_CALLBACK(BatchNormInferCb, "batchNormInfer", 8, BatchNormInfer)
 
 }  // namespace

@@ -21,10 +21,11 @@ export interface OnednnAddon {
   reduce(op: number, x: Float32Array, y: Float32Array, outer: number, reduced: number, inner: number,
     scale: number): void;
   batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
-    mean: Float32Array, variance: Float32Array, channels: number, epsilon: number): void;
+    mean: Float32Array, variance: Float32Array, channels: number, epsilon: number, activation: number, alpha: number): void;
   batchNormTrainGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,
     variance: Float32Array, dmean: Float32Array | null, dvariance: Float32Array | null,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number): void;
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, channels: number, epsilon: number,
+    y: Float32Array | null, alpha: number): void;
   batchNormInfer(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
     scale: Float32Array | null, y: Float32Array, channels: number, epsilon: number): void;
   adamUpdate(params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[],

@@ -20,18 +20,18 @@ async function assertFusedMatchesReference(label: string, run: (impl: typeof fus
   });
 }
 
-for (const shape of [[6, 5], [4, 3, 5, 6]]) {
-  test(`batchNormTraining [${shape}]: y, mean, variance and gradients match the reference`, async () => {
+for (const [activation, alpha] of [['linear', 0], ['relu', 0], ['leakyrelu', 0.2]] as const) for (const shape of [[6, 5], [4, 3, 5, 6]]) {
+  test(`batchNormTraining [${shape}], ${activation}: y, mean, variance and gradients match the reference`, async () => {
     await assertFusedMatchesReference('batchNormTraining', (impl) => {
       const c = shape[shape.length - 1]!;
       const x = tf.add(tf.mul(randomTensor(shape, 1), 2), 0.5);
       const gamma = randomTensor([c], 2);
       const beta = randomTensor([c], 3);
-      const { y, mean, variance } = impl.batchNormTraining(x, gamma, beta, 1e-3);
-      const grads = valueAndGrads((a, g, b) => impl.batchNormTraining(a!, g!, b!, 1e-3).y, [x, gamma, beta]);
+      const { y, mean, variance } = impl.batchNormTraining(x, gamma, beta, 1e-3, activation, alpha);
+      const grads = valueAndGrads((a, g, b) => impl.batchNormTraining(a!, g!, b!, 1e-3, activation, alpha).y, [x, gamma, beta]);
       // gradients that flow through mean and variance as well
       const throughStats = tf.grads((a: tf.Tensor) => {
-        const r = impl.batchNormTraining(a, gamma, beta, 1e-3);
+        const r = impl.batchNormTraining(a, gamma, beta, 1e-3, activation, alpha);
         return tf.add(tf.sum(tf.mul(r.y, randomTensor(shape, 5))),
           tf.add(tf.sum(tf.mul(r.mean, 3)), tf.sum(tf.mul(r.variance, randomTensor([c], 6)))));
       })([x]);
@@ -154,6 +154,61 @@ for (const [pad, strides] of [['same', 1], ['valid', 2], ['same', 2]] as const) 
         [randomTensor([2, 7, 6, 5], 31), randomTensor([3, 3, 5, 4], 32), randomTensor([4], 33)]));
   });
 }
+
+// The activation's gradient comes from the output: y > 0 exactly where the conv's result is.
+// Inputs of 1 and 3 channels run the backend's own few-channel kernels; 5 channels, oneDNN's.
+for (const [activation, alpha] of [['relu', 0], ['leakyrelu', 0.2], ['leakyrelu', 0.01]] as const) {
+  for (const [cin, cout, strides, pad] of [[5, 4, 1, 'same'], [1, 16, 2, 'same'], [3, 16, 1, 'valid']] as const) {
+    test(`conv2dBias with ${activation} (alpha ${alpha}), ${cin} to ${cout} channels, ${pad} stride ${strides}: value and gradients match the plain ops`, async () => {
+      await assertFusedMatchesReference(`conv2dBias ${activation}`, (impl) =>
+        valueAndGrads((x, w, b) => impl.conv2dBias(x as tf.Tensor4D, w as tf.Tensor4D, b!, strides, pad, activation, alpha),
+          [randomTensor([2, 9, 8, cin], 51), randomTensor([3, 3, cin, cout], 52), randomTensor([cout], 53)]));
+    });
+  }
+}
+
+test('conv2dBias with an activation: one convolution kernel, no separate activation pass', async () => {
+  await tf.setBackend('onednn');
+  const x = randomTensor([2, 6, 6, 5], 54) as tf.Tensor4D;
+  const w = randomTensor([3, 3, 5, 4], 55) as tf.Tensor4D;
+  const b = randomTensor([4], 56);
+  const { kernels } = await tf.profile(() => fused.conv2dBias(x, w, b, 1, 'same', 'leakyrelu', 0.2));
+  assert.deepEqual(kernels.map((k) => k.name), ['OnednnConv2DBiasActivation']);
+  // about half of the outputs are negative: leaky relu really ran inside
+  const y = fused.conv2dBias(x, w, b, 1, 'same', 'leakyrelu', 0.2);
+  const linear = fused.conv2dBias(x, w, b, 1, 'same');
+  const yv = y.dataSync(), lv = linear.dataSync();
+  let negatives = 0;
+  lv.forEach((v, i) => {
+    if (v < 0) negatives++;
+    assert.ok(Math.abs(yv[i]! - (v > 0 ? v : 0.2 * v)) <= 1e-6 * Math.max(1, Math.abs(v)));
+  });
+  assert.ok(negatives > 10, `only ${negatives} negative outputs`);
+  tf.dispose([x, w, b, y, linear]);
+});
+
+test('batchNormTraining with an activation: one kernel forward and one backward, about half the outputs at the activation\'s lower branch', async () => {
+  await tf.setBackend('onednn');
+  const x = randomTensor([8, 3, 3, 4], 57);
+  const gamma = tf.add(randomTensor([4], 58), 1.5);
+  const beta = randomTensor([4], 59);
+  const probe = randomTensor([8, 3, 3, 4], 60);
+  const loss = (a: tf.Tensor) => tf.sum(tf.mul(fused.batchNormTraining(a, gamma, beta, 1e-3, 'relu').y, probe));
+  const { kernels } = await tf.profile(() => tf.grad(loss)(x));
+  const names = kernels.map((k) => k.name);
+  assert.deepEqual(names.filter((n) => n.startsWith('Onednn') || n === 'Relu'), ['OnednnBatchNormTrainingActivation', 'OnednnBatchNormTrainingGrad'], names.join(' '));
+  const y = fused.batchNormTraining(x, gamma, beta, 1e-3, 'relu').y.dataSync();
+  const zeros = y.filter((v) => v === 0).length;
+  assert.ok(zeros > 80 && zeros < 208, `${zeros} of 288 outputs are 0`);
+  tf.dispose([x, gamma, beta, probe]);
+});
+
+test('conv2dBias rejects an activation it cannot fuse', () => {
+  const x = tf.zeros([1, 4, 4, 1]) as tf.Tensor4D;
+  const w = tf.zeros([3, 3, 1, 2]) as tf.Tensor4D;
+  assert.throws(() => fused.conv2dBias(x, w, tf.zeros([2]), 1, 'same', 'elu' as 'relu'), /activation must be 'linear', 'relu' or 'leakyrelu', got 'elu'/);
+  tf.dispose([x, w]);
+});
 
 test('conv2dBias computes only the gradients asked for (no filter gradient for the input alone)', async () => {
   await tf.setBackend('onednn');

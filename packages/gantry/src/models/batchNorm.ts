@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AddParam } from './initializers.js';
-import { nnOps, type NnOps } from './nnOps.js';
+import { nnOps, type ConvActivation, type NnOps } from './nnOps.js';
 
 /** Keras' batchnorm defaults. */
 export const defaultBatchNormMomentum = 0.99;
@@ -25,8 +25,9 @@ export function addBatchNormParams(add: AddParam, prefix: string, channels: numb
 }
 
 /**
- * Batchnorm over every axis but the last. Training uses the batch's statistics and, when
- * `updateStats` is set, moves the running averages towards them; inference uses the running ones.
+ * Batchnorm over every axis but the last, then the activation if one is given. Training uses
+ * the batch's statistics and, when `updateStats` is set, moves the running averages towards
+ * them; inference uses the running ones.
  */
 export function applyBatchNorm(
   x: tf.Tensor,
@@ -34,11 +35,15 @@ export function applyBatchNorm(
   momentum: number,
   epsilon: number,
   opts: { training: boolean; updateStats?: boolean; ops?: NnOps },
+  activation?: ConvActivation,
 ): tf.Tensor {
+  const ops = opts.ops ?? nnOps();
   if (!opts.training) {
-    return tf.batchNorm(x, p.movingMean, p.movingVariance, p.beta, p.gamma, epsilon);
+    const y = tf.batchNorm(x, p.movingMean, p.movingVariance, p.beta, p.gamma, epsilon);
+    if (!activation) return y;
+    return activation.kind === 'relu' ? ops.relu(y) : ops.leakyRelu(y, activation.alpha);
   }
-  const { y, mean, variance } = (opts.ops ?? nnOps()).batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, epsilon);
+  const { y, mean, variance } = ops.batchNormTraining(x, p.gamma as tf.Tensor1D, p.beta as tf.Tensor1D, epsilon, activation);
   if (opts.updateStats) {
     const m = momentum;
     tf.tidy(() => {

@@ -3,7 +3,7 @@ import { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
 import { addConditioningParams, applyConditioning, conditioningOutputShape, needsLabels, type ConditioningLayerSpec } from './conditioning.js';
 import { convKernel, glorotUniform } from './initializers.js';
-import { nnOps, type NnOps } from './nnOps.js';
+import { nnOps, type ConvActivation, type NnOps } from './nnOps.js';
 import { addResidualParams, applyResidual, residualOutputShape, type ResidualLayerSpec } from './residual.js';
 import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 
@@ -150,13 +150,18 @@ export class Network {
    */
   apply(x: tf.Tensor, opts: ApplyOptions): tf.Tensor {
     let h = x;
-    this.layers.forEach((layer, i) => {
-      h = this.applyLayer(layer, h, opts, i);
-    });
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i];
+      // a convolution or batchnorm and the activation after it run as one op (the same values)
+      const activation = fusableActivation(layer, this.layers[i + 1]);
+      h = this.applyLayer(layer, h, opts, i, activation ?? undefined);
+      if (activation) i++;
+    }
     return h;
   }
 
-  private applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, index: number): tf.Tensor {
+  /** One layer; `activation` (only for conv2d with a bias, and batchNorm) is applied to its output. */
+  private applyLayer(layer: BuiltLayer, x: tf.Tensor, opts: ApplyOptions, index: number, activation?: ConvActivation): tf.Tensor {
     const s = layer.spec;
     const p = layer.params;
     const batch = x.shape[0];
@@ -167,7 +172,7 @@ export class Network {
       }
       case 'conv2d': {
         const kernel = effectiveKernel(p.kernel, p.sn_u, opts) as tf.Tensor4D;
-        if (p.bias) return (opts.ops ?? nnOps()).conv2dBias(x as tf.Tensor4D, kernel, p.bias, s.stride, s.padding);
+        if (p.bias) return (opts.ops ?? nnOps()).conv2dBias(x as tf.Tensor4D, kernel, p.bias, s.stride, s.padding, activation);
         return tf.conv2d(x as tf.Tensor4D, kernel, s.stride, s.padding);
       }
       case 'conv2dTranspose': {
@@ -177,7 +182,7 @@ export class Network {
         return p.bias ? tf.add(y, p.bias) : y;
       }
       case 'batchNorm':
-        return applyBatchNorm(x, p as unknown as BatchNormParams, s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon, opts);
+        return applyBatchNorm(x, p as unknown as BatchNormParams, s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon, opts, activation);
       case 'relu':
         return (opts.ops ?? nnOps()).relu(x);
       case 'leakyRelu':
@@ -215,6 +220,15 @@ export class Network {
   dispose(): void {
     for (const v of this.allVariables()) v.variable.dispose();
   }
+}
+
+/** The activation to fuse into `layer`, a convolution with a bias or a batchnorm, when `next` is a relu or leaky relu. */
+function fusableActivation(layer: BuiltLayer, next: BuiltLayer | undefined): ConvActivation | null {
+  const fusable = (layer.spec.kind === 'conv2d' && layer.params.bias !== undefined) || layer.spec.kind === 'batchNorm';
+  if (!fusable || !next) return null;
+  if (next.spec.kind === 'relu') return { kind: 'relu' };
+  if (next.spec.kind === 'leakyRelu') return { kind: 'leakyRelu', alpha: next.spec.alpha };
+  return null;
 }
 
 function convOut(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {

@@ -6,14 +6,23 @@ import { spectralNormalize } from './spectralNorm.js';
  * reference forms below are plain TF.js ops; they run on every backend and support
  * gradients of gradients. A backend may install faster ones with the same signatures.
  */
+/** An activation a convolution or a batchnorm can apply to its own output. */
+export type ConvActivation = { kind: 'relu' } | { kind: 'leakyRelu'; alpha: number };
+
 export interface NnOps {
   readonly name: string;
-  /** Batch statistics over every axis but the last (channels-last), biased variance. */
-  batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
+  /**
+   * Batch statistics over every axis but the last (channels-last), biased variance; y goes
+   * through the activation if one is given (the fast form writes it in one pass).
+   */
+  batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number, activation?: ConvActivation): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
   relu(x: tf.Tensor): tf.Tensor;
   leakyRelu(x: tf.Tensor, alpha: number): tf.Tensor;
-  /** A 'same' or 'valid' convolution plus a bias per output channel. */
-  conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid'): tf.Tensor4D;
+  /**
+   * A 'same' or 'valid' convolution plus a bias per output channel, then the activation if one
+   * is given (the fast form writes the activated output in one pass).
+   */
+  conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid', activation?: ConvActivation): tf.Tensor4D;
   /** Nearest-neighbour 2x upsampling, NHWC. */
   upsample2x(x: tf.Tensor4D): tf.Tensor4D;
   /** 2x2 average pooling with stride 2, NHWC. */
@@ -36,18 +45,24 @@ function averagePool2x(x: tf.Tensor4D): tf.Tensor4D {
   return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]) as tf.Tensor4D;
 }
 
+/** The reference relu or leaky relu of y; y itself without an activation. */
+function activate(y: tf.Tensor, activation: ConvActivation | undefined): tf.Tensor {
+  if (!activation) return y;
+  return activation.kind === 'relu' ? referenceNnOps.relu(y) : referenceNnOps.leakyRelu(y, activation.alpha);
+}
+
 export const referenceNnOps: NnOps = {
   name: 'reference',
-  batchNormTraining(x, gamma, beta, epsilon) {
+  batchNormTraining(x, gamma, beta, epsilon, activation) {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
     const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
-    return { y, mean, variance };
+    return { y: activate(y, activation), mean, variance };
   },
   relu: (x) => tf.relu(x),
   // relu(x) - a*relu(-x) rather than tf.leakyRelu: its gradient is differentiable again
   leakyRelu: (x, alpha) => tf.sub(tf.relu(x), tf.mul(alpha, tf.relu(tf.neg(x)))),
-  conv2dBias: (x, kernel, bias, stride, padding) => tf.add(tf.conv2d(x, kernel, stride, padding), bias) as tf.Tensor4D,
+  conv2dBias: (x, kernel, bias, stride, padding, activation) => activate(tf.add(tf.conv2d(x, kernel, stride, padding), bias), activation) as tf.Tensor4D,
   upsample2x: upsampleNearest2x,
   avgPool2x: averagePool2x,
   spectralNormalize: (kernel, u) => spectralNormalize(kernel, u),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
 import { convKernel, type AddParam } from './initializers.js';
-import { nnOps, type NnOps } from './nnOps.js';
+import { nnOps, type ConvActivation, type NnOps } from './nnOps.js';
 import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 
 /**
@@ -83,9 +83,10 @@ export function addResidualParams(s: ResidualLayerSpec, inShape: number[], add: 
 export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opts: Opts): tf.Tensor {
   const x4 = x as tf.Tensor4D;
   const ops = opts.ops ?? nnOps();
-  const conv = (name: string, h: tf.Tensor4D) =>
-    ops.conv2dBias(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, p[`${name}/bias`], 1, 'same');
-  const bn = (name: string, h: tf.Tensor4D) => {
+  const conv = (name: string, h: tf.Tensor4D, activation?: ConvActivation) =>
+    ops.conv2dBias(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, p[`${name}/bias`], 1, 'same', activation);
+  // batchnorm, then relu, as one op
+  const bnRelu = (name: string, h: tf.Tensor4D) => {
     const params: BatchNormParams = {
       gamma: p[`${name}/gamma`],
       beta: p[`${name}/beta`],
@@ -93,19 +94,19 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
       movingVariance: p[`${name}/movingVariance`],
     };
     const spec = s as { momentum?: number; epsilon?: number };
-    return applyBatchNorm(h, params, spec.momentum ?? defaultBatchNormMomentum, spec.epsilon ?? defaultBatchNormEpsilon, opts) as tf.Tensor4D;
+    return applyBatchNorm(h, params, spec.momentum ?? defaultBatchNormMomentum, spec.epsilon ?? defaultBatchNormEpsilon, opts, { kind: 'relu' }) as tf.Tensor4D;
   };
   const relu = (h: tf.Tensor4D) => ops.relu(h) as tf.Tensor4D;
   switch (s.kind) {
     case 'resBlockUp': {
-      let h = ops.upsample2x(relu(bn('bn1', x4))); // [b, 2h, 2w, c]
-      h = conv('conv2', relu(bn('bn2', conv('conv1', h)))); // [b, 2h, 2w, filters]
+      let h = ops.upsample2x(bnRelu('bn1', x4)); // [b, 2h, 2w, c]
+      h = conv('conv2', bnRelu('bn2', conv('conv1', h))); // [b, 2h, 2w, filters]
       // conv1x1 then upsample equals upsample then conv1x1 (both act per pixel), at a quarter of the cost
       return tf.add(h, ops.upsample2x(conv('shortcut', x4)));
     }
     case 'resBlockDown': {
       let h = s.preactivation === false ? x4 : relu(x4);
-      h = ops.avgPool2x(conv('conv2', relu(conv('conv1', h)))); // [b, h/2, w/2, filters]
+      h = ops.avgPool2x(conv('conv2', conv('conv1', h, { kind: 'relu' }))); // [b, h/2, w/2, filters]
       // avgPool then conv1x1 equals conv1x1 then avgPool (both linear, one per pixel), at a quarter of the cost
       return tf.add(h, conv('shortcut', ops.avgPool2x(x4)));
     }

@@ -16,6 +16,8 @@ const flopsOfKernel: Record<string, (inputs: Shape[], outputs: Shape[]) => numbe
   // inputs x [N,H,W,Cin], filter [kh,kw,Cin,Cout]; each output element is kh*kw*Cin multiply-adds
   Conv2D: ([, filter], [y]) => 2 * size(y) * filter[0] * filter[1] * filter[2],
   FusedConv2D: ([, filter], [y]) => 2 * size(y) * filter[0] * filter[1] * filter[2],
+  // the native backend's conv + bias + relu or leaky relu: FusedConv2D's inputs and output
+  OnednnConv2DBiasActivation: ([, filter], [y]) => 2 * size(y) * filter[0] * filter[1] * filter[2],
   // inputs dy, filter [kh,kw,Cin,Cout]: each dy element is spread over kh*kw*Cin inputs
   Conv2DBackpropInput: ([dy, filter]) => 2 * size(dy) * filter[0] * filter[1] * filter[2],
   // inputs x, dy; output the filter [kh,kw,Cin,Cout]: each dy element meets kh*kw*Cin inputs

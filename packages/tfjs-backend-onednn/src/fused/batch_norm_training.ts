@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
-import { BatchNormTraining } from '../kernels/custom_kernel_names.js';
+import { BatchNormTraining, BatchNormTrainingActivation } from '../kernels/custom_kernel_names.js';
+import { leakyReluReference, reluReference } from './activations.js';
+import { checkActivation, type ConvActivation } from './conv.js';
 
 export interface BatchNormTrainingResult {
   /** Normalised, scaled and shifted x; same shape as x. */
@@ -28,29 +30,35 @@ function check(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): number {
  * Plain tf ops; differentiable to any order.
  */
 export function batchNormTrainingReference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
-  epsilon = 1e-3): BatchNormTrainingResult {
+  epsilon = 1e-3, activation: ConvActivation = 'linear', alpha = 0.2): BatchNormTrainingResult {
   const c = check(x, gamma, beta);
+  checkActivation(activation);
   return tf.tidy(() => {
     const axes = [...Array(x.rank - 1).keys()];
     const { mean, variance } = tf.moments(x, axes);
     const scale = tf.mul(tf.rsqrt(tf.add(variance, epsilon)), gamma.reshape([c]));
-    const y = tf.add(tf.mul(tf.sub(x, mean), scale), beta.reshape([c]));
+    const normalized = tf.add(tf.mul(tf.sub(x, mean), scale), beta.reshape([c]));
+    const y = activation === 'relu' ? reluReference(normalized)
+      : activation === 'leakyrelu' ? leakyReluReference(normalized, alpha) : normalized;
     return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   });
 }
 
 /**
  * Same as batchNormTrainingReference. On the onednn backend the forward pass
- * is one native kernel and the gradient w.r.t. x, gamma and beta (including
- * what flows in through mean and variance) is one more.
+ * (with the activation, if any) is one native kernel and the gradient w.r.t. x, gamma and
+ * beta (including what flows in through mean and variance, and back through the
+ * activation) is one more.
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor,
-  epsilon = 1e-3): BatchNormTrainingResult {
+  epsilon = 1e-3, activation: ConvActivation = 'linear', alpha = 0.2): BatchNormTrainingResult {
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') {
-    return batchNormTrainingReference(x, gamma, beta, epsilon);
+    return batchNormTrainingReference(x, gamma, beta, epsilon, activation, alpha);
   }
   check(x, gamma, beta);
-  const [y, mean, variance] = tf.engine().runKernel(BatchNormTraining, { x, gamma, beta },
-    { epsilon }) as tf.Tensor[];
+  checkActivation(activation);
+  const [y, mean, variance] = activation === 'linear'
+    ? tf.engine().runKernel(BatchNormTraining, { x, gamma, beta }, { epsilon }) as tf.Tensor[]
+    : tf.engine().runKernel(BatchNormTrainingActivation, { x, gamma, beta }, { epsilon, activation, alpha: activation === 'relu' ? 0 : alpha }) as tf.Tensor[];
   return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

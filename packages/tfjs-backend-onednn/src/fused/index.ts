@@ -8,6 +8,7 @@ import { spectralNorm, spectralNormReference } from './spectral_norm.js';
 import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
 
 export type { BatchNormTrainingResult } from './batch_norm_training.js';
+export type { ConvActivation } from './conv.js';
 export type { SpectralNormResult } from './spectral_norm.js';
 
 /** Fast on onednn, reference elsewhere. */

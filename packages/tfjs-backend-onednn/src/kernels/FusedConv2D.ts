@@ -3,12 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { runBinary } from './binary_factory.js';
 import { activationCode, conv2dInfo, convGeometry } from './conv_utils.js';
 import { BinaryOp } from './eltwise_ops.js';
-import { allFloat32, nativeKernel } from './kernel_utils.js';
+import { Conv2DBiasActivation } from './custom_kernel_names.js';
+import { type KernelArgs, allFloat32, customKernel, nativeKernel } from './kernel_utils.js';
 
 // Conv + bias + activation in one oneDNN primitive (activation as a post-op).
 // A bias that is not one value per output channel, and prelu, run as a
 // separate native broadcast op after the conv.
-export const fusedConv2DConfig = nativeKernel(tf.FusedConv2D, (args) => {
+function fusedConv2D(args: KernelArgs): tf.TensorInfo | null {
   const { inputs, backend, attrs, addon } = args;
   const { x, filter, bias, preluActivationWeights: prelu } = inputs as Record<string, tf.TensorInfo | undefined>;
   if (!x || !filter || !allFloat32(x, filter, bias, prelu)) return null;
@@ -39,4 +40,16 @@ export const fusedConv2DConfig = nativeKernel(tf.FusedConv2D, (args) => {
   }
   if (isPrelu) replace(runBinary(args, BinaryOp.Prelu, result, prelu!));
   return result;
+}
+
+export const fusedConv2DConfig = nativeKernel(tf.FusedConv2D, fusedConv2D);
+
+// The same convolution under another name, for a relu or leaky relu activation: its registered
+// gradient keeps the output (the activation's gradient reads it), which FusedConv2D's gradient
+// does not need for a linear activation. Inputs and attributes as FusedConv2D's.
+export const conv2DBiasActivationConfig = customKernel(Conv2DBiasActivation, (args) => {
+  const out = fusedConv2D(args);
+  if (out !== null) return out;
+  const cpu = tf.getKernel(tf.FusedConv2D, 'cpu')!;
+  return cpu.kernelFunc({ inputs: args.inputs, backend: args.backend, attrs: args.attrs }) as tf.TensorInfo;
 });

@@ -7,7 +7,7 @@ import { absConfig } from './Abs.js';
 import { addConfig } from './Add.js';
 import { addNConfig } from './AddN.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
-import { batchNormTrainingConfig, batchNormTrainingGradient } from './BatchNormTraining.js';
+import { batchNormTrainingActivationConfig, batchNormTrainingActivationGradient, batchNormTrainingConfig, batchNormTrainingGradient } from './BatchNormTraining.js';
 import { batchNormTrainingGradConfig } from './BatchNormTrainingGrad.js';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -18,7 +18,7 @@ import { equalConfig } from './Equal.js';
 import { expConfig } from './Exp.js';
 import { expm1Config } from './Expm1.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
-import { fusedConv2DConfig } from './FusedConv2D.js';
+import { conv2DBiasActivationConfig, fusedConv2DConfig } from './FusedConv2D.js';
 import { fusedMatMulConfig } from './_FusedMatMul.js';
 import { greaterConfig } from './Greater.js';
 import { greaterEqualConfig } from './GreaterEqual.js';
@@ -56,7 +56,7 @@ import { tanhConfig } from './Tanh.js';
 import { transposeConfig } from './Transpose.js';
 import { gatherV2Config } from './GatherV2.js';
 import { padV2Config } from './PadV2.js';
-import { fusedConv2DGradient } from '../fused/conv.js';
+import { conv2DBiasActivationGradient, fusedConv2DGradient } from '../fused/conv.js';
 import { sumPool2xConfig, sumPool2xGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
 import { sliceConfig } from './Slice.js';
 import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
@@ -69,6 +69,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   addNConfig,
   batchMatMulConfig,
   batchNormTrainingConfig,
+  batchNormTrainingActivationConfig,
   batchNormTrainingGradConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
@@ -80,6 +81,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   expm1Config,
   fusedBatchNormConfig,
   fusedConv2DConfig,
+  conv2DBiasActivationConfig,
   fusedMatMulConfig,
   greaterConfig,
   greaterEqualConfig,
@@ -127,4 +129,4 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, fusedConv2DGradient, spectralNormGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient];

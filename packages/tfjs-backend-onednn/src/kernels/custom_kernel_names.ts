@@ -1,7 +1,9 @@
 // Kernels that exist only on this backend; the fused API runs them.
 export const BatchNormTraining = 'OnednnBatchNormTraining';
 export const BatchNormTrainingGrad = 'OnednnBatchNormTrainingGrad';
+export const BatchNormTrainingActivation = 'OnednnBatchNormTrainingActivation';
 export const LeakyReluGrad = 'OnednnLeakyReluGrad';
+export const Conv2DBiasActivation = 'OnednnConv2DBiasActivation';
 export const Upsample2x = 'OnednnUpsample2x';
 export const SumPool2x = 'OnednnSumPool2x';
 export const SpectralNorm = 'OnednnSpectralNorm';
