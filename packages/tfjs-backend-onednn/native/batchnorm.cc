@@ -59,9 +59,12 @@ inline float Activate(float v, float alpha) {
 
 // The gradient at the batchnorm's output when an activation followed it, read from the
 // activated output y (y > 0 exactly where the batchnorm's output is > 0): the values of the
-// separate leaky relu gradient kernel (relu: alpha 0).
+// separate leaky relu gradient kernel (relu: alpha 0). A template flag, so that the loops
+// without an activation stay as they were and both vectorise.
+template <bool HasY>
 inline float ThroughActivation(float dy, const float* y, size_t i, float alpha) {
-  return y == nullptr ? dy : (y[i] > 0.f ? dy : alpha * dy);
+  if constexpr (HasY) return y[i] > 0.f ? dy : alpha * dy;
+  return dy;
 }
 
 int ActivationArg(Args& a, size_t i) {
@@ -148,15 +151,20 @@ napi_value BatchNormTrainGrad(Args& a) {
 
   const int threads = ThreadsForElements(n);
   std::vector<double> sdy, sdyx;
-  ChannelSums(rows, c, threads, sdy, sdyx, [&](int64_t r, double* s1, double* s2) {
-    const float* xr = x + r * c;
-    const float* dyr = dy + r * c;
-    for (int64_t j = 0; j < c; ++j) {
-      double g = ThroughActivation(dyr[j], y, r * c + j, alpha);
-      s1[j] += g;
-      s2[j] += g * (xr[j] - mean[j]);
-    }
-  });
+  auto sums = [&](auto hasY) {
+    constexpr bool HasY = decltype(hasY)::value;
+    ChannelSums(rows, c, threads, sdy, sdyx, [&](int64_t r, double* s1, double* s2) {
+      const float* xr = x + r * c;
+      const float* dyr = dy + r * c;
+      for (int64_t j = 0; j < c; ++j) {
+        double g = ThroughActivation<HasY>(dyr[j], y, r * c + j, alpha);
+        s1[j] += g;
+        s2[j] += g * (xr[j] - mean[j]);
+      }
+    });
+  };
+  if (y) sums(std::true_type{});
+  else sums(std::false_type{});
   // dx = k1 * dy + k2 * (x - mean) + k3, per channel
   std::vector<float> k1(c), k2(c), k3(c);
   for (int64_t j = 0; j < c; ++j) {
@@ -171,17 +179,22 @@ napi_value BatchNormTrainGrad(Args& a) {
     k2[j] = static_cast<float>(-gi * dg * invstd / rows + 2.0 * dv / rows);
     k3[j] = static_cast<float>(-gi * sdy[j] / rows + dm / rows);
   }
-  ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * c;
-      const float* dyr = dy + r * c;
-      float* dxr = dx + r * c;
-      for (int64_t j = 0; j < c; ++j) {
-        float g = ThroughActivation(dyr[j], y, r * c + j, alpha);
-        dxr[j] = k1[j] * g + k2[j] * (xr[j] - mean[j]) + k3[j];
+  auto apply = [&](auto hasY) {
+    constexpr bool HasY = decltype(hasY)::value;
+    ParallelRanges(rows, threads, [&](int64_t r0, int64_t r1, int) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * c;
+        const float* dyr = dy + r * c;
+        float* dxr = dx + r * c;
+        for (int64_t j = 0; j < c; ++j) {
+          float g = ThroughActivation<HasY>(dyr[j], y, r * c + j, alpha);
+          dxr[j] = k1[j] * g + k2[j] * (xr[j] - mean[j]) + k3[j];
+        }
       }
-    }
-  });
+    });
+  };
+  if (y) apply(std::true_type{});
+  else apply(std::false_type{});
   return Undefined(a.env);
 }
 
