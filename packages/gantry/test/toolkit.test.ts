@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { learningRateFactor, resolveTrainConfig } from '../src/config.js';
 import { crossEntropyWithTargets } from '../src/losses/adversarial.js';
@@ -15,6 +15,19 @@ import { Rng, Stream } from '../src/util/random.js';
 import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');
+
+/** Selects the onednn backend; false (the test skipped, cpu back) where it cannot load. */
+async function onednnOrSkip(t: TestContext): Promise<boolean> {
+  const { selectBackend } = await import('../src/backend.js');
+  try {
+    await selectBackend('onednn');
+    return true;
+  } catch (e) {
+    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
+    await tf.setBackend('cpu');
+    return false;
+  }
+}
 
 const value = (t: tf.Tensor) => {
   const v = t.dataSync()[0];
@@ -347,13 +360,7 @@ test('a regularized D step on onednn uses the plain ops for D only, leaves the i
     gan.dispose();
     return { d, penalty: stats!.penalty!, installed: installed.name };
   };
-  try {
-    await selectBackend('onednn');
-  } catch (e) {
-    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
-    await tf.setBackend('cpu');
-    return;
-  }
+  if (!(await onednnOrSkip(t))) return;
   const onednn = await stepOn('onednn');
   assert.equal(onednn.installed, 'onednn-fused');
   const cpu = await stepOn('cpu');
@@ -363,15 +370,8 @@ test('a regularized D step on onednn uses the plain ops for D only, leaves the i
 });
 
 test('on onednn, a convolution or batchnorm and the relu or leaky relu after it run as one kernel, with the plain ops\' values and gradients', async (t) => {
-  const { selectBackend } = await import('../src/backend.js');
   const { nnOps } = await import('../src/models/nnOps.js');
-  try {
-    await selectBackend('onednn');
-  } catch (e) {
-    t.skip(`onednn backend unavailable: ${(e as Error).message}`);
-    await tf.setBackend('cpu');
-    return;
-  }
+  if (!(await onednnOrSkip(t))) return;
   const networks: { spec: NetworkSpec; input: number[]; relu: number; leakyRelu: number }[] = [
     {
       // the pairs with a bias fuse (first conv, the block's first conv, the 3x3 conv); the biasless
