@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
 import { UsageError } from './errors.js';
-import { referenceNnOps, setNnOps, type NnOps } from './models/nnOps.js';
+import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
 import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedSgdUpdate } from './train/optimizer.js';
 
 export interface BackendInfo {
@@ -70,6 +70,12 @@ interface OnednnModule {
   };
 }
 
+/** A fused activation as the native backend's functions take it: name and slope below zero. */
+function nativeActivation(a: ConvActivation | undefined): ['linear' | 'relu' | 'leakyrelu', number] {
+  if (!a) return ['linear', 0];
+  return a.kind === 'relu' ? ['relu', 0] : ['leakyrelu', a.alpha];
+}
+
 const cpuCost = 'the pure-JavaScript cpu backend is about 100 to 500 times slower (a DCGAN step takes tens of seconds)';
 
 async function tryTensorflow(): Promise<string | null> {
@@ -121,13 +127,9 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
       const f = module.fused;
       setNnOps({
         name: 'onednn-fused',
-        batchNormTraining: (x, gamma, beta, epsilon, activation) => activation
-          ? f.batchNormTraining(x, gamma, beta, epsilon, activation.kind === 'relu' ? 'relu' : 'leakyrelu', activation.kind === 'leakyRelu' ? activation.alpha : 0)
-          : f.batchNormTraining(x, gamma, beta, epsilon),
+        batchNormTraining: (x, gamma, beta, epsilon, activation) => f.batchNormTraining(x, gamma, beta, epsilon, ...nativeActivation(activation)),
         relu: f.relu, leakyRelu: f.leakyRelu,
-        conv2dBias: (x, kernel, bias, stride, padding, activation) => activation
-          ? f.conv2dBias(x, kernel, bias, stride, padding, activation.kind === 'relu' ? 'relu' : 'leakyrelu', activation.kind === 'leakyRelu' ? activation.alpha : 0)
-          : f.conv2dBias(x, kernel, bias, stride, padding),
+        conv2dBias: (x, kernel, bias, stride, padding, activation) => f.conv2dBias(x, kernel, bias, stride, padding, ...nativeActivation(activation)),
         upsample2x: f.upsample2x, avgPool2x: f.avgPool2x,
         spectralNormalize: (kernel, u) => {
           const r = f.spectralNorm(kernel, u);
