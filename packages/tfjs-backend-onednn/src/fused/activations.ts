@@ -12,6 +12,13 @@ export function reluReference<T extends tf.Tensor>(x: T): T {
   return tf.relu(x);
 }
 
+/** The reference form of a fused op's activation ('linear' returns y itself). */
+export function activationReference<T extends tf.Tensor>(y: T, activation: 'linear' | 'relu' | 'leakyrelu', alpha: number): T {
+  if (activation === 'relu') return reluReference(y);
+  if (activation === 'leakyrelu') return leakyReluReference(y, alpha);
+  return y;
+}
+
 // One custom-gradient function per alpha value.
 const activations = new Map<number, (x: tf.Tensor) => tf.Tensor>();
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
 import { BatchNormTraining, BatchNormTrainingActivation } from '../kernels/custom_kernel_names.js';
-import { leakyReluReference, reluReference } from './activations.js';
+import { activationReference } from './activations.js';
 import { checkActivation, type ConvActivation } from './conv.js';
 
 export interface BatchNormTrainingResult {
@@ -37,9 +37,7 @@ export function batchNormTrainingReference(x: tf.Tensor, gamma: tf.Tensor, beta:
     const axes = [...Array(x.rank - 1).keys()];
     const { mean, variance } = tf.moments(x, axes);
     const scale = tf.mul(tf.rsqrt(tf.add(variance, epsilon)), gamma.reshape([c]));
-    const normalized = tf.add(tf.mul(tf.sub(x, mean), scale), beta.reshape([c]));
-    const y = activation === 'relu' ? reluReference(normalized)
-      : activation === 'leakyrelu' ? leakyReluReference(normalized, alpha) : normalized;
+    const y = activationReference(tf.add(tf.mul(tf.sub(x, mean), scale), beta.reshape([c])), activation, alpha);
     return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   });
 }

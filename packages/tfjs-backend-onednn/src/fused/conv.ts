@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
 import { Conv2DBiasActivation, LeakyReluGrad } from '../kernels/custom_kernel_names.js';
-import { leakyReluReference, reluReference } from './activations.js';
+import { activationReference } from './activations.js';
 
 /** The activations conv2dBias and batchNormTraining can apply to their output. */
 export type ConvActivation = 'linear' | 'relu' | 'leakyrelu';
@@ -20,12 +20,7 @@ export function checkActivation(activation: string): void {
 export function conv2dBiasReference(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor, strides: number,
   pad: 'same' | 'valid', activation: ConvActivation = 'linear', alpha = 0.2): tf.Tensor4D {
   checkActivation(activation);
-  return tf.tidy(() => {
-    const y = tf.add(tf.conv2d(x, filter, strides, pad), bias) as tf.Tensor4D;
-    if (activation === 'relu') return reluReference(y);
-    if (activation === 'leakyrelu') return leakyReluReference(y, alpha);
-    return y;
-  });
+  return tf.tidy(() => activationReference(tf.add(tf.conv2d(x, filter, strides, pad), bias) as tf.Tensor4D, activation, alpha));
 }
 
 /**

@@ -14,6 +14,6 @@ export const batchNormTrainingGradConfig = customKernel(BatchNormTrainingGrad, (
   addon.batchNormTrainGrad(backend.f32(dy!), backend.f32(x!), backend.f32(gamma!), backend.f32(mean!),
     backend.f32(variance!), dmean ? backend.f32(dmean) : null, dvariance ? backend.f32(dvariance) : null,
     dx.values, dgamma.values, dbeta.values, channels, attrs.epsilon as number,
-    y ? backend.f32(y) : null, attrs.activation === 'relu' ? 0 : (attrs.alpha as number | undefined) ?? 0);
+    y ? backend.f32(y) : null, (attrs.alpha as number | undefined) ?? 0);
   return [dx.info, dgamma.info, dbeta.info];
 });
