@@ -45,6 +45,8 @@ test('eval --npy --data mnist --json prints one object with every metric and cac
   assert.equal(result.coverage.classes, 10, 'real digits cover every class');
   assert.ok(result.precision > 0.7 && result.recall > 0.7, JSON.stringify(result));
   assert.ok(result.is.mean > 5, JSON.stringify(result));
+  // 100 samples: KID's subsets take 50 each, so they differ and the spread is real, not float rounding
+  assert.ok(result.kid.std > 1e-6, JSON.stringify(result.kid));
   const cached = readdirSync(join(cache, 'eval'));
   assert.ok(cached.some((f) => f.startsWith('mnist-reference-') && f.endsWith('.npy')), cached.join(', '));
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { classCoverage } from '../src/eval/coverage.js';
 import { featureStats, frechetDistance } from '../src/eval/frechet.js';
 import { inceptionScore } from '../src/eval/inceptionScore.js';
-import { kernelInceptionDistance } from '../src/eval/kid.js';
+import { kernelInceptionDistance, kidSubsetSize } from '../src/eval/kid.js';
 import { matMul, sqrtmPsd, symmetricEigen, traceSqrtProduct } from '../src/eval/linalg.js';
 import { precisionRecall } from '../src/eval/precisionRecall.js';
 import { Rng } from '../src/util/random.js';
@@ -86,6 +86,20 @@ test('KID: near 0 for two samples of one distribution, larger for different ones
   assert.ok(diff.std >= 0);
   // deterministic for a seed
   assert.deepEqual(kernelInceptionDistance(a, c, d, { subsets: 3, subsetSize: 50, seed: 7 }), kernelInceptionDistance(a, c, d, { subsets: 3, subsetSize: 50, seed: 7 }));
+});
+
+test('KID subsets: at most half the generated samples, so the std measures the estimate and not rounding', () => {
+  assert.equal(kidSubsetSize(10000, 10000), 500);
+  assert.equal(kidSubsetSize(500, 10000), 250);
+  assert.equal(kidSubsetSize(101, 10000), 51);
+  assert.equal(kidSubsetSize(2000, 300), 300);
+  const d = 8;
+  const a = gaussianCloud(300, d, 4);
+  const c = gaussianCloud(200, d, 6, 0.5);
+  // every sample in every subset: each subset gives the same estimate
+  assert.ok(kernelInceptionDistance(a.subarray(0, 200 * d), c, d, { subsets: 4, subsetSize: 200 }).std < 1e-9);
+  const half = kernelInceptionDistance(a, c, d, { subsets: 4, subsetSize: kidSubsetSize(200, 300) });
+  assert.ok(half.std > 1e-3 * Math.abs(half.mean), `std ${half.std}, mean ${half.mean}`);
 });
 
 test('Inception Score: 1 for one repeated prediction or one class, K for confident even predictions', () => {

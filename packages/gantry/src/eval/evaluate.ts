@@ -5,7 +5,7 @@ import { classCoverage } from './coverage.js';
 import { argmaxRows, loadFeatureNetwork, type FeatureNetwork } from './featureNetwork.js';
 import { featureStats, frechetDistance } from './frechet.js';
 import { inceptionScore } from './inceptionScore.js';
-import { kernelInceptionDistance, type MeanStd } from './kid.js';
+import { kernelInceptionDistance, kidSubsetSize, type MeanStd } from './kid.js';
 import { precisionRecall } from './precisionRecall.js';
 import { referenceFeatures } from './referenceStats.js';
 
@@ -17,7 +17,7 @@ export interface EvalResult {
   dataset: string;
   /** Number of samples evaluated. */
   n: number;
-  /** Number of real images in the reference (FID uses all; KID and precision/recall use the first min(n, this)). */
+  /** Number of real images in the reference (FID and KID draw on all; precision/recall use the first min(n, this)). */
   referenceCount: number;
   fid: number;
   kid: MeanStd;
@@ -71,7 +71,7 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
       n,
       referenceCount: ref.count,
       fid: frechetDistance(ref.stats.mu, ref.stats.sigma, fake.mu, fake.sigma),
-      kid: kernelInceptionDistance(real, features, d, { subsets: opts.kidSubsets ?? 20, subsetSize: Math.min(500, m, n), seed: opts.seed ?? 0 }),
+      kid: kernelInceptionDistance(ref.features, features, d, { subsets: opts.kidSubsets ?? 20, subsetSize: kidSubsetSize(n, ref.count), seed: opts.seed ?? 0 }),
       is: inceptionScore(probs, n, net.numClasses, opts.isSplits ?? 10),
       precision: pr.precision,
       recall: pr.recall,
@@ -82,3 +82,4 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
     if (!opts.featureNetwork) net.dispose();
   }
 }
+

@@ -83,3 +83,13 @@ function gather(src: ArrayLike<number>, rows: Uint32Array, d: number): Float64Ar
   });
   return out;
 }
+
+/**
+ * KID's subset size: up to 500, and at most half the generated samples, so that the subsets
+ * differ and their spread measures the estimate's noise. (With every sample in every subset,
+ * each subset gives the same value and the std is float rounding.) Real subsets are drawn from
+ * the whole reference set.
+ */
+export function kidSubsetSize(generated: number, reference: number): number {
+  return Math.max(2, Math.min(500, reference, Math.ceil(generated / 2)));
+}
