@@ -20,6 +20,10 @@ const cases: ConvCase[] = [
   { name: 'three output channels, 64x64', x: [5, 64, 64, 8], k: 3, cout: 3, stride: 1, pad: 'same' },
   { name: 'three input channels, 64x64: the input gradient in groups', x: [5, 64, 64, 3], k: 3, cout: 32, stride: 1, pad: 'same' },
   { name: 'three input channels to 16 (left to oneDNN)', x: [2, 9, 9, 3], k: 3, cout: 16, stride: 1, pad: 'same' },
+  // strided, 32 or more channels on both sides: the filter gradient runs on blocked layouts (x and dy
+  // reordered into a shared scratch buffer; the second case needs a larger one)
+  { name: '32 to 48 channels, s2 same: blocked filter gradient', x: [3, 9, 9, 32], k: 4, cout: 48, stride: 2, pad: 'same' },
+  { name: '40 to 33 channels, s2 valid: blocked, channels not a multiple of 16', x: [2, 11, 10, 40], k: 3, cout: 33, stride: 2, pad: 'valid' },
 ];
 
 testConvCases('conv2d forward and gradients', cases);
