@@ -41,16 +41,18 @@ ConvGeometry ParseGeometry(Args& a, size_t i) {
           d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
 }
 
-dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias) {
+// With `blocked`, x and y are left to oneDNN's choice of layout as well (format `any`).
+dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias, bool blocked = false) {
   auto kind = dnnl::prop_kind::forward_training;
   auto alg = dnnl::algorithm::convolution_direct;
+  memory::desc x = blocked ? g.XAny() : g.XDesc();
+  memory::desc y = blocked ? g.YAny() : g.YDesc();
   if (withBias) {
     memory::desc b({g.oc}, dt::f32, tag::a);
-    return dnnl::convolution_forward::desc(kind, alg, g.XDesc(), g.WAny(), b, g.YDesc(),
-                                           g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+    return dnnl::convolution_forward::desc(kind, alg, x, g.WAny(), b, y, g.Strides(), g.Dilations(), g.PadL(),
+                                           g.PadR());
   }
-  return dnnl::convolution_forward::desc(kind, alg, g.XDesc(), g.WAny(), g.YDesc(),
-                                         g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+  return dnnl::convolution_forward::desc(kind, alg, x, g.WAny(), y, g.Strides(), g.Dilations(), g.PadL(), g.PadR());
 }
 
 // Appends the fused activation as a oneDNN post-op (codes match activation.ts).
@@ -73,13 +75,9 @@ void AppendActivation(Args& a, dnnl::post_ops& ops, int64_t act, float alpha) {
 template <typename Backward>
 typename Backward::primitive_desc BackwardPrimitiveDesc(const ConvGeometry& g, bool blocked = false) {
   auto& eng = CpuEngine();
-  memory::desc x = blocked ? memory::desc({g.n, g.c, g.h, g.w}, dt::f32, tag::any) : g.XDesc();
-  memory::desc y = blocked ? memory::desc({g.n, g.oc, g.oh, g.ow}, dt::f32, tag::any) : g.YDesc();
-  auto kind = dnnl::prop_kind::forward_training;
-  auto alg = dnnl::algorithm::convolution_direct;
-  dnnl::convolution_forward::primitive_desc hint(
-      dnnl::convolution_forward::desc(kind, alg, x, g.WAny(), y, g.Strides(), g.Dilations(), g.PadL(), g.PadR()), eng);
-  typename Backward::desc d(alg, x, g.WAny(), y, g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+  dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false, blocked), eng);
+  typename Backward::desc d(dnnl::algorithm::convolution_direct, blocked ? g.XAny() : g.XDesc(), g.WAny(),
+                            blocked ? g.YAny() : g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR());
   return typename Backward::primitive_desc(d, eng, hint);
 }
 
@@ -351,7 +349,6 @@ napi_value Conv2dBackwardFilter(Args& a) {
     if (blocked) {
       entry->xPrim = memory(pd.src_desc(), eng, nullptr);
       entry->dyPrim = memory(pd.diff_dst_desc(), eng, nullptr);
-      // these run at the convolution's thread count: they are as large as its activations
       entry->reorderX = std::make_unique<dnnl::reorder>(entry->x, entry->xPrim);
       entry->reorderDy = std::make_unique<dnnl::reorder>(entry->dy, entry->dyPrim);
     }

@@ -26,6 +26,9 @@ struct ConvGeometry {
   desc YDesc() const { return {{n, oc, oh, ow}, f32, Tag::nhwc}; }
   desc WDesc() const { return {{oc, c, kh, kw}, f32, Tag::hwio}; }
   desc WAny() const { return {{oc, c, kh, kw}, f32, Tag::any}; }
+  // x and y in a layout of oneDNN's choice (for kernels that run on reordered copies)
+  desc XAny() const { return {{n, c, h, w}, f32, Tag::any}; }
+  desc YAny() const { return {{n, oc, oh, ow}, f32, Tag::any}; }
   dims Strides() const { return {sh, sw}; }
   dims Dilations() const { return {dh - 1, dw - 1}; }
   dims PadL() const { return {pt, pl}; }

@@ -82,4 +82,3 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
     if (!opts.featureNetwork) net.dispose();
   }
 }
-
