@@ -17,7 +17,7 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++20", "-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math"],
+      "cflags_cc": ["-std=c++20", "-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"],
       "libraries": ["-ldnnl", "-fopenmp"]
     }
   ]

@@ -19,10 +19,14 @@ namespace {
 // ---- unary ----------------------------------------------------------------
 
 template <typename F>
+GANTRY_STREAM_CLONES void MapRange(const float* x, float* y, int64_t begin, int64_t end, F f) {
+  for (int64_t i = begin; i < end; ++i) y[i] = f(x[i]);
+}
+
+template <typename F>
 void Map(const float* x, float* y, size_t n, F f) {
-  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t begin, int64_t end, int) {
-    for (int64_t i = begin; i < end; ++i) y[i] = f(x[i]);
-  });
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n),
+                 [&](int64_t begin, int64_t end, int) { MapRange(x, y, begin, end, f); });
 }
 
 // tanh and the logistic function through oneDNN's vectorised eltwise kernels, on one thread:
@@ -137,7 +141,7 @@ Broadcast Collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>
 
 // Rows [o0, o1) of the outer axes.
 template <typename Out, typename F>
-void BinaryRows(const float* A, const float* B, Out* C, const Broadcast& bc, F f, int64_t o0, int64_t o1) {
+GANTRY_STREAM_CLONES void BinaryRows(const float* A, const float* B, Out* C, const Broadcast& bc, F f, int64_t o0, int64_t o1) {
   size_t rank = bc.shape.size();
   int64_t inner = bc.shape[rank - 1];
   int64_t ia = bc.sa[rank - 1], ib = bc.sb[rank - 1];
@@ -268,6 +272,10 @@ napi_value BinaryCall(Args& a) {
   return Undefined(a.env);
 }
 
+GANTRY_STREAM_CLONES void SelectRange(const uint8_t* c, const float* x, const float* y, float* out, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) out[i] = c[i] ? x[i] : y[i];
+}
+
 // select(cond, a, b, out): all the same size.
 napi_value SelectCall(Args& a) {
   size_t n = a.Length(3, "out");
@@ -275,10 +283,18 @@ napi_value SelectCall(Args& a) {
   const float* x = a.F32(1, "a", n);
   const float* y = a.F32(2, "b", n);
   float* out = a.F32(3, "out", n);
-  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) out[i] = c[i] ? x[i] : y[i];
-  });
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n),
+                 [&](int64_t b, int64_t e, int) { SelectRange(c, x, y, out, b, e); });
   return Undefined(a.env);
+}
+
+GANTRY_STREAM_CLONES void AddNRange(const float* const* xs, size_t count, float* out, int64_t b, int64_t e) {
+  const float* x0 = xs[0];
+  for (int64_t i = b; i < e; ++i) out[i] = x0[i];
+  for (size_t k = 1; k < count; ++k) {
+    const float* xk = xs[k];
+    for (int64_t i = b; i < e; ++i) out[i] += xk[i];
+  }
 }
 
 // addN([x0, x1, ...], out)
@@ -291,14 +307,8 @@ napi_value AddNCall(Args& a) {
   for (size_t k = 0; k < xs.size(); ++k) {
     if (lens[k] != n) a.Fail("inputs", "entry " + std::to_string(k) + " has the wrong size");
   }
-  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n), [&](int64_t b, int64_t e, int) {
-    const float* x0 = xs[0];
-    for (int64_t i = b; i < e; ++i) out[i] = x0[i];
-    for (size_t k = 1; k < xs.size(); ++k) {
-      const float* xk = xs[k];
-      for (int64_t i = b; i < e; ++i) out[i] += xk[i];
-    }
-  });
+  ParallelRanges(static_cast<int64_t>(n), ThreadsForElements(n),
+                 [&](int64_t b, int64_t e, int) { AddNRange(xs.data(), xs.size(), out, b, e); });
   return Undefined(a.env);
 }
 

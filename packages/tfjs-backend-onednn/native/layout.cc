@@ -70,6 +70,39 @@ napi_value Transpose(Args& a) {
   return Undefined(a.env);
 }
 
+// Rows [q0, q1) of the small images (q = image * h + row), each with its two rows of the big
+// ones; see resample2x below.
+GANTRY_STREAM_CLONES void Resample2xRows(int64_t mode, const float* x, float* y, int64_t w, int64_t c, float scale,
+                                         int64_t q0, int64_t q1) {
+  const int64_t rowBig = 2 * w * c;
+  for (int64_t q = q0; q < q1; ++q) {
+    if (mode == 0) {
+      const float* smallIn = x + q * w * c;
+      float* top = y + 2 * q * rowBig;
+      for (int64_t j = 0; j < w; ++j) {
+        const float* px = smallIn + j * c;
+        float* t0 = top + 2 * j * c;
+        for (int64_t k = 0; k < c; ++k) {
+          float v = scale * px[k];
+          t0[k] = v;
+          t0[c + k] = v;
+        }
+      }
+      for (int64_t k = 0; k < rowBig; ++k) top[rowBig + k] = top[k];
+    } else {
+      const float* top = x + 2 * q * rowBig;
+      const float* bottom = top + rowBig;
+      float* smallOut = y + q * w * c;
+      for (int64_t j = 0; j < w; ++j) {
+        const int64_t at = 2 * j * c;
+        for (int64_t k = 0; k < c; ++k) {
+          smallOut[j * c + k] = scale * ((top[at + k] + top[at + c + k]) + (bottom[at + k] + bottom[at + c + k]));
+        }
+      }
+    }
+  }
+}
+
 // resample2x(mode, x, y, n, h, w, c, scale) on NHWC images, [h, w] the small size:
 //   mode 0 (up):   y [n, 2h, 2w, c] = scale * x [n, h, w, c], each pixel to a 2x2 block
 //   mode 1 (down): y [n, h, w, c] = scale * the sum of each 2x2 block of x [n, 2h, 2w, c]
@@ -81,36 +114,9 @@ napi_value Resample2x(Args& a) {
   size_t small = n * h * w * c, big = 4 * small;
   const float* x = a.F32(1, "x", mode == 0 ? small : big);
   float* y = a.F32(2, "y", mode == 0 ? big : small);
-  const int64_t rowBig = 2 * w * c;
-  // one row of the small images (and its two rows of the big ones) at a time: q = img * h + i
-  ParallelRanges(n * h, ThreadsForElements(big), [&](int64_t q0, int64_t q1, int) {
-    for (int64_t q = q0; q < q1; ++q) {
-      if (mode == 0) {
-        const float* smallIn = x + q * w * c;
-        float* top = y + 2 * q * rowBig;
-        for (int64_t j = 0; j < w; ++j) {
-          const float* px = smallIn + j * c;
-          float* t0 = top + 2 * j * c;
-          for (int64_t k = 0; k < c; ++k) {
-            float v = scale * px[k];
-            t0[k] = v;
-            t0[c + k] = v;
-          }
-        }
-        for (int64_t k = 0; k < rowBig; ++k) top[rowBig + k] = top[k];
-      } else {
-        const float* top = x + 2 * q * rowBig;
-        const float* bottom = top + rowBig;
-        float* smallOut = y + q * w * c;
-        for (int64_t j = 0; j < w; ++j) {
-          const int64_t at = 2 * j * c;
-          for (int64_t k = 0; k < c; ++k) {
-            smallOut[j * c + k] = scale * ((top[at + k] + top[at + c + k]) + (bottom[at + k] + bottom[at + c + k]));
-          }
-        }
-      }
-    }
-  });
+  // one row of the small images (and its two rows of the big ones) at a time
+  ParallelRanges(n * h, ThreadsForElements(big),
+                 [&](int64_t q0, int64_t q1, int) { Resample2xRows(mode, x, y, w, c, scale, q0, q1); });
   return Undefined(a.env);
 }
 

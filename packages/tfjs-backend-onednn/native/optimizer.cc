@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "families.h"
+#include "runtime.h"
 
 namespace onednn_addon {
 namespace {
@@ -15,6 +16,22 @@ void CheckSameLengths(Args& a, const char* name, const std::vector<size_t>& want
   for (size_t k = 0; k < want.size(); ++k) {
     if (got[k] != want[k]) a.Fail(name, "entry " + std::to_string(k) + " has the wrong size");
   }
+}
+
+GANTRY_STREAM_CLONES void AdamRange(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n, float lr, float b1, float b2,
+                                    float eps) {
+  for (size_t i = 0; i < n; ++i) {
+    float gi = g[i];
+    float mi = b1 * m[i] + (1.f - b1) * gi;
+    float vi = b2 * v[i] + (1.f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr * mi / (std::sqrt(vi) + eps);
+  }
+}
+
+GANTRY_STREAM_CLONES void SgdRange(float* p, const float* g, size_t n, float lr) {
+  for (size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
 }
 
 // adamUpdate(params, grads, m, v, lrT, beta1, beta2, epsilon)
@@ -33,18 +50,7 @@ napi_value AdamUpdate(Args& a) {
   float b1 = static_cast<float>(a.Num(5, "beta1"));
   float b2 = static_cast<float>(a.Num(6, "beta2"));
   float eps = static_cast<float>(a.Num(7, "epsilon"));
-  for (size_t k = 0; k < p.size(); ++k) {
-    float *pk = p[k], *mk = m[k], *vk = v[k];
-    const float* gk = g[k];
-    for (size_t i = 0; i < lp[k]; ++i) {
-      float gi = gk[i];
-      float mi = b1 * mk[i] + (1.f - b1) * gi;
-      float vi = b2 * vk[i] + (1.f - b2) * gi * gi;
-      mk[i] = mi;
-      vk[i] = vi;
-      pk[i] -= lr * mi / (std::sqrt(vi) + eps);
-    }
-  }
+  for (size_t k = 0; k < p.size(); ++k) AdamRange(p[k], g[k], m[k], v[k], lp[k], lr, b1, b2, eps);
   return Undefined(a.env);
 }
 
@@ -55,9 +61,7 @@ napi_value SgdUpdate(Args& a) {
   auto g = a.F32List(1, "grads", &lg);
   CheckSameLengths(a, "grads", lp, lg);
   float lr = static_cast<float>(a.Num(2, "lr"));
-  for (size_t k = 0; k < p.size(); ++k) {
-    for (size_t i = 0; i < lp[k]; ++i) p[k][i] -= lr * g[k][i];
-  }
+  for (size_t k = 0; k < p.size(); ++k) SgdRange(p[k], g[k], lp[k], lr);
   return Undefined(a.env);
 }
 

@@ -17,7 +17,7 @@ enum ReduceOp { kSum = 0, kMax = 1, kMin = 2, kProd = 3 };
 
 // Reduces rows [r0, r1) of block `block` (x[block][red][inner]) into acc[inner], starting from row r0.
 template <typename Acc, typename F>
-void ReduceRange(const float* x, int64_t red, int64_t inner, int64_t block, int64_t r0, int64_t r1, Acc* acc, F combine) {
+GANTRY_VECTOR_CLONES void ReduceRange(const float* x, int64_t red, int64_t inner, int64_t block, int64_t r0, int64_t r1, Acc* acc, F combine) {
   const float* base = x + block * red * inner;
   if (inner == 1) {
     Acc a = base[r0];
@@ -50,14 +50,15 @@ void ReduceRuns(const float* x, float* y, int64_t outer, int64_t red, int64_t in
   }
   const int parts = (threads > 1 && red >= 2 * threads) ? threads : 1;
   // the reduced axis in `parts` ranges, their results combined in range order
-  std::vector<Acc> partial(parts * inner);
+  const int64_t stride = PaddedStride<Acc>(inner);
+  std::vector<Acc> partial(parts * stride);
   for (int64_t o = 0; o < outer; ++o) {
     ParallelRanges(red, parts, [&](int64_t r0, int64_t r1, int part) {
-      ReduceRange(x, red, inner, o, r0, r1, partial.data() + part * inner, combine);
+      ReduceRange(x, red, inner, o, r0, r1, partial.data() + part * stride, combine);
     });
     for (int64_t j = 0; j < inner; ++j) {
       Acc a = partial[j];
-      for (int part = 1; part < parts; ++part) a = combine(a, partial[part * inner + j]);
+      for (int part = 1; part < parts; ++part) a = combine(a, partial[part * stride + j]);
       y[o * inner + j] = static_cast<float>(a * scale);
     }
   }

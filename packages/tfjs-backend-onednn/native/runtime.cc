@@ -72,7 +72,7 @@ int64_t EnvElementThreshold() {
 int64_t ParallelElementThreshold() {
   int64_t env = EnvElementThreshold();
   if (env > 0) return env;
-  return g_configured >= 4 ? int64_t{1} << 20 : INT64_MAX;
+  return int64_t{1} << 20;
 }
 
 int ThreadsForElements(int64_t n) { return n >= ParallelElementThreshold() ? g_configured : 1; }

@@ -36,6 +36,15 @@ class SignalsHeld {
   sigset_t previous_;
 };
 
+// Memory-bound loops (element-wise ops, reductions, batch norm, resampling, optimizer updates)
+// are compiled three times, for AVX-512 (x86-64-v4), AVX2 (x86-64-v3) and any x86-64, and the
+// dynamic loader calls the widest one the CPU runs. The rest of the addon is built for any
+// x86-64. binding.gyp turns floating-point contraction off, so the three compute the same bits.
+// An OpenMP region inside such a function would be compiled for any x86-64 only: the clones
+// go on the functions that a region's threads call, never on one that opens a region.
+#define GANTRY_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define GANTRY_STREAM_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+
 // Thread count chosen by the user (setThreads / GANTRY_THREADS).
 int ConfiguredThreads();
 void SetConfiguredThreads(int n);
@@ -57,13 +66,24 @@ int UseThreadsFor(double flops);
 void UseThreads(int n);
 
 // Memory-bound loops (elementwise ops, reductions, batch norm, resampling) of at least
-// 1M floats run on the configured threads when there are 4 or more; otherwise on one. On
-// a 2-core VM, where one core nearly saturates the memory bus, a dcgan-mnist step got 5
-// to 10% slower with these loops on both cores (waking the sleeping OpenMP thread costs
-// more than the second core adds). GANTRY_PARALLEL_MIN_ELEMENTS sets another bound, for
-// any thread count.
+// 1M floats run on the configured threads; smaller ones on one, where waking the sleeping
+// OpenMP thread (about 0.1 ms on a 2-core VM) costs more than the second core saves.
+// GANTRY_PARALLEL_MIN_ELEMENTS sets another bound. (Until per-thread sums were kept a cache
+// line apart, see PaddedStride, batch norm and sums ran slower on two threads than on one,
+// and these loops stayed on one thread below 4 threads.)
 int64_t ParallelElementThreshold();
 int ThreadsForElements(int64_t n);
+
+// The distance, in elements of T, between per-thread partial results that each thread updates
+// again and again (per-channel sums over its rows): a multiple of a 64-byte cache line with one
+// line to spare, so that no two threads' slots share a line. Slots packed tightly put the end
+// of one thread's sums and the start of the next's on one line, and the two cores then handed
+// that line back and forth on every row: the sums ran slower on two threads than on one.
+template <typename T>
+constexpr int64_t PaddedStride(int64_t n) {
+  constexpr int64_t line = static_cast<int64_t>(64 / sizeof(T));
+  return (n + line - 1) / line * line + line;
+}
 
 // Calls body(begin, end, part) for `parts` equal contiguous ranges of [0, n), on up to
 // `parts` threads. The ranges depend only on n and parts, never on how many threads the

@@ -1,6 +1,6 @@
 // Memory-bound kernels on several threads: the same values as the cpu backend, the same bits
-// on every run, and (for elementwise work) the same bits as on one thread. By default only
-// 4 threads and more split these loops, and only from 1M elements; the bound is lowered here
+// on every run, and (for elementwise work) the same bits as on one thread. By default these
+// loops are split from 1M elements; the bound is lowered here
 // (the addon reads it at its first parallel decision, after this module is evaluated).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
