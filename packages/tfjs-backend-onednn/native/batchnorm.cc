@@ -51,7 +51,7 @@ struct TermPair {
 // j) into s1 and s2. Rows go in blocks of kSumRows; within a block, 16 channels at a time are
 // summed in registers, two rows at a time in two sets of sums, so that a row's adds do not
 // wait on the previous row's. (Adding every row into s1 and s2 in memory made each row wait
-// for the last row's stores: a third of the memory bus's speed on 16 channels.)
+// for the last row's stores: half the speed, or less, on 16 channels.)
 constexpr int64_t kSumRows = 64;
 
 template <typename Term>

@@ -19,7 +19,7 @@ namespace {
 // ---- unary ----------------------------------------------------------------
 
 template <typename F>
-GANTRY_STREAM_CLONES void MapRange(const float* x, float* y, int64_t begin, int64_t end, F f) {
+GANTRY_VECTOR_CLONES void MapRange(const float* x, float* y, int64_t begin, int64_t end, F f) {
   for (int64_t i = begin; i < end; ++i) y[i] = f(x[i]);
 }
 
@@ -141,7 +141,7 @@ Broadcast Collapse(const std::vector<int64_t>& shape, const std::vector<int64_t>
 
 // Rows [o0, o1) of the outer axes.
 template <typename Out, typename F>
-GANTRY_STREAM_CLONES void BinaryRows(const float* A, const float* B, Out* C, const Broadcast& bc, F f, int64_t o0, int64_t o1) {
+GANTRY_VECTOR_CLONES void BinaryRows(const float* A, const float* B, Out* C, const Broadcast& bc, F f, int64_t o0, int64_t o1) {
   size_t rank = bc.shape.size();
   int64_t inner = bc.shape[rank - 1];
   int64_t ia = bc.sa[rank - 1], ib = bc.sb[rank - 1];
@@ -272,7 +272,7 @@ napi_value BinaryCall(Args& a) {
   return Undefined(a.env);
 }
 
-GANTRY_STREAM_CLONES void SelectRange(const uint8_t* c, const float* x, const float* y, float* out, int64_t b, int64_t e) {
+GANTRY_VECTOR_CLONES void SelectRange(const uint8_t* c, const float* x, const float* y, float* out, int64_t b, int64_t e) {
   for (int64_t i = b; i < e; ++i) out[i] = c[i] ? x[i] : y[i];
 }
 
@@ -288,7 +288,7 @@ napi_value SelectCall(Args& a) {
   return Undefined(a.env);
 }
 
-GANTRY_STREAM_CLONES void AddNRange(const float* const* xs, size_t count, float* out, int64_t b, int64_t e) {
+GANTRY_VECTOR_CLONES void AddNRange(const float* const* xs, size_t count, float* out, int64_t b, int64_t e) {
   const float* x0 = xs[0];
   for (int64_t i = b; i < e; ++i) out[i] = x0[i];
   for (size_t k = 1; k < count; ++k) {

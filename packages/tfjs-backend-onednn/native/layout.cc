@@ -72,7 +72,7 @@ napi_value Transpose(Args& a) {
 
 // Rows [q0, q1) of the small images (q = image * h + row), each with its two rows of the big
 // ones; see resample2x below.
-GANTRY_STREAM_CLONES void Resample2xRows(int64_t mode, const float* x, float* y, int64_t w, int64_t c, float scale,
+GANTRY_VECTOR_CLONES void Resample2xRows(int64_t mode, const float* x, float* y, int64_t w, int64_t c, float scale,
                                          int64_t q0, int64_t q1) {
   const int64_t rowBig = 2 * w * c;
   for (int64_t q = q0; q < q1; ++q) {

@@ -18,7 +18,7 @@ void CheckSameLengths(Args& a, const char* name, const std::vector<size_t>& want
   }
 }
 
-GANTRY_STREAM_CLONES void AdamRange(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n, float lr, float b1, float b2,
+GANTRY_VECTOR_CLONES void AdamRange(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n, float lr, float b1, float b2,
                                     float eps) {
   for (size_t i = 0; i < n; ++i) {
     float gi = g[i];
@@ -30,7 +30,7 @@ GANTRY_STREAM_CLONES void AdamRange(float* __restrict p, const float* __restrict
   }
 }
 
-GANTRY_STREAM_CLONES void SgdRange(float* p, const float* g, size_t n, float lr) {
+GANTRY_VECTOR_CLONES void SgdRange(float* p, const float* g, size_t n, float lr) {
   for (size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
 }
 
