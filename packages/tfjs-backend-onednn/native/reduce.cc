@@ -17,7 +17,8 @@ enum ReduceOp { kSum = 0, kMax = 1, kMin = 2, kProd = 3 };
 
 // Reduces rows [r0, r1) of block `block` (x[block][red][inner]) into acc[inner], starting from row r0.
 template <typename Acc, typename F>
-GANTRY_VECTOR_CLONES void ReduceRange(const float* x, int64_t red, int64_t inner, int64_t block, int64_t r0, int64_t r1, Acc* acc, F combine) {
+GANTRY_VECTOR_CLONES void ReduceRange(const float* x, int64_t red, int64_t inner, int64_t block, int64_t r0, int64_t r1,
+                                      Acc* acc, F combine) {
   const float* base = x + block * red * inner;
   if (inner == 1) {
     Acc a = base[r0];
