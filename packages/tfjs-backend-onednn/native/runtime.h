@@ -44,7 +44,11 @@ class SignalsHeld {
 // dcgan-mnist, and nothing else faster inside a step.)
 // An OpenMP region inside such a function would be compiled for any x86-64 only: the clones
 // go on the functions that a region's threads call, never on one that opens a region.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define GANTRY_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GANTRY_VECTOR_CLONES
+#endif
 
 // Thread count chosen by the user (setThreads / GANTRY_THREADS).
 int ConfiguredThreads();
