@@ -141,6 +141,35 @@ test('DiffAugment: translation shifts content, cutout zeroes a square, gradients
   tf.dispose([img, g]);
 });
 
+test('DiffAugment\'s translation on onednn gives the gather\'s bits, value and gradient', async (t) => {
+  if (!(await onednnOrSkip(t))) return;
+  const { nnOps, referenceNnOps } = await import('../src/models/nnOps.js');
+  assert.equal(nnOps().name, 'onednn-fused');
+  const x = tf.tensor4d(new Rng(5, 1, 0).fillNormal(new Float32Array(3 * 8 * 6 * 2)), [3, 8, 6, 2]);
+  const probe = tf.tensor4d(new Rng(6, 1, 0).fillNormal(new Float32Array(3 * 8 * 6 * 2)), [3, 8, 6, 2]);
+  // inside the image both ways, none, and past the edge
+  const shifts = Int32Array.from([2, -1, 0, 0, -9, 3]);
+  const run = (ops: typeof referenceNnOps) => {
+    const f = (a: tf.Tensor) => ops.translate(a as tf.Tensor4D, shifts);
+    const y = f(x);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), probe)))(x);
+    const out = [Array.from(y.dataSync()), Array.from(g.dataSync())];
+    tf.dispose([y, g]);
+    return out;
+  };
+  const [fusedY, fusedG] = run(nnOps());
+  const [plainY, plainG] = run(referenceNnOps);
+  assert.deepEqual(fusedY, plainY);
+  // equal as numbers (a gradient that is -0 in one may be +0 in the other)
+  fusedG!.forEach((v, k) => assert.ok(v === plainG![k], `gradient ${k}: ${v} against ${plainG![k]}`));
+  // image 0, pixel (0, 1): the source is (2, 0)
+  assert.equal(fusedY![(0 * 6 + 1) * 2], x.arraySync()[0]![2]![0]![0]);
+  // image 2 moved 9 rows on an 8-row image: all zeros
+  assert.ok(fusedY!.slice(2 * 96).every((v) => v === 0));
+  tf.dispose([x, probe]);
+  await tf.setBackend('cpu');
+});
+
 test('n_critic: dSteps D updates per G update', () => {
   const config = tinyConfig({ dSteps: 3 });
   const gan = new Gan(config);

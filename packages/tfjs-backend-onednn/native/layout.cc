@@ -1,4 +1,5 @@
-// Data movement: transpose as strided copies, and 2x resampling of NHWC images.
+// Data movement: transpose as strided copies, 2x resampling and translation of NHWC images.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -120,14 +121,51 @@ napi_value Resample2x(Args& a) {
   return Undefined(a.env);
 }
 
+// Rows [q0, q1) of the images (q = image * h + row) of translate below.
+GANTRY_VECTOR_CLONES void TranslateRows(const float* x, float* y, const int64_t* shifts, int64_t h, int64_t w, int64_t c,
+                                        int64_t q0, int64_t q1) {
+  const int64_t row = w * c;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t image = q / h, i = q % h;
+    const int64_t si = i + shifts[2 * image], dj = shifts[2 * image + 1];
+    float* out = y + q * row;
+    if (si < 0 || si >= h) {
+      std::fill(out, out + row, 0.f);
+      continue;
+    }
+    // columns j whose source j + dj lies in [0, w)
+    const int64_t j0 = std::clamp<int64_t>(-dj, 0, w), j1 = std::clamp<int64_t>(w - dj, j0, w);
+    const float* in = x + (image * h + si) * row;
+    std::fill(out, out + j0 * c, 0.f);
+    if (j1 > j0) std::copy(in + (j0 + dj) * c, in + (j1 + dj) * c, out + j0 * c);
+    std::fill(out + j1 * c, out + row, 0.f);
+  }
+}
+
+// translate(x, y, n, h, w, c, shifts) on NHWC images: y[b, i, j] = x[b, i + di, j + dj], zero
+// where that lies outside the image, with (di, dj) = (shifts[2b], shifts[2b + 1]). Its
+// gradient is the same with the shifts negated.
+napi_value Translate(Args& a) {
+  int64_t n = a.Int(2, "n", 0), h = a.Int(3, "h", 0), w = a.Int(4, "w", 0), c = a.Int(5, "c", 0);
+  const size_t size = n * h * w * c;
+  const float* x = a.F32(0, "x", size);
+  float* y = a.F32(1, "y", size);
+  const std::vector<int64_t> shifts = a.Ints(6, "shifts", 2 * n);
+  ParallelRanges(n * h, ThreadsForElements(size),
+                 [&](int64_t q0, int64_t q1, int) { TranslateRows(x, y, shifts.data(), h, w, c, q0, q1); });
+  return Undefined(a.env);
+}
+
 ONEDNN_CALLBACK(TransposeCb, "transpose", 4, Transpose)
 ONEDNN_CALLBACK(Resample2xCb, "resample2x", 8, Resample2x)
+ONEDNN_CALLBACK(TranslateCb, "translate", 7, Translate)
 
 }  // namespace
 
 void RegisterLayout(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "transpose", TransposeCb);
   ExportFunction(env, exports, "resample2x", Resample2xCb);
+  ExportFunction(env, exports, "translate", TranslateCb);
 }
 
 }  // namespace onednn_addon

@@ -33,6 +33,7 @@ export interface OnednnAddon {
   sgdUpdate(params: Float32Array[], grads: Float32Array[], lr: number): void;
   transpose(x: Float32Array, xShape: Int32Array, perm: Int32Array, out: Float32Array): void;
   resample2x(mode: number, x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, scale: number): void;
+  translate(x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, shifts: Int32Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   ompMaxThreads(): number;

@@ -139,6 +139,32 @@ test('upsample2x and avgPool2x run their own kernels on onednn and reject odd si
   assert.throws(() => fused.upsample2x(tf.zeros([3, 2]) as unknown as tf.Tensor4D), /rank 4/);
 });
 
+// shifts per image: inside the image both ways, none, and past the edge (all zeros)
+const TRANSLATE_SHIFTS = [1, -2, 0, 0, -3, 4, 7, 0];
+
+test('translate: values, gradients and gradients of gradients match the reference', async () => {
+  await assertFusedMatchesReference('translate', (impl) => {
+    const x = randomTensor([4, 5, 6, 3], 31);
+    const moved = valueAndGrads((a) => impl.translate(a as tf.Tensor4D, TRANSLATE_SHIFTS), [x]);
+    const second = tf.grad((a: tf.Tensor) => {
+      const inner = tf.grad((b: tf.Tensor) => tf.sum(tf.square(impl.translate(b as tf.Tensor4D, TRANSLATE_SHIFTS))))(a);
+      return tf.sum(tf.square(tf.mul(inner, a)));
+    })(x);
+    return [...moved, second];
+  });
+});
+
+test('translate runs its own kernel on onednn, moves pixels where the shifts say, and rejects bad shifts', async () => {
+  await tf.setBackend('onednn');
+  // one 3x3 image of one channel, 1..9, shifted by one row down and one column left:
+  // out[i, j] = x[i + 1, j - 1]
+  const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+  assert.deepEqual(Array.from(fused.translate(x, [1, -1]).dataSync()), [0, 4, 5, 0, 7, 8, 0, 0, 0]);
+  assert.deepEqual(Array.from(fusedReference.translate(x, [1, -1]).dataSync()), [0, 4, 5, 0, 7, 8, 0, 0, 0]);
+  assert.throws(() => fused.translate(x, [1]), /a \(rows, columns\) pair per image/);
+  assert.throws(() => fused.translate(x, [0.5, 0]), /whole numbers/);
+});
+
 test('the resampling references give the TF.js ops\' values', async () => {
   await tf.setBackend('cpu');
   const x = randomTensor([2, 4, 6, 3], 25) as tf.Tensor4D;

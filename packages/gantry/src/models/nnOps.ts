@@ -27,6 +27,11 @@ export interface NnOps {
   upsample2x(x: tf.Tensor4D): tf.Tensor4D;
   /** 2x2 average pooling with stride 2, NHWC. */
   avgPool2x(x: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Image b shifted by (shifts[2b], shifts[2b + 1]) rows and columns: out[b, i, j] =
+   * x[b, i + di, j + dj], zero where that lies outside the image.
+   */
+  translate(x: tf.Tensor4D, shifts: Int32Array): tf.Tensor4D;
   /** One power iteration of spectral normalization from u: the kernel divided by sigma, sigma, the next u. */
   spectralNormalize(kernel: tf.Tensor, u: tf.Tensor): { kernel: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
 }
@@ -43,6 +48,29 @@ function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
 function averagePool2x(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]) as tf.Tensor4D;
+}
+
+// A gather from the zero-padded images: differentiable to any order on every backend.
+function translateByGather(x: tf.Tensor4D, shifts: Int32Array): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  let sh = 0;
+  let sw = 0;
+  for (let n = 0; n < b; n++) {
+    sh = Math.max(sh, Math.abs(shifts[2 * n]!));
+    sw = Math.max(sw, Math.abs(shifts[2 * n + 1]!));
+  }
+  const hp = h + 2 * sh;
+  const wp = w + 2 * sw;
+  const padded = tf.reshape(tf.pad(x, [[0, 0], [sh, sh], [sw, sw], [0, 0]]), [b * hp * wp, c]);
+  const index = new Int32Array(b * h * w);
+  for (let n = 0; n < b; n++) {
+    const di = shifts[2 * n]!;
+    const dj = shifts[2 * n + 1]!;
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) index[(n * h + i) * w + j] = (n * hp + i + sh + di) * wp + (j + sw + dj);
+    }
+  }
+  return tf.reshape(tf.gather(padded, tf.tensor1d(index, 'int32')), [b, h, w, c]) as tf.Tensor4D;
 }
 
 /** The reference relu or leaky relu of y; y itself without an activation. */
@@ -65,6 +93,7 @@ export const referenceNnOps: NnOps = {
   conv2dBias: (x, kernel, bias, stride, padding, activation) => activate(tf.add(tf.conv2d(x, kernel, stride, padding), bias), activation) as tf.Tensor4D,
   upsample2x: upsampleNearest2x,
   avgPool2x: averagePool2x,
+  translate: translateByGather,
   spectralNormalize: (kernel, u) => spectralNormalize(kernel, u),
 };
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
-import { SumPool2x, Upsample2x } from '../kernels/custom_kernel_names.js';
+import { SumPool2x, Translate, Upsample2x } from '../kernels/custom_kernel_names.js';
 
 function checkImages(name: string, x: tf.Tensor, even: boolean): void {
   if (x.rank !== 4) throw new Error(`${name}: x must be a batch of NHWC images (rank 4), got shape [${x.shape}]`);
@@ -40,4 +40,39 @@ export function avgPool2x(x: tf.Tensor4D): tf.Tensor4D {
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return avgPool2xReference(x);
   checkImages('avgPool2x', x, true);
   return tf.engine().runKernel(SumPool2x, { x }, { scale: 0.25 }) as tf.Tensor4D;
+}
+
+function checkShifts(x: tf.Tensor, shifts: ArrayLike<number>): void {
+  checkImages('translate', x, false);
+  if (shifts.length !== 2 * x.shape[0]!) {
+    throw new Error(`translate: shifts must hold a (rows, columns) pair per image, ${2 * x.shape[0]!} numbers, got ${shifts.length}`);
+  }
+  for (let k = 0; k < shifts.length; k++) {
+    if (!Number.isInteger(shifts[k])) throw new Error(`translate: shifts must be whole numbers, got ${shifts[k]} at ${k}`);
+  }
+}
+
+/**
+ * Image b shifted by (shifts[2b], shifts[2b + 1]) in plain ops: out[b, i, j] = x[b, i + di,
+ * j + dj], zero where that lies outside the image; a slice of the visible part, padded back.
+ */
+export function translateReference(x: tf.Tensor4D, shifts: ArrayLike<number>): tf.Tensor4D {
+  checkShifts(x, shifts);
+  const [n, h, w, c] = x.shape;
+  return tf.tidy(() => tf.concat(Array.from({ length: n }, (_, b) => {
+    const di = shifts[2 * b]!;
+    const dj = shifts[2 * b + 1]!;
+    const rows = Math.max(0, h - Math.abs(di));
+    const cols = Math.max(0, w - Math.abs(dj));
+    if (rows === 0 || cols === 0) return tf.zeros([1, h, w, c]);
+    const visible = tf.slice(x, [b, Math.max(0, di), Math.max(0, dj), 0], [1, rows, cols, c]);
+    return tf.pad(visible, [[0, 0], [Math.max(0, -di), Math.max(0, di)], [Math.max(0, -dj), Math.max(0, dj)], [0, 0]]);
+  }), 0) as tf.Tensor4D);
+}
+
+/** Each image shifted by its own whole number of rows and columns, zero-filled; one native pass each way on onednn. */
+export function translate(x: tf.Tensor4D, shifts: ArrayLike<number>): tf.Tensor4D {
+  if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return translateReference(x, shifts);
+  checkShifts(x, shifts);
+  return tf.engine().runKernel(Translate, { x }, { shifts: Array.from(shifts) }) as tf.Tensor4D;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { SumPool2x, Upsample2x } from './custom_kernel_names.js';
+import { SumPool2x, Translate, Upsample2x } from './custom_kernel_names.js';
 import { customKernel } from './kernel_utils.js';
 
 // Nearest-neighbour 2x upsampling and 2x2 sum pooling of NHWC images, each times attrs.scale,
@@ -35,4 +35,21 @@ export const upsample2xGradient: tf.GradConfig = {
 export const sumPool2xGradient: tf.GradConfig = {
   kernelName: SumPool2x,
   gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(Upsample2x, { x: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor }),
+};
+
+// Each image shifted by its own (rows, columns) in attrs.shifts, zero where the source lies
+// outside the image, in one native pass. The gradient is the same shift negated.
+export const translateConfig = customKernel(Translate, ({ inputs, backend, attrs, addon }) => {
+  const x = inputs.x!;
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const out = backend.output([n, h, w, c]);
+  addon.translate(backend.f32(x), out.values, n, h, w, c, Int32Array.from(attrs.shifts as number[]));
+  return out.info;
+});
+
+export const translateGradient: tf.GradConfig = {
+  kernelName: Translate,
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(Translate, { x: dy as tf.Tensor }, { shifts: (attrs.shifts as number[]).map((v) => -v) }) as tf.Tensor,
+  }),
 };

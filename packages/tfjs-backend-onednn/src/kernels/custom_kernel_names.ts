@@ -6,5 +6,6 @@ export const LeakyReluGrad = 'OnednnLeakyReluGrad';
 export const Conv2DBiasActivation = 'OnednnConv2DBiasActivation';
 export const Upsample2x = 'OnednnUpsample2x';
 export const SumPool2x = 'OnednnSumPool2x';
+export const Translate = 'OnednnTranslate';
 export const SpectralNorm = 'OnednnSpectralNorm';
 export const SpectralNormGrad = 'OnednnSpectralNormGrad';
