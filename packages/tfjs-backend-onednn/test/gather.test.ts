@@ -59,6 +59,31 @@ test('split (the gradient of concat) on inner and outer axes', async () => {
   ]);
 });
 
+// [shapes, axis]: the first axis (a discriminator's real and fake batches), an inner axis with
+// long runs, the last axis with runs of one, and three inputs
+const concats: [number[][], number][] = [
+  [[[2, 4, 5, 3], [3, 4, 5, 3]], 0],
+  [[[2, 3, 40], [2, 5, 40]], 1],
+  [[[6, 1], [6, 1]], 1],
+  [[[2, 3, 4], [2, 3, 1], [2, 3, 2]], -1],
+];
+for (const [shapes, axis] of concats) {
+  test(`concat of ${JSON.stringify(shapes)} on axis ${axis}, and its gradient`, async () => {
+    await assertParity(`concat ${JSON.stringify(shapes)}`, () =>
+      valueAndGrads((...xs) => tf.concat(xs, axis), shapes.map((shape, k) => randomTensor(shape, 30 + k))));
+  });
+}
+
+test('concat is a kernel of its own on onednn, keeps every value and still rejects shapes that disagree', async () => {
+  await tf.setBackend('onednn');
+  const a = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const b = tf.tensor2d([5, 6], [2, 1]);
+  assert.deepEqual(Array.from(tf.concat([a, b], 1).dataSync()), [1, 2, 5, 3, 4, 6]);
+  assert.deepEqual(Array.from(tf.concat([a, a], 0).dataSync()), [1, 2, 3, 4, 1, 2, 3, 4]);
+  assert.notEqual(tf.getKernel('Concat', 'onednn')?.kernelFunc, tf.getKernel('Concat', 'cpu')?.kernelFunc);
+  assert.throws(() => tf.concat([a, tf.zeros([3, 1])], 1));
+});
+
 const pads: [number[], [number, number][], number][] = [
   [[2, 5, 4, 3], [[0, 0], [2, 1], [3, 3], [0, 0]], 0],
   [[3, 4], [[1, 2], [0, 3]], 0.5],

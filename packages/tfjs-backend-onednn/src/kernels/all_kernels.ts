@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { absConfig } from './Abs.js';
 import { addConfig } from './Add.js';
 import { addNConfig } from './AddN.js';
+import { concatConfig } from './Concat.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { batchNormTrainingActivationConfig, batchNormTrainingActivationGradient, batchNormTrainingConfig, batchNormTrainingGradient } from './BatchNormTraining.js';
 import { batchNormTrainingGradConfig } from './BatchNormTrainingGrad.js';
@@ -126,6 +127,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   translateConfig,
   sumPool2xConfig,
   sliceConfig,
+  concatConfig,
   splitVConfig,
 ];
 
