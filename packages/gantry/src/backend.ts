@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
 import { UsageError } from './errors.js';
 import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
-import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedSgdUpdate } from './train/optimizer.js';
+import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedEmaUpdate, type FusedSgdUpdate } from './train/optimizer.js';
 
 export interface BackendInfo {
   name: 'tensorflow' | 'onednn' | 'cpu';
@@ -68,6 +68,7 @@ interface OnednnModule {
     spectralNorm(w: tf.Tensor, u: tf.Tensor): { w: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
     adamUpdate: FusedAdamUpdate;
     sgdUpdate: FusedSgdUpdate;
+    emaUpdate: FusedEmaUpdate;
   };
 }
 
@@ -137,7 +138,7 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
           return { kernel: r.w, sigma: r.sigma, u: r.u };
         },
       });
-      setFusedOptimizerKernels({ adam: f.adamUpdate, sgd: f.sgdUpdate });
+      setFusedOptimizerKernels({ adam: f.adamUpdate, sgd: f.sgdUpdate, ema: f.emaUpdate });
       const threads = chooseThreads(options.threads);
       module.setThreads(threads);
       return { name: 'onednn', fusedOps: true, threads };

@@ -202,6 +202,37 @@ test("weight clipping keeps every D weight in [-c, c]; EMA follows G by its deca
   gan.dispose();
 });
 
+test('on onednn, the EMA of G is one native update with the tf ops\' bits', async (t) => {
+  if (!(await onednnOrSkip(t))) return;
+  const config = tinyConfig({ ema: { decay: 0.9, startStep: 0 } });
+  const gan = new Gan(config);
+  const z = noiseBatch(0, Stream.noiseG, 0, 4, 8);
+  gan.generatorStep(0, { z, counter: 0 }, false); // the averages move away from G's first weights
+  const before = snapshot(gan.Gema!.trainable);
+  const { kernels } = await tf.profile(() => { gan.generatorStep(1, { z, counter: 1 }, false); });
+  // the same step without an EMA runs the same kernels: the update is not a kernel at all
+  // (with tf ops it would add two products and a sum per variable)
+  const plain = new Gan(tinyConfig());
+  plain.generatorStep(0, { z, counter: 0 }, false);
+  const without = await tf.profile(() => { plain.generatorStep(1, { z, counter: 1 }, false); });
+  plain.dispose();
+  assert.deepEqual(kernels.map((k) => k.name), without.kernels.map((k) => k.name));
+  const d = Math.fround(0.9);
+  const complement = Math.fround(1 - 0.9);
+  gan.Gema!.trainable.forEach((e, i) => {
+    const g = gan.G.trainable[i]!.variable.dataSync();
+    const was = before.get(e.name)!;
+    const now = e.variable.dataSync();
+    for (let k = 0; k < now.length; k++) {
+      const want = Math.fround(Math.fround(was[k]! * d) + Math.fround(g[k]! * complement));
+      assert.equal(now[k], want, `${e.name}[${k}]`);
+    }
+  });
+  tf.dispose(z);
+  gan.dispose();
+  await tf.setBackend('cpu');
+});
+
 test('a run with GP, n_critic, EMA, DiffAugment, instance noise and a schedule resumes exactly', async () => {
   const features = {
     steps: 6, checkpointEvery: 3, dSteps: 2, regularizer: { kind: 'gradient-penalty' as const, weight: 10, center: 1 as const, every: 1 },

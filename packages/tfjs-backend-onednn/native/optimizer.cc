@@ -36,6 +36,26 @@ GANTRY_VECTOR_CLONES void SgdRange(float* p, const float* g, size_t n, float lr)
   for (size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
 }
 
+// One average's update: a = a * d + p * complement, each product and the sum rounded to float
+// in turn, as the separate tf ops compute it.
+GANTRY_VECTOR_CLONES void EmaRange(float* __restrict a, const float* __restrict p, size_t n, float d, float complement) {
+  for (size_t i = 0; i < n; ++i) a[i] = a[i] * d + p[i] * complement;
+}
+
+// emaUpdate(averages, params, decay, complement): every average moved toward its parameter,
+// a = a * decay + p * complement; the caller passes complement = 1 - decay (as computed in
+// JavaScript, so that both factors round to the floats the tf ops would use).
+napi_value EmaUpdate(Args& a) {
+  std::vector<size_t> la, lp;
+  auto averages = a.F32List(0, "averages", &la);
+  auto params = a.F32List(1, "params", &lp);
+  CheckSameLengths(a, "params", la, lp);
+  float d = static_cast<float>(a.Num(2, "decay"));
+  float complement = static_cast<float>(a.Num(3, "complement"));
+  for (size_t k = 0; k < averages.size(); ++k) EmaRange(averages[k], params[k], la[k], d, complement);
+  return Undefined(a.env);
+}
+
 // adamUpdate(params, grads, m, v, lrT, beta1, beta2, epsilon)
 //   m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lrT * m / (sqrt(v) + eps)
 // Bias correction is folded into lrT by the caller.
@@ -69,12 +89,14 @@ napi_value SgdUpdate(Args& a) {
 
 ONEDNN_CALLBACK(AdamUpdateCb, "adamUpdate", 8, AdamUpdate)
 ONEDNN_CALLBACK(SgdUpdateCb, "sgdUpdate", 3, SgdUpdate)
+ONEDNN_CALLBACK(EmaUpdateCb, "emaUpdate", 4, EmaUpdate)
 
 }  // namespace
 
 void RegisterOptimizer(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "adamUpdate", AdamUpdateCb);
   ExportFunction(env, exports, "sgdUpdate", SgdUpdateCb);
+  ExportFunction(env, exports, "emaUpdate", EmaUpdateCb);
 }
 
 }  // namespace onednn_addon

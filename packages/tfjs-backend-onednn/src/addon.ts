@@ -31,6 +31,7 @@ export interface OnednnAddon {
   adamUpdate(params: Float32Array[], grads: Float32Array[], m: Float32Array[], v: Float32Array[],
     lrT: number, beta1: number, beta2: number, epsilon: number): void;
   sgdUpdate(params: Float32Array[], grads: Float32Array[], lr: number): void;
+  emaUpdate(averages: Float32Array[], params: Float32Array[], decay: number, complement: number): void;
   transpose(x: Float32Array, xShape: Int32Array, perm: Int32Array, out: Float32Array): void;
   resample2x(mode: number, x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, scale: number): void;
   translate(x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, shifts: Int32Array): void;

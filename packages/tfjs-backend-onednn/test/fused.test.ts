@@ -105,6 +105,36 @@ test('adamUpdate does not write through storage shared with other tensors', asyn
   [init, p, m, v, g, copy].forEach((t) => t.dispose());
 });
 
+test('emaUpdate gives the tf ops\' bits and leaves storage it shares alone', async () => {
+  await tf.setBackend('onednn');
+  const params = shapes.map((s, i) => tf.variable(randomTensor(s, 40 + i)));
+  const run = (impl: typeof fused) => {
+    // each average starts as its parameter, sharing its storage
+    const averages = params.map((p) => tf.variable(p));
+    for (const [step, decay] of [0, 0.999, 0.999, 0.5, 0.9].entries()) {
+      impl.emaUpdate(averages, params, decay);
+      params.forEach((p, i) => p.assign(tf.add(p, randomTensor(p.shape, 50 + 10 * step + i))));
+    }
+    const out = averages.map((a) => Array.from(a.dataSync()));
+    averages.forEach((a) => a.dispose());
+    return out;
+  };
+  const start = params.map((p) => p.clone());
+  const got = run(fused);
+  params.forEach((p, i) => p.assign(start[i]!));
+  const want = run(fusedReference);
+  assert.deepEqual(got, want);
+  assert.ok(got[0]!.some((v, k) => v !== Array.from(start[0]!.dataSync())[k]), 'the averages moved');
+  // the parameters the averages were made from were not written through
+  const p = tf.variable(tf.tensor1d([1, 2, 3]));
+  const a = tf.variable(p);
+  fused.emaUpdate([a], [tf.tensor1d([5, 5, 5])], 0.5);
+  assert.deepEqual(Array.from(p.dataSync()), [1, 2, 3]);
+  assert.deepEqual(Array.from(a.dataSync()), [3, 3.5, 4]);
+  assert.throws(() => fused.emaUpdate([a], [], 0.5), /params has 0 entries/);
+  [...params, ...start, p, a].forEach((t) => t.dispose());
+});
+
 test('adamUpdate validates its lists', async () => {
   await tf.setBackend('onednn');
   const p = tf.variable(tf.zeros([2]));

@@ -6,7 +6,7 @@ import { Network, couplesBatch, type NamedVariable } from '../models/network.js'
 import { referenceNnOps } from '../models/nnOps.js';
 import { Rng, Stream } from '../util/random.js';
 import { adaObserve, diffAugment, type AdaState } from './augment.js';
-import { Optimizer, clipByGlobalNorm } from './optimizer.js';
+import { Optimizer, clipByGlobalNorm, emaUpdate } from './optimizer.js';
 
 /** What one step reports when asked (read back from the device only on logging steps). */
 export interface StepStats {
@@ -278,7 +278,7 @@ export class Gan {
     const ema = this.Gema as Network;
     const d = step < startStep ? 0 : decay;
     tf.tidy(() => {
-      ema.trainable.forEach((e, i) => e.variable.assign(tf.add(tf.mul(e.variable, d), tf.mul(this.G.trainable[i].variable, 1 - d))));
+      emaUpdate(ema.trainable.map((e) => e.variable), this.G.trainable.map((v) => v.variable), d);
       // batchnorm statistics are copied, not averaged
       // (G's statistics are replaced by assign, never changed in place, so sharing is safe)
       ema.state.forEach((e, i) => e.variable.assign(this.G.state[i].variable));

@@ -28,14 +28,28 @@ export type FusedAdamUpdate = (
   lrT: number, beta1: number, beta2: number, epsilon: number,
 ) => void;
 export type FusedSgdUpdate = (params: tf.Variable[], grads: tf.Tensor[], learningRate: number) => void;
+/** Every average moved toward its parameter in place: a = a * decay + p * (1 - decay), the bits of `emaReference`. */
+export type FusedEmaUpdate = (averages: tf.Variable[], params: tf.Tensor[], decay: number) => void;
 
 let fusedAdam: FusedAdamUpdate | null = null;
 let fusedSgd: FusedSgdUpdate | null = null;
+let fusedEma: FusedEmaUpdate | null = null;
 
 /** Install (or with null, remove) the fused optimizer kernels. */
-export function setFusedOptimizerKernels(kernels: { adam: FusedAdamUpdate; sgd: FusedSgdUpdate } | null): void {
+export function setFusedOptimizerKernels(kernels: { adam: FusedAdamUpdate; sgd: FusedSgdUpdate; ema: FusedEmaUpdate } | null): void {
   fusedAdam = kernels?.adam ?? null;
   fusedSgd = kernels?.sgd ?? null;
+  fusedEma = kernels?.ema ?? null;
+}
+
+/** The exponential moving average with tf ops, one variable at a time. */
+export function emaReference(averages: tf.Variable[], params: tf.Tensor[], decay: number): void {
+  tf.tidy(() => averages.forEach((a, i) => a.assign(tf.add(tf.mul(a, decay), tf.mul(params[i]!, 1 - decay)))));
+}
+
+/** Moves every average toward its parameter (a generator's EMA): one native call when the backend has one. */
+export function emaUpdate(averages: tf.Variable[], params: tf.Tensor[], decay: number): void {
+  (fusedEma ?? emaReference)(averages, params, decay);
 }
 
 /**

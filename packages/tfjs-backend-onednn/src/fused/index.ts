@@ -3,7 +3,7 @@
 import { leakyRelu, leakyReluReference, relu, reluReference } from './activations.js';
 import { batchNormTraining, batchNormTrainingReference } from './batch_norm_training.js';
 import { conv2dBias, conv2dBiasReference } from './conv.js';
-import { adamUpdate, adamUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
+import { adamUpdate, adamUpdateReference, emaUpdate, emaUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
 import { spectralNorm, spectralNormReference } from './spectral_norm.js';
 import { avgPool2x, avgPool2xReference, translate, translateReference, upsample2x, upsample2xReference } from './resample.js';
 
@@ -12,7 +12,7 @@ export type { ConvActivation } from './conv.js';
 export type { SpectralNormResult } from './spectral_norm.js';
 
 /** Fast on onednn, reference elsewhere. */
-export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, upsample2x, avgPool2x, translate, conv2dBias, spectralNorm };
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, emaUpdate, upsample2x, avgPool2x, translate, conv2dBias, spectralNorm };
 
 /** The plain TF.js versions, for tests and for gradients of gradients. */
 export const fusedReference = {
@@ -21,6 +21,7 @@ export const fusedReference = {
   relu: reluReference,
   adamUpdate: adamUpdateReference,
   sgdUpdate: sgdUpdateReference,
+  emaUpdate: emaUpdateReference,
   upsample2x: upsample2xReference,
   avgPool2x: avgPool2xReference,
   translate: translateReference,

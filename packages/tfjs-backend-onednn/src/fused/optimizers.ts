@@ -75,3 +75,26 @@ export function sgdUpdate(params: tf.Variable[], grads: tf.Tensor[], lr: number)
   const backend = tf.backend() as OnednnBackend;
   nativeAddon().sgdUpdate(params.map((p) => backend.exclusiveF32(p)), grads.map((g) => backend.f32(g)), lr);
 }
+
+/** An exponential moving average with tf ops: a = a * decay + p * (1 - decay), for each pair. */
+export function emaUpdateReference(averages: tf.Variable[], params: tf.Tensor[], decay: number): void {
+  checkLists('emaUpdate', averages, [['params', params]]);
+  tf.tidy(() => {
+    averages.forEach((a, i) => a.assign(tf.add(tf.mul(a, decay), tf.mul(params[i]!, 1 - decay))));
+  });
+}
+
+/**
+ * Same as emaUpdateReference, with the same bits. On the onednn backend: one native call that
+ * updates every average in place (an average whose storage is shared with another tensor, such
+ * as the parameter it was copied from, gets a private copy first).
+ */
+export function emaUpdate(averages: tf.Variable[], params: tf.Tensor[], decay: number): void {
+  if (!nativeUsable(averages, params)) {
+    emaUpdateReference(averages, params, decay);
+    return;
+  }
+  checkLists('emaUpdate', averages, [['params', params]]);
+  const backend = tf.backend() as OnednnBackend;
+  nativeAddon().emaUpdate(averages.map((a) => backend.exclusiveF32(a)), params.map((p) => backend.f32(p)), decay, 1 - decay);
+}
