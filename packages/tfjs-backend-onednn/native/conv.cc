@@ -41,10 +41,12 @@ ConvGeometry ParseGeometry(Args& a, size_t i) {
           d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
 }
 
+using Algorithm = dnnl::algorithm;
+
 // With `blocked`, x and y are left to oneDNN's choice of layout as well (format `any`).
-dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias, bool blocked = false) {
+dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias, bool blocked = false,
+                                            Algorithm alg = Algorithm::convolution_direct) {
   auto kind = dnnl::prop_kind::forward_training;
-  auto alg = dnnl::algorithm::convolution_direct;
   memory::desc x = blocked ? g.XAny() : g.XDesc();
   memory::desc y = blocked ? g.YAny() : g.YDesc();
   if (withBias) {
@@ -73,10 +75,11 @@ void AppendActivation(Args& a, dnnl::post_ops& ops, int64_t act, float alpha) {
 // descriptor arguments and the forward primitive as their hint. With `blocked`, x and dy
 // are left to oneDNN's choice of layout as well (format `any`).
 template <typename Backward>
-typename Backward::primitive_desc BackwardPrimitiveDesc(const ConvGeometry& g, bool blocked = false) {
+typename Backward::primitive_desc BackwardPrimitiveDesc(const ConvGeometry& g, bool blocked = false,
+                                                        Algorithm alg = Algorithm::convolution_direct) {
   auto& eng = CpuEngine();
-  dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false, blocked), eng);
-  typename Backward::desc d(dnnl::algorithm::convolution_direct, blocked ? g.XAny() : g.XDesc(), g.WAny(),
+  dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false, blocked, alg), eng);
+  typename Backward::desc d(alg, blocked ? g.XAny() : g.XDesc(), g.WAny(),
                             blocked ? g.YAny() : g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR());
   return typename Backward::primitive_desc(d, eng, hint);
 }
@@ -98,19 +101,108 @@ bool BlockedFilterGradient(const ConvGeometry& g, int threads) {
   return on && threads == 1 && g.c >= 32 && g.oc >= 32 && (g.sh > 1 || g.sw > 1);
 }
 
-// One 64-byte aligned scratch buffer shared by every blocked filter gradient of a thread, so
-// the cached primitives hold no activation-sized memory of their own.
-float* BlockedScratch(size_t bytes) {
-  thread_local std::unique_ptr<float, decltype(&std::free)> buffer(nullptr, &std::free);
+// oneDNN's Winograd kernels, F(4x4, 3x3) on AVX-512, for 3x3 stride-1 layers: they do a
+// quarter of the direct kernels' multiplications. Alone (C++ loop, one thread), 64- and
+// 128-channel layers at 8x8 and 16x16 ran their forward pass and input gradient 1.4 to 1.8 times
+// as fast as the direct kernels and their filter gradient 1.2 to 2 times. Inside sngan64's steps
+// the 32-channel layers' forward passes and input gradients ran 1.1 to 1.7 times as fast, their
+// filter gradients 1.05 to 1.2 times slower; at 16 channels all three were 1.2 to 1.3 times
+// slower alone. So forward passes and input gradients take them from 32 channels on both sides,
+// filter gradients from 64. On two threads, sngan64's 128-channel 8x8 layers at batch 32 (64
+// output tiles of 4x4 per thread) ran their forward pass and input gradient 1.2 times slower
+// inside a step, where at batch 64 they ran 1.15 to 1.35 times faster: those two passes take
+// Winograd from 96 tiles per thread. They read and write x and y in oneDNN's blocked layout, so those are
+// reordered through the shared scratch, and their results differ from the direct kernels' in the
+// last bits (about 2e-6 relative). On CPUs without the kernels the direct ones run.
+// GANTRY_WINOGRAD=0 keeps every convolution direct (to compare the two).
+enum class Pass { kForward, kBackwardData, kBackwardWeights };
+
+bool WinogradFits(const ConvGeometry& g, Pass pass, int threads) {
+  static const bool on = [] {
+    const char* env = std::getenv("GANTRY_WINOGRAD");
+    return env == nullptr || std::string(env) != "0";
+  }();
+  // 'same' or 'valid': oneDNN's Winograd input gradient came out wrong with one-sided padding
+  bool padsFit = (g.pt == 0 || g.pt == 1) && g.pl == g.pt && g.pb == g.pt && g.pr == g.pt;
+  bool filterGradient = pass == Pass::kBackwardWeights;
+  int64_t minChannels = filterGradient ? 64 : 32;
+  int64_t tiles = g.n * ((g.oh + 3) / 4) * ((g.ow + 3) / 4);
+  bool enoughTiles = filterGradient || threads == 1 || tiles >= 96 * threads;
+  return on && enoughTiles && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && padsFit &&
+         g.c % 16 == 0 && g.oc % 16 == 0 && std::min(g.c, g.oc) >= minChannels;
+}
+
+// make(winograd) builds a primitive descriptor; with Winograd first where it fits and falls back
+// to the direct kernels where oneDNN has no Winograd kernel for this CPU or these attributes.
+template <typename Make>
+auto ChooseAlgorithm(const ConvGeometry& g, Pass pass, int threads, Make make) -> decltype(make(false)) {
+  if (WinogradFits(g, pass, threads)) {
+    try {
+      return make(true);
+    } catch (const dnnl::error&) {
+      // no Winograd kernel here: the direct one below
+    }
+  }
+  return make(false);
+}
+
+Algorithm AlgorithmOf(bool winograd) {
+  return winograd ? Algorithm::convolution_winograd : Algorithm::convolution_direct;
+}
+
+// One 64-byte aligned scratch buffer shared by every convolution of a thread that runs on
+// blocked layouts, so the cached primitives hold no activation-sized memory of their own.
+char* BlockedScratch(size_t bytes) {
+  thread_local std::unique_ptr<char, decltype(&std::free)> buffer(nullptr, &std::free);
   thread_local size_t capacity = 0;
   if (bytes > capacity) {
     size_t rounded = (bytes + 63) / 64 * 64;
-    float* fresh = static_cast<float*>(std::aligned_alloc(64, rounded));
+    char* fresh = static_cast<char*>(std::aligned_alloc(64, rounded));
     if (fresh == nullptr) throw std::bad_alloc();
     buffer.reset(fresh);
     capacity = rounded;
   }
   return buffer.get();
+}
+
+// An activation the caller holds in NHWC, for a primitive that may take it in another layout.
+// Then the copy in the primitive's layout lives in the shared scratch: an input is reordered
+// into it before the primitive runs, an output out of it afterwards.
+struct Activation {
+  memory user, prim;
+  std::unique_ptr<dnnl::reorder> reorder;  // user to prim for an input, prim to user for an output
+  bool output = false;
+
+  void Init(const memory::desc& userDesc, const memory::desc& primDesc, bool isOutput) {
+    auto& eng = CpuEngine();
+    output = isOutput;
+    user = memory(userDesc, eng, nullptr);
+    if (primDesc == userDesc) {
+      prim = user;
+      return;
+    }
+    prim = memory(primDesc, eng, nullptr);
+    reorder = output ? std::make_unique<dnnl::reorder>(prim, user) : std::make_unique<dnnl::reorder>(user, prim);
+  }
+  size_t ScratchBytes() const { return reorder ? (prim.get_desc().get_size() + 63) / 64 * 64 : 0; }
+  // Binds the caller's buffer and returns what the primitive takes. A copy takes its place at
+  // `scratch`, which moves past it.
+  memory& Bind(float* data, char*& scratch) {
+    user.set_data_handle(data);
+    if (!reorder) return user;
+    prim.set_data_handle(scratch);
+    scratch += ScratchBytes();
+    if (!output) reorder->execute(CpuStream(), user, prim);
+    return prim;
+  }
+  void Finish() {
+    if (reorder && output) reorder->execute(CpuStream(), prim, user);
+  }
+};
+
+// The scratch for two activations, for Activation::Bind.
+char* ScratchFor(const Activation& a, const Activation& b) {
+  return BlockedScratch(a.ScratchBytes() + b.ScratchBytes());
 }
 
 // A reorder that runs on one thread. oneDNN fixes a reorder's thread split when the
@@ -154,25 +246,28 @@ struct WeightsIn {
   }
 };
 
+// Each entry keeps oneDNN's name for the kernel it runs (for conv2dImplementation).
 struct ForwardEntry {
   dnnl::convolution_forward prim;
-  memory x, y, b;
+  Activation x, y;
+  memory b;
   WeightsIn w;
+  std::string impl;
 };
 
 struct BackwardDataEntry {
   dnnl::convolution_backward_data prim;
-  memory dy, dx;
+  Activation dy, dx;
   WeightsIn w;
+  std::string impl;
 };
 
 struct BackwardWeightsEntry {
   dnnl::convolution_backward_weights prim;
-  memory x, dy, dwUser, dwPrim;
+  Activation x, dy;
+  memory dwUser, dwPrim;
   std::unique_ptr<dnnl::reorder> reorder;
-  // blocked layouts only: x and dy in the primitive's layouts, in the shared scratch
-  memory xPrim, dyPrim;
-  std::unique_ptr<dnnl::reorder> reorderX, reorderDy;
+  std::string impl;
 };
 
 // The input gradient of a convolution with few input channels (an image's 1 or 3: a
@@ -269,24 +364,27 @@ napi_value Conv2dForward(Args& a) {
     AppendActivation(a, ops, act, alpha);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    dnnl::convolution_forward::primitive_desc pd(ForwardDesc(g, b != nullptr), attr, eng);
+    auto pd = ChooseAlgorithm(g, Pass::kForward, threads, [&](bool wino) {
+      return dnnl::convolution_forward::primitive_desc(ForwardDesc(g, b != nullptr, wino, AlgorithmOf(wino)), attr, eng);
+    });
     auto entry = std::make_unique<ForwardEntry>();
     entry->prim = dnnl::convolution_forward(pd);
-    entry->x = memory(g.XDesc(), eng, nullptr);
-    entry->y = memory(g.YDesc(), eng, nullptr);
+    entry->x.Init(g.XDesc(), pd.src_desc(), false);
+    entry->y.Init(g.YDesc(), pd.dst_desc(), true);
     if (b) entry->b = memory({{g.oc}, dt::f32, tag::a}, eng, nullptr);
     entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
+    entry->impl = pd.impl_info_str();
     e = g_forward.Insert(key, std::move(entry));
   }
-  e->x.set_data_handle(x);
-  e->y.set_data_handle(y);
+  char* scratch = ScratchFor(e->x, e->y);
   std::unordered_map<int, memory> margs = {
-      {DNNL_ARG_SRC, e->x}, {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)}, {DNNL_ARG_DST, e->y}};
+      {DNNL_ARG_SRC, e->x.Bind(x, scratch)}, {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)}, {DNNL_ARG_DST, e->y.Bind(y, scratch)}};
   if (b) {
     e->b.set_data_handle(b);
     margs[DNNL_ARG_BIAS] = e->b;
   }
   e->prim.execute(CpuStream(), margs);
+  e->y.Finish();
   CpuStream().wait();
   return Undefined(a.env);
 }
@@ -308,20 +406,22 @@ napi_value Conv2dBackwardData(Args& a) {
   CacheKey key = g.Key(2, threads);
   BackwardDataEntry* e = g_backwardData.Find(key);
   if (e == nullptr) {
-    auto& eng = CpuEngine();
-    auto pd = BackwardPrimitiveDesc<dnnl::convolution_backward_data>(g);
+    auto pd = ChooseAlgorithm(g, Pass::kBackwardData, threads, [&](bool wino) {
+      return BackwardPrimitiveDesc<dnnl::convolution_backward_data>(g, wino, AlgorithmOf(wino));
+    });
     auto entry = std::make_unique<BackwardDataEntry>();
     entry->prim = dnnl::convolution_backward_data(pd);
-    entry->dy = memory(g.YDesc(), eng, nullptr);
-    entry->dx = memory(g.XDesc(), eng, nullptr);
+    entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
+    entry->dx.Init(g.XDesc(), pd.diff_src_desc(), true);
     entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
+    entry->impl = pd.impl_info_str();
     e = g_backwardData.Insert(key, std::move(entry));
   }
-  e->dy.set_data_handle(dy);
-  e->dx.set_data_handle(dx);
-  e->prim.execute(CpuStream(), {{DNNL_ARG_DIFF_DST, e->dy},
+  char* scratch = ScratchFor(e->dy, e->dx);
+  e->prim.execute(CpuStream(), {{DNNL_ARG_DIFF_DST, e->dy.Bind(dy, scratch)},
                                 {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)},
-                                {DNNL_ARG_DIFF_SRC, e->dx}});
+                                {DNNL_ARG_DIFF_SRC, e->dx.Bind(dx, scratch)}});
+  e->dx.Finish();
   CpuStream().wait();
   return Undefined(a.env);
 }
@@ -341,17 +441,13 @@ napi_value Conv2dBackwardFilter(Args& a) {
   if (e == nullptr) {
     auto& eng = CpuEngine();
     bool blocked = BlockedFilterGradient(g, threads);
-    auto pd = BackwardPrimitiveDesc<dnnl::convolution_backward_weights>(g, blocked);
+    auto pd = ChooseAlgorithm(g, Pass::kBackwardWeights, threads, [&](bool wino) {
+      return BackwardPrimitiveDesc<dnnl::convolution_backward_weights>(g, blocked || wino, AlgorithmOf(wino));
+    });
     auto entry = std::make_unique<BackwardWeightsEntry>();
     entry->prim = dnnl::convolution_backward_weights(pd);
-    entry->x = memory(g.XDesc(), eng, nullptr);
-    entry->dy = memory(g.YDesc(), eng, nullptr);
-    if (blocked) {
-      entry->xPrim = memory(pd.src_desc(), eng, nullptr);
-      entry->dyPrim = memory(pd.diff_dst_desc(), eng, nullptr);
-      entry->reorderX = std::make_unique<dnnl::reorder>(entry->x, entry->xPrim);
-      entry->reorderDy = std::make_unique<dnnl::reorder>(entry->dy, entry->dyPrim);
-    }
+    entry->x.Init(g.XDesc(), pd.src_desc(), false);
+    entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
     entry->dwUser = memory(g.WDesc(), eng, nullptr);
     if (pd.diff_weights_desc() != g.WDesc()) {
       entry->dwPrim = memory(pd.diff_weights_desc(), eng);
@@ -359,25 +455,13 @@ napi_value Conv2dBackwardFilter(Args& a) {
     } else {
       entry->dwPrim = entry->dwUser;
     }
+    entry->impl = pd.impl_info_str();
     e = g_backwardWeights.Insert(key, std::move(entry));
   }
-  e->x.set_data_handle(x);
-  e->dy.set_data_handle(dy);
   e->dwUser.set_data_handle(dw);
-  memory* src = &e->x;
-  memory* diffDst = &e->dy;
-  if (e->reorderX) {
-    size_t xBytes = (e->xPrim.get_desc().get_size() + 63) / 64 * 64;
-    char* scratch = reinterpret_cast<char*>(BlockedScratch(xBytes + e->dyPrim.get_desc().get_size()));
-    e->xPrim.set_data_handle(scratch);
-    e->dyPrim.set_data_handle(scratch + xBytes);
-    e->reorderX->execute(CpuStream(), e->x, e->xPrim);
-    e->reorderDy->execute(CpuStream(), e->dy, e->dyPrim);
-    src = &e->xPrim;
-    diffDst = &e->dyPrim;
-  }
-  e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, *src},
-                                {DNNL_ARG_DIFF_DST, *diffDst},
+  char* scratch = ScratchFor(e->x, e->dy);
+  e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, e->x.Bind(x, scratch)},
+                                {DNNL_ARG_DIFF_DST, e->dy.Bind(dy, scratch)},
                                 {DNNL_ARG_DIFF_WEIGHTS, e->dwPrim}});
   if (e->reorder) {
     CpuStream().wait();
@@ -388,9 +472,35 @@ napi_value Conv2dBackwardFilter(Args& a) {
   return Undefined(a.env);
 }
 
+// conv2dImplementation(kind, geometry, withBias, activation, alpha): oneDNN's name for the
+// kernel a cached convolution runs ("brgconv:avx512_core", "jit_wino_4x3:avx512_core", ...) at
+// the current thread count; kind 0 is the forward pass (with the bias and activation given), 1
+// the input gradient, 2 the filter gradient. An empty string when that convolution has not run
+// through oneDNN (not yet, or on the few-channel kernels).
+napi_value Conv2dImplementation(Args& a) {
+  int64_t kind = a.Int(0, "kind", 0, 2);
+  ConvGeometry g = ParseGeometry(a, 1);
+  int threads = g.Flops() >= ParallelFlopThreshold() ? ConfiguredThreads() : 1;
+  const std::string* impl = nullptr;
+  if (kind == 0) {
+    CacheKey key = g.Key(a.Int(2, "withBias", 0, 1), threads);
+    key.push_back((double)a.Int(3, "activation", 0, 5));
+    key.push_back(static_cast<float>(a.Num(4, "alpha")));
+    if (auto* e = g_forward.Find(key)) impl = &e->impl;
+  } else if (kind == 1) {
+    if (auto* e = g_backwardData.Find(g.Key(2, threads))) impl = &e->impl;
+  } else if (auto* e = g_backwardWeights.Find(g.Key(3, threads))) {
+    impl = &e->impl;
+  }
+  napi_value out;
+  napi_create_string_utf8(a.env, impl ? impl->c_str() : "", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 ONEDNN_CALLBACK(Conv2dForwardCb, "conv2dForward", 7, Conv2dForward)
 ONEDNN_CALLBACK(Conv2dBackwardDataCb, "conv2dBackwardData", 4, Conv2dBackwardData)
 ONEDNN_CALLBACK(Conv2dBackwardFilterCb, "conv2dBackwardFilter", 4, Conv2dBackwardFilter)
+ONEDNN_CALLBACK(Conv2dImplementationCb, "conv2dImplementation", 5, Conv2dImplementation)
 
 }  // namespace
 
@@ -398,6 +508,7 @@ void RegisterConv(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "conv2dForward", Conv2dForwardCb);
   ExportFunction(env, exports, "conv2dBackwardData", Conv2dBackwardDataCb);
   ExportFunction(env, exports, "conv2dBackwardFilter", Conv2dBackwardFilterCb);
+  ExportFunction(env, exports, "conv2dImplementation", Conv2dImplementationCb);
 }
 
 void ClearConvCache() {

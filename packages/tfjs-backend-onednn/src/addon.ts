@@ -10,6 +10,9 @@ export interface OnednnAddon {
     geometry: Int32Array, activation: number, alpha: number): void;
   conv2dBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  /** oneDNN's name for the kernel a convolution that already ran uses (kind 0 forward, 1 input
+   * gradient, 2 filter gradient); '' when it did not run through oneDNN. */
+  conv2dImplementation(kind: number, geometry: Int32Array, withBias: number, activation: number, alpha: number): string;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array,
     bias: Float32Array | null, activation: number, alpha: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
