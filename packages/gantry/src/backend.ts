@@ -63,6 +63,7 @@ interface OnednnModule {
     upsample2x: NnOps['upsample2x'];
     avgPool2x: NnOps['avgPool2x'];
     translate: NnOps['translate'];
+    cutout: NnOps['cutout'];
     conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid',
       activation?: 'linear' | 'relu' | 'leakyrelu', alpha?: number): tf.Tensor4D;
     spectralNorm(w: tf.Tensor, u: tf.Tensor): { w: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
@@ -132,7 +133,7 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
         batchNormTraining: (x, gamma, beta, epsilon, activation) => f.batchNormTraining(x, gamma, beta, epsilon, ...nativeActivation(activation)),
         relu: f.relu, leakyRelu: f.leakyRelu,
         conv2dBias: (x, kernel, bias, stride, padding, activation) => f.conv2dBias(x, kernel, bias, stride, padding, ...nativeActivation(activation)),
-        upsample2x: f.upsample2x, avgPool2x: f.avgPool2x, translate: f.translate,
+        upsample2x: f.upsample2x, avgPool2x: f.avgPool2x, translate: f.translate, cutout: f.cutout,
         spectralNormalize: (kernel, u) => {
           const r = f.spectralNorm(kernel, u);
           return { kernel: r.w, sigma: r.sigma, u: r.u };

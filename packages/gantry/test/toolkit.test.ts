@@ -170,6 +170,38 @@ test('DiffAugment\'s translation on onednn gives the gather\'s bits, value and g
   await tf.setBackend('cpu');
 });
 
+test('DiffAugment\'s cutout on onednn gives the mask product\'s bits, value and gradient', async (t) => {
+  if (!(await onednnOrSkip(t))) return;
+  const { nnOps, referenceNnOps } = await import('../src/models/nnOps.js');
+  assert.equal(nnOps().name, 'onednn-fused');
+  const x = tf.tensor4d(new Rng(7, 1, 0).fillNormal(new Float32Array(4 * 8 * 6 * 2)), [4, 8, 6, 2]);
+  const probe = tf.tensor4d(new Rng(8, 1, 0).fillNormal(new Float32Array(4 * 8 * 6 * 2)), [4, 8, 6, 2]);
+  // inside, over two edges, empty, past the image
+  const boxes = Int32Array.from([2, 5, 1, 4, -2, 3, 4, 9, 0, 0, 0, 6, 9, 12, 0, 6]);
+  const bits = (v: tf.Tensor) => Array.from(new Uint32Array((v.dataSync() as Float32Array).slice().buffer));
+  const run = (ops: typeof referenceNnOps) => {
+    const f = (a: tf.Tensor) => ops.cutout(a as tf.Tensor4D, boxes);
+    const y = f(x);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), probe)))(x);
+    const out = [bits(y), bits(g)];
+    tf.dispose([y, g]);
+    return out;
+  };
+  const [fusedY, fusedG] = run(nnOps());
+  const [plainY, plainG] = run(referenceNnOps);
+  assert.deepEqual(fusedY, plainY);
+  assert.deepEqual(fusedG, plainG);
+  const y = new Float32Array(new Uint32Array(fusedY!).buffer);
+  // image 0: rows 2..4, columns 1..3 are zero, the pixel beside them is not
+  assert.ok(y[(0 * 8 + 2) * 6 * 2 + 1 * 2] === 0, 'inside the box');
+  assert.equal(y[(0 * 8 + 2) * 6 * 2], x.dataSync()[(0 * 8 + 2) * 6 * 2]);
+  // images 2 and 3 are untouched
+  const xs = x.dataSync();
+  for (let k = 2 * 96; k < 4 * 96; k++) assert.equal(y[k], xs[k]);
+  tf.dispose([x, probe]);
+  await tf.setBackend('cpu');
+});
+
 test('n_critic: dSteps D updates per G update', () => {
   const config = tinyConfig({ dSteps: 3 });
   const gan = new Gan(config);

@@ -156,9 +156,51 @@ napi_value Translate(Args& a) {
   return Undefined(a.env);
 }
 
+// Rows [q0, q1) of the images (q = image * h + row) of cutout below.
+GANTRY_VECTOR_CLONES void CutoutRows(const float* x, float* y, const int64_t* boxes, int64_t h, int64_t w, int64_t c,
+                                     int64_t q0, int64_t q1) {
+  const int64_t row = w * c;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t image = q / h, i = q % h;
+    const int64_t* box = boxes + 4 * image;
+    const float* in = x + q * row;
+    float* out = y + q * row;
+    if (i < box[0] || i >= box[1] || box[2] >= box[3]) {
+      std::copy(in, in + row, out);
+      continue;
+    }
+    std::copy(in, in + box[2] * c, out);
+    // times zero, not a plain zero: the bits of the mask product (-0 for negatives, NaN stays)
+    for (int64_t k = box[2] * c; k < box[3] * c; ++k) out[k] = in[k] * 0.f;
+    std::copy(in + box[3] * c, in + row, out + box[3] * c);
+  }
+}
+
+// cutout(x, y, n, h, w, c, boxes) on NHWC images: y = x with rows [boxes[4b], boxes[4b + 1])
+// and columns [boxes[4b + 2], boxes[4b + 3]) of image b multiplied by zero; the same values as
+// multiplying by a mask of ones with that box zero. It is its own gradient.
+napi_value Cutout(Args& a) {
+  int64_t n = a.Int(2, "n", 0), h = a.Int(3, "h", 0), w = a.Int(4, "w", 0), c = a.Int(5, "c", 0);
+  const size_t size = n * h * w * c;
+  const float* x = a.F32(0, "x", size);
+  float* y = a.F32(1, "y", size);
+  std::vector<int64_t> boxes = a.Ints(6, "boxes", 4 * n);
+  for (int64_t b = 0; b < n; ++b) {
+    int64_t* box = boxes.data() + 4 * b;
+    box[0] = std::clamp<int64_t>(box[0], 0, h);
+    box[1] = std::clamp<int64_t>(box[1], box[0], h);
+    box[2] = std::clamp<int64_t>(box[2], 0, w);
+    box[3] = std::clamp<int64_t>(box[3], box[2], w);
+  }
+  ParallelRanges(n * h, ThreadsForElements(size),
+                 [&](int64_t q0, int64_t q1, int) { CutoutRows(x, y, boxes.data(), h, w, c, q0, q1); });
+  return Undefined(a.env);
+}
+
 ONEDNN_CALLBACK(TransposeCb, "transpose", 4, Transpose)
 ONEDNN_CALLBACK(Resample2xCb, "resample2x", 8, Resample2x)
 ONEDNN_CALLBACK(TranslateCb, "translate", 7, Translate)
+ONEDNN_CALLBACK(CutoutCb, "cutout", 7, Cutout)
 
 }  // namespace
 
@@ -166,6 +208,7 @@ void RegisterLayout(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "transpose", TransposeCb);
   ExportFunction(env, exports, "resample2x", Resample2xCb);
   ExportFunction(env, exports, "translate", TranslateCb);
+  ExportFunction(env, exports, "cutout", CutoutCb);
 }
 
 }  // namespace onednn_addon

@@ -38,6 +38,7 @@ export interface OnednnAddon {
   transpose(x: Float32Array, xShape: Int32Array, perm: Int32Array, out: Float32Array): void;
   resample2x(mode: number, x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, scale: number): void;
   translate(x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, shifts: Int32Array): void;
+  cutout(x: Float32Array, y: Float32Array, n: number, h: number, w: number, c: number, boxes: Int32Array): void;
   setThreads(n: number): void;
   getThreads(): number;
   ompMaxThreads(): number;

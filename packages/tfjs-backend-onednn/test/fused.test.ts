@@ -195,6 +195,39 @@ test('translate runs its own kernel on onednn, moves pixels where the shifts say
   assert.throws(() => fused.translate(x, [0.5, 0]), /whole numbers/);
 });
 
+// boxes per image (top, bottom, left, right): inside, past two edges, empty, the whole image
+const CUTOUT_BOXES = [1, 3, 2, 5, -2, 2, 4, 9, 3, 3, 0, 6, 0, 5, 0, 6];
+
+test('cutout: values, gradients and gradients of gradients have the reference\'s bits', async () => {
+  await assertFusedMatchesReference('cutout', (impl) => {
+    const x = randomTensor([4, 5, 6, 3], 41);
+    const cut = valueAndGrads((a) => impl.cutout(a as tf.Tensor4D, CUTOUT_BOXES), [x]);
+    const second = tf.grad((a: tf.Tensor) => {
+      const inner = tf.grad((b: tf.Tensor) => tf.sum(tf.square(impl.cutout(b as tf.Tensor4D, CUTOUT_BOXES))))(a);
+      return tf.sum(tf.square(tf.mul(inner, a)));
+    })(x);
+    return [...cut, second];
+  });
+  // the same bits, -0 included, on a batch large enough to run on every thread
+  await tf.setBackend('onednn');
+  const x = randomTensor([64, 64, 64, 4], 42) as tf.Tensor4D;
+  const boxes = Array.from({ length: 64 }, (_, b) => [b % 40 - 8, b % 40 + 24, (3 * b) % 50 - 10, (3 * b) % 50 + 22]).flat();
+  const bits = (t: tf.Tensor) => new Uint32Array((t.dataSync() as Float32Array).slice().buffer);
+  assert.deepEqual(bits(fused.cutout(x, boxes)), bits(fusedReference.cutout(x, boxes)));
+});
+
+test('cutout runs its own kernel on onednn, zeroes the box it is given, and rejects bad boxes', async () => {
+  await tf.setBackend('onednn');
+  const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+  // rows 1 and 2, columns 0 and 1
+  assert.deepEqual(Array.from(fused.cutout(x, [1, 3, 0, 2]).dataSync()), [1, 2, 3, 0, 0, 6, 0, 0, 9]);
+  assert.deepEqual(Array.from(fusedReference.cutout(x, [1, 3, 0, 2]).dataSync()), [1, 2, 3, 0, 0, 6, 0, 0, 9]);
+  const profile = await tf.profile(() => fused.cutout(x, [0, 1, 0, 1]));
+  assert.deepEqual(profile.kernels.map((k) => k.name), ['OnednnCutout']);
+  assert.throws(() => fused.cutout(x, [1, 3, 0]), /\(top, bottom, left, right\) per image/);
+  assert.throws(() => fused.cutout(x, [0, 1.5, 0, 1]), /whole numbers/);
+});
+
 test('the resampling references give the TF.js ops\' values', async () => {
   await tf.setBackend('cpu');
   const x = randomTensor([2, 4, 6, 3], 25) as tf.Tensor4D;

@@ -32,6 +32,11 @@ export interface NnOps {
    * x[b, i + di, j + dj], zero where that lies outside the image.
    */
   translate(x: tf.Tensor4D, shifts: Int32Array): tf.Tensor4D;
+  /**
+   * Image b with rows [boxes[4b], boxes[4b + 1]) and columns [boxes[4b + 2], boxes[4b + 3])
+   * multiplied by zero, the box clipped to the image (an empty box keeps the image).
+   */
+  cutout(x: tf.Tensor4D, boxes: Int32Array): tf.Tensor4D;
   /** One power iteration of spectral normalization from u: the kernel divided by sigma, sigma, the next u. */
   spectralNormalize(kernel: tf.Tensor, u: tf.Tensor): { kernel: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
 }
@@ -73,6 +78,21 @@ function translateByGather(x: tf.Tensor4D, shifts: Int32Array): tf.Tensor4D {
   return tf.reshape(tf.gather(padded, tf.tensor1d(index, 'int32')), [b, h, w, c]) as tf.Tensor4D;
 }
 
+// The product with a mask of ones and zeros: differentiable to any order on every backend.
+function cutoutByMask(x: tf.Tensor4D, boxes: Int32Array): tf.Tensor4D {
+  const [b, h, w] = x.shape;
+  const mask = new Float32Array(b * h * w).fill(1);
+  for (let n = 0; n < b; n++) {
+    const top = Math.max(0, boxes[4 * n]!);
+    const bottom = Math.min(h, boxes[4 * n + 1]!);
+    const left = Math.max(0, boxes[4 * n + 2]!);
+    const right = Math.min(w, boxes[4 * n + 3]!);
+    if (right <= left) continue;
+    for (let i = top; i < bottom; i++) mask.fill(0, (n * h + i) * w + left, (n * h + i) * w + right);
+  }
+  return tf.mul(x, tf.tensor4d(mask, [b, h, w, 1]));
+}
+
 /** The reference relu or leaky relu of y; y itself without an activation. */
 function activate(y: tf.Tensor, activation: ConvActivation | undefined): tf.Tensor {
   if (!activation) return y;
@@ -94,6 +114,7 @@ export const referenceNnOps: NnOps = {
   upsample2x: upsampleNearest2x,
   avgPool2x: averagePool2x,
   translate: translateByGather,
+  cutout: cutoutByMask,
   spectralNormalize: (kernel, u) => spectralNormalize(kernel, u),
 };
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
-import { SumPool2x, Translate, Upsample2x } from '../kernels/custom_kernel_names.js';
+import { Cutout, SumPool2x, Translate, Upsample2x } from '../kernels/custom_kernel_names.js';
 
 function checkImages(name: string, x: tf.Tensor, even: boolean): void {
   if (x.rank !== 4) throw new Error(`${name}: x must be a batch of NHWC images (rank 4), got shape [${x.shape}]`);
@@ -75,4 +75,39 @@ export function translate(x: tf.Tensor4D, shifts: ArrayLike<number>): tf.Tensor4
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return translateReference(x, shifts);
   checkShifts(x, shifts);
   return tf.engine().runKernel(Translate, { x }, { shifts: Array.from(shifts) }) as tf.Tensor4D;
+}
+
+function checkBoxes(x: tf.Tensor, boxes: ArrayLike<number>): void {
+  checkImages('cutout', x, false);
+  if (boxes.length !== 4 * x.shape[0]!) {
+    throw new Error(`cutout: boxes must hold (top, bottom, left, right) per image, ${4 * x.shape[0]!} numbers, got ${boxes.length}`);
+  }
+  for (let k = 0; k < boxes.length; k++) {
+    if (!Number.isInteger(boxes[k])) throw new Error(`cutout: boxes must be whole numbers, got ${boxes[k]} at ${k}`);
+  }
+}
+
+/**
+ * Image b times a mask of ones with rows [boxes[4b], boxes[4b + 1]) and columns
+ * [boxes[4b + 2], boxes[4b + 3]) zero (clipped to the image; an empty box keeps the image),
+ * in plain ops.
+ */
+export function cutoutReference(x: tf.Tensor4D, boxes: ArrayLike<number>): tf.Tensor4D {
+  checkBoxes(x, boxes);
+  const [n, h, w] = x.shape;
+  const mask = new Float32Array(n * h * w).fill(1);
+  for (let b = 0; b < n; b++) {
+    const [top, bottom, left, right] = [0, 1, 2, 3].map((k) => boxes[4 * b + k]!);
+    for (let i = Math.max(0, top!); i < Math.min(h, bottom!); i++) {
+      for (let j = Math.max(0, left!); j < Math.min(w, right!); j++) mask[(b * h + i) * w + j] = 0;
+    }
+  }
+  return tf.tidy(() => tf.mul(x, tf.tensor4d(mask, [n, h, w, 1])));
+}
+
+/** Each image with its own box of rows and columns zeroed (DiffAugment's cutout); one native pass each way on onednn. */
+export function cutout(x: tf.Tensor4D, boxes: ArrayLike<number>): tf.Tensor4D {
+  if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return cutoutReference(x, boxes);
+  checkBoxes(x, boxes);
+  return tf.engine().runKernel(Cutout, { x }, { boxes: Array.from(boxes) }) as tf.Tensor4D;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { SumPool2x, Translate, Upsample2x } from './custom_kernel_names.js';
+import { Cutout, SumPool2x, Translate, Upsample2x } from './custom_kernel_names.js';
 import { customKernel } from './kernel_utils.js';
 
 // Nearest-neighbour 2x upsampling and 2x2 sum pooling of NHWC images, each times attrs.scale,
@@ -51,5 +51,22 @@ export const translateGradient: tf.GradConfig = {
   kernelName: Translate,
   gradFunc: (dy, _saved, attrs) => ({
     x: () => tf.engine().runKernel(Translate, { x: dy as tf.Tensor }, { shifts: (attrs.shifts as number[]).map((v) => -v) }) as tf.Tensor,
+  }),
+};
+
+// Each image with a box of rows and columns (attrs.boxes: top, bottom, left, right per image,
+// the ends exclusive) multiplied by zero, in one native pass. It is its own gradient.
+export const cutoutConfig = customKernel(Cutout, ({ inputs, backend, attrs, addon }) => {
+  const x = inputs.x!;
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const out = backend.output([n, h, w, c]);
+  addon.cutout(backend.f32(x), out.values, n, h, w, c, Int32Array.from(attrs.boxes as number[]));
+  return out.info;
+});
+
+export const cutoutGradient: tf.GradConfig = {
+  kernelName: Cutout,
+  gradFunc: (dy, _saved, attrs) => ({
+    x: () => tf.engine().runKernel(Cutout, { x: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
   }),
 };

@@ -58,7 +58,7 @@ import { transposeConfig } from './Transpose.js';
 import { gatherV2Config } from './GatherV2.js';
 import { padV2Config } from './PadV2.js';
 import { conv2DBiasActivationGradient, fusedConv2DGradient } from '../fused/conv.js';
-import { sumPool2xConfig, sumPool2xGradient, translateConfig, translateGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
+import { cutoutConfig, cutoutGradient, sumPool2xConfig, sumPool2xGradient, translateConfig, translateGradient, upsample2xConfig, upsample2xGradient } from './Resample2x.js';
 import { sliceConfig } from './Slice.js';
 import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
 import { splitVConfig } from './SplitV.js';
@@ -125,6 +125,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   spectralNormGradConfig,
   upsample2xConfig,
   translateConfig,
+  cutoutConfig,
   sumPool2xConfig,
   sliceConfig,
   concatConfig,
@@ -132,4 +133,4 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient];

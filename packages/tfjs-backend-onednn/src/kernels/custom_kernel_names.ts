@@ -7,5 +7,6 @@ export const Conv2DBiasActivation = 'OnednnConv2DBiasActivation';
 export const Upsample2x = 'OnednnUpsample2x';
 export const SumPool2x = 'OnednnSumPool2x';
 export const Translate = 'OnednnTranslate';
+export const Cutout = 'OnednnCutout';
 export const SpectralNorm = 'OnednnSpectralNorm';
 export const SpectralNormGrad = 'OnednnSpectralNormGrad';
