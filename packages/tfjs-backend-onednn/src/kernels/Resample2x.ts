@@ -37,15 +37,22 @@ export const sumPool2xGradient: tf.GradConfig = {
   gradFunc: (dy, _saved, attrs) => ({ x: () => tf.engine().runKernel(Upsample2x, { x: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor }),
 };
 
+type PerImageOp = 'translate' | 'cutout';
+
+/** A kernel whose output has x's shape: the addon's `op` with one list of integers per call (attrs[attr]). */
+function perImageKernel(kernelName: string, op: PerImageOp, attr: string): tf.KernelConfig {
+  return customKernel(kernelName, ({ inputs, backend, attrs, addon }) => {
+    const x = inputs.x!;
+    const [n, h, w, c] = x.shape as [number, number, number, number];
+    const out = backend.output([n, h, w, c]);
+    addon[op](backend.f32(x), out.values, n, h, w, c, Int32Array.from(attrs[attr] as number[]));
+    return out.info;
+  });
+}
+
 // Each image shifted by its own (rows, columns) in attrs.shifts, zero where the source lies
 // outside the image, in one native pass. The gradient is the same shift negated.
-export const translateConfig = customKernel(Translate, ({ inputs, backend, attrs, addon }) => {
-  const x = inputs.x!;
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  const out = backend.output([n, h, w, c]);
-  addon.translate(backend.f32(x), out.values, n, h, w, c, Int32Array.from(attrs.shifts as number[]));
-  return out.info;
-});
+export const translateConfig = perImageKernel(Translate, 'translate', 'shifts');
 
 export const translateGradient: tf.GradConfig = {
   kernelName: Translate,
@@ -56,13 +63,7 @@ export const translateGradient: tf.GradConfig = {
 
 // Each image with a box of rows and columns (attrs.boxes: top, bottom, left, right per image,
 // the ends exclusive) multiplied by zero, in one native pass. It is its own gradient.
-export const cutoutConfig = customKernel(Cutout, ({ inputs, backend, attrs, addon }) => {
-  const x = inputs.x!;
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  const out = backend.output([n, h, w, c]);
-  addon.cutout(backend.f32(x), out.values, n, h, w, c, Int32Array.from(attrs.boxes as number[]));
-  return out.info;
-});
+export const cutoutConfig = perImageKernel(Cutout, 'cutout', 'boxes');
 
 export const cutoutGradient: tf.GradConfig = {
   kernelName: Cutout,
