@@ -142,19 +142,25 @@ GANTRY_VECTOR_CLONES void TranslateRows(const float* x, float* y, const int64_t*
   }
 }
 
-// translate(x, y, n, h, w, c, shifts) on NHWC images: y[b, i, j] = x[b, i + di, j + dj], zero
-// where that lies outside the image, with (di, dj) = (shifts[2b], shifts[2b + 1]). Its
-// gradient is the same with the shifts negated.
-napi_value Translate(Args& a) {
+// The frame translate and cutout share: NHWC images x and y of one shape (n, h, w, c at
+// arguments 2 to 5), `perImage` integers per image at argument 6, and
+// rows(x, y, ints, h, w, c, q0, q1) over the images' rows split across the threads.
+template <typename Rows>
+napi_value PerImageRows(Args& a, const char* intsName, int64_t perImage, Rows rows) {
   int64_t n = a.Int(2, "n", 0), h = a.Int(3, "h", 0), w = a.Int(4, "w", 0), c = a.Int(5, "c", 0);
   const size_t size = n * h * w * c;
   const float* x = a.F32(0, "x", size);
   float* y = a.F32(1, "y", size);
-  const std::vector<int64_t> shifts = a.Ints(6, "shifts", 2 * n);
+  const std::vector<int64_t> ints = a.Ints(6, intsName, perImage * n);
   ParallelRanges(n * h, ThreadsForElements(size),
-                 [&](int64_t q0, int64_t q1, int) { TranslateRows(x, y, shifts.data(), h, w, c, q0, q1); });
+                 [&](int64_t q0, int64_t q1, int) { rows(x, y, ints.data(), h, w, c, q0, q1); });
   return Undefined(a.env);
 }
+
+// translate(x, y, n, h, w, c, shifts) on NHWC images: y[b, i, j] = x[b, i + di, j + dj], zero
+// where that lies outside the image, with (di, dj) = (shifts[2b], shifts[2b + 1]). Its
+// gradient is the same with the shifts negated.
+napi_value Translate(Args& a) { return PerImageRows(a, "shifts", 2, TranslateRows); }
 
 // Rows [q0, q1) of the images (q = image * h + row) of cutout below.
 GANTRY_VECTOR_CLONES void CutoutRows(const float* x, float* y, const int64_t* boxes, int64_t h, int64_t w, int64_t c,
@@ -163,39 +169,25 @@ GANTRY_VECTOR_CLONES void CutoutRows(const float* x, float* y, const int64_t* bo
   for (int64_t q = q0; q < q1; ++q) {
     const int64_t image = q / h, i = q % h;
     const int64_t* box = boxes + 4 * image;
+    const int64_t j0 = std::clamp<int64_t>(box[2], 0, w), j1 = std::clamp<int64_t>(box[3], j0, w);
     const float* in = x + q * row;
     float* out = y + q * row;
-    if (i < box[0] || i >= box[1] || box[2] >= box[3]) {
+    if (i < box[0] || i >= box[1] || j0 == j1) {
       std::copy(in, in + row, out);
       continue;
     }
-    std::copy(in, in + box[2] * c, out);
+    std::copy(in, in + j0 * c, out);
     // times zero, not a plain zero: the bits of the mask product (-0 for negatives, NaN stays)
-    for (int64_t k = box[2] * c; k < box[3] * c; ++k) out[k] = in[k] * 0.f;
-    std::copy(in + box[3] * c, in + row, out + box[3] * c);
+    for (int64_t k = j0 * c; k < j1 * c; ++k) out[k] = in[k] * 0.f;
+    std::copy(in + j1 * c, in + row, out + j1 * c);
   }
 }
 
 // cutout(x, y, n, h, w, c, boxes) on NHWC images: y = x with rows [boxes[4b], boxes[4b + 1])
-// and columns [boxes[4b + 2], boxes[4b + 3]) of image b multiplied by zero; the same values as
-// multiplying by a mask of ones with that box zero. It is its own gradient.
-napi_value Cutout(Args& a) {
-  int64_t n = a.Int(2, "n", 0), h = a.Int(3, "h", 0), w = a.Int(4, "w", 0), c = a.Int(5, "c", 0);
-  const size_t size = n * h * w * c;
-  const float* x = a.F32(0, "x", size);
-  float* y = a.F32(1, "y", size);
-  std::vector<int64_t> boxes = a.Ints(6, "boxes", 4 * n);
-  for (int64_t b = 0; b < n; ++b) {
-    int64_t* box = boxes.data() + 4 * b;
-    box[0] = std::clamp<int64_t>(box[0], 0, h);
-    box[1] = std::clamp<int64_t>(box[1], box[0], h);
-    box[2] = std::clamp<int64_t>(box[2], 0, w);
-    box[3] = std::clamp<int64_t>(box[3], box[2], w);
-  }
-  ParallelRanges(n * h, ThreadsForElements(size),
-                 [&](int64_t q0, int64_t q1, int) { CutoutRows(x, y, boxes.data(), h, w, c, q0, q1); });
-  return Undefined(a.env);
-}
+// and columns [boxes[4b + 2], boxes[4b + 3]) of image b multiplied by zero, the box clipped to
+// the image; the same values as multiplying by a mask of ones with that box zero. It is its
+// own gradient.
+napi_value Cutout(Args& a) { return PerImageRows(a, "boxes", 4, CutoutRows); }
 
 ONEDNN_CALLBACK(TransposeCb, "transpose", 4, Transpose)
 ONEDNN_CALLBACK(Resample2xCb, "resample2x", 8, Resample2x)
