@@ -74,8 +74,13 @@ export class RedisFixture {
     await exited;
   }
 
-  async restart(): Promise<void> {
+  /**
+   * Kill it, leave it down for `downMs`, start it again on the same port and files. Down for a
+   * while, the clients' reconnection attempts are refused (and reported) before it is back.
+   */
+  async restart(downMs = 0): Promise<void> {
     await this.kill();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.startProcess();
   }
 
