@@ -480,7 +480,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
 napi_value Conv2dImplementation(Args& a) {
   int64_t kind = a.Int(0, "kind", 0, 2);
   ConvGeometry g = ParseGeometry(a, 1);
-  int threads = g.Flops() >= ParallelFlopThreshold() ? ConfiguredThreads() : 1;
+  int threads = ThreadsFor(g.Flops());
   const std::string* impl = nullptr;
   if (kind == 0) {
     CacheKey key = g.Key(a.Int(2, "withBias", 0, 1), threads);

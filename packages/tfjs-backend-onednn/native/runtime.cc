@@ -77,8 +77,10 @@ int64_t ParallelElementThreshold() {
 
 int ThreadsForElements(int64_t n) { return n >= ParallelElementThreshold() ? g_configured : 1; }
 
+int ThreadsFor(double flops) { return flops >= ParallelFlopThreshold() ? g_configured : 1; }
+
 int UseThreadsFor(double flops) {
-  int n = flops >= ParallelFlopThreshold() ? g_configured : 1;
+  int n = ThreadsFor(flops);
   UseThreads(n);
   return n;
 }

@@ -62,6 +62,9 @@ void SetConfiguredThreads(int n);
 // convs 1.4x faster. GANTRY_PARALLEL_MIN_MFLOPS overrides it.
 double ParallelFlopThreshold();
 
+// The thread count a convolution or matrix product of `flops` runs on (no side effect).
+int ThreadsFor(double flops);
+
 // Applies the thread count for a call of the given size (omp_set_num_threads on
 // the calling thread, which is the OpenMP initial thread) and returns it.
 int UseThreadsFor(double flops);
