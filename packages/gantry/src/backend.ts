@@ -66,6 +66,8 @@ interface OnednnModule {
     cutout: NnOps['cutout'];
     conv2dBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid',
       activation?: 'linear' | 'relu' | 'leakyrelu', alpha?: number): tf.Tensor4D;
+    upsampleConv2dBias: NnOps['upsampleConv2dBias'];
+    convAvgPool2dBias: NnOps['convAvgPool2dBias'];
     spectralNorm(w: tf.Tensor, u: tf.Tensor): { w: tf.Tensor; sigma: tf.Scalar; u: tf.Tensor2D };
     adamUpdate: FusedAdamUpdate;
     sgdUpdate: FusedSgdUpdate;
@@ -133,6 +135,7 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
         batchNormTraining: (x, gamma, beta, epsilon, activation) => f.batchNormTraining(x, gamma, beta, epsilon, ...nativeActivation(activation)),
         relu: f.relu, leakyRelu: f.leakyRelu,
         conv2dBias: (x, kernel, bias, stride, padding, activation) => f.conv2dBias(x, kernel, bias, stride, padding, ...nativeActivation(activation)),
+        upsampleConv2dBias: f.upsampleConv2dBias, convAvgPool2dBias: f.convAvgPool2dBias,
         upsample2x: f.upsample2x, avgPool2x: f.avgPool2x, translate: f.translate, cutout: f.cutout,
         spectralNormalize: (kernel, u) => {
           const r = f.spectralNorm(kernel, u);

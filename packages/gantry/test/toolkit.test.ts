@@ -567,9 +567,11 @@ test('on onednn, a convolution or batchnorm and the relu or leaky relu after it 
     const [plainLoss, ...plainGrads] = run(referenceNnOps);
     assert.ok(Math.abs(fusedLoss - plainLoss) <= 1e-5 * Math.abs(plainLoss), `network ${n}: loss ${fusedLoss} against ${plainLoss}`);
     plainGrads.forEach((g, i) => {
-      // a bias right before a batchnorm has a gradient of zero up to rounding (about 1e-7)
-      const scale = Math.max(1e-2, ...g.map(Math.abs));
-      g.forEach((v, k) => assert.ok(Math.abs(v - fusedGrads[i][k]) <= 1e-4 * scale, `${net.trainable[i].name}[${k}]: ${fusedGrads[i][k]} against ${v}`));
+      // a bias right before a batchnorm has a gradient of zero up to rounding (1e-7 to 1e-6,
+      // depending on the order of the sums): both sides must stay that small
+      const largest = Math.max(...g.map(Math.abs));
+      const tolerance = largest < 1e-5 ? 1e-5 : 1e-4 * Math.max(1e-2, largest);
+      g.forEach((v, k) => assert.ok(Math.abs(v - fusedGrads[i][k]) <= tolerance, `${net.trainable[i].name}[${k}]: ${fusedGrads[i][k]} against ${v}`));
     });
     const { kernels } = await tf.profile(() => tf.tidy(() => { net.apply(x, { training: true }); }));
     const names = kernels.map((k) => k.name);

@@ -83,8 +83,9 @@ export function addResidualParams(s: ResidualLayerSpec, inShape: number[], add: 
 export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opts: Opts): tf.Tensor {
   const x4 = x as tf.Tensor4D;
   const ops = opts.ops ?? nnOps();
+  const kernel = (name: string) => effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D;
   const conv = (name: string, h: tf.Tensor4D, activation?: ConvActivation) =>
-    ops.conv2dBias(h, effectiveKernel(p[`${name}/kernel`], p[`${name}/sn_u`], opts) as tf.Tensor4D, p[`${name}/bias`], 1, 'same', activation);
+    ops.conv2dBias(h, kernel(name), p[`${name}/bias`], 1, 'same', activation);
   // batchnorm, then relu, as one op
   const bnRelu = (name: string, h: tf.Tensor4D) => {
     const params: BatchNormParams = {
@@ -99,14 +100,16 @@ export function applyResidual(s: ResidualLayerSpec, x: tf.Tensor, p: Params, opt
   const relu = (h: tf.Tensor4D) => ops.relu(h) as tf.Tensor4D;
   switch (s.kind) {
     case 'resBlockUp': {
-      let h = ops.upsample2x(bnRelu('bn1', x4)); // [b, 2h, 2w, c]
-      h = conv('conv2', bnRelu('bn2', conv('conv1', h))); // [b, 2h, 2w, filters]
+      // upsample, then conv1 (one op: the fast form convolves the small image, see NnOps)
+      let h = ops.upsampleConv2dBias(bnRelu('bn1', x4), kernel('conv1'), p['conv1/bias']!); // [b, 2h, 2w, filters]
+      h = conv('conv2', bnRelu('bn2', h)); // [b, 2h, 2w, filters]
       // conv1x1 then upsample equals upsample then conv1x1 (both act per pixel), at a quarter of the cost
       return tf.add(h, ops.upsample2x(conv('shortcut', x4)));
     }
     case 'resBlockDown': {
       let h = s.preactivation === false ? x4 : relu(x4);
-      h = ops.avgPool2x(conv('conv2', conv('conv1', h, { kind: 'relu' }))); // [b, h/2, w/2, filters]
+      // conv2, then the pooling (one op: the fast form computes only the pooled values, see NnOps)
+      h = ops.convAvgPool2dBias(conv('conv1', h, { kind: 'relu' }), kernel('conv2'), p['conv2/bias']!); // [b, h/2, w/2, filters]
       // avgPool then conv1x1 equals conv1x1 then avgPool (both linear, one per pixel), at a quarter of the cost
       return tf.add(h, conv('shortcut', ops.avgPool2x(x4)));
     }

@@ -22,6 +22,23 @@ const flopsOfKernel: Record<string, (inputs: Shape[], outputs: Shape[]) => numbe
   Conv2DBackpropInput: ([dy, filter]) => 2 * size(dy) * filter[0] * filter[1] * filter[2],
   // inputs x, dy; output the filter [kh,kw,Cin,Cout]: each dy element meets kh*kw*Cin inputs
   Conv2DBackpropFilter: ([, dy], [filter]) => 2 * size(dy) * filter[0] * filter[1] * filter[2],
+  // the native backend's upsample + 3x3 convolution, run as a 4x4 stride-2 transposed
+  // convolution (filter [4,4,Cout,Cin]) that does 4 multiply-adds per output and input channel
+  // where the direct convolution of the upsampled image does 9: counted as the network's layer,
+  // the direct 3x3 convolution (as Winograd layers are). Forward: x, filter -> y [N,2H,2W,Cout]
+  OnednnUpsampleConv2D: ([, filter], [y]) => 2 * size(y) * 9 * filter[3],
+  // input gradient: dy [N,2H,2W,Cout], filter -> dx
+  OnednnUpsampleConv2DGradInput: ([dy, filter]) => 2 * size(dy) * 9 * filter[3],
+  // filter gradient: dy [N,2H,2W,Cout], x -> the 4x4 filter
+  OnednnUpsampleConv2DGradFilter: ([dy], [filter]) => 2 * size(dy) * 9 * filter[3],
+  // the native backend's 3x3 convolution + 2x2 average pooling, run as a 4x4 stride-2
+  // convolution (filter [4,4,Cin,Cout]): 16 multiply-adds per pooled output and input channel
+  // where the network's layer, counted here, does 4 outputs of 9. Forward: x, filter, bias -> y
+  OnednnConv2DAvgPool: ([, filter], [y]) => 2 * size(y) * 36 * filter[2],
+  // input gradient: dy (pooled), filter -> dx
+  OnednnConv2DAvgPoolGradInput: ([dy, filter]) => 2 * size(dy) * 36 * filter[2],
+  // filter gradient: x, dy (pooled) -> the 4x4 filter
+  OnednnConv2DAvgPoolGradFilter: ([, dy], [filter]) => 2 * size(dy) * 36 * filter[2],
   // inputs a [...,M,K] (or transposed) and b: output [...,M,N]; a holds batch*M*K values
   MatMul: ([a], [out]) => 2 * size(a) * out[out.length - 1],
   BatchMatMul: ([a], [out]) => 2 * size(a) * out[out.length - 1],

@@ -5,6 +5,7 @@ import { batchNormTraining, batchNormTrainingReference } from './batch_norm_trai
 import { conv2dBias, conv2dBiasReference } from './conv.js';
 import { adamUpdate, adamUpdateReference, emaUpdate, emaUpdateReference, sgdUpdate, sgdUpdateReference } from './optimizers.js';
 import { spectralNorm, spectralNormReference } from './spectral_norm.js';
+import { convAvgPool2dBias, convAvgPool2dBiasReference, upsampleConv2dBias, upsampleConv2dBiasReference } from './resample_conv.js';
 import { avgPool2x, avgPool2xReference, cutout, cutoutReference, translate, translateReference, upsample2x, upsample2xReference } from './resample.js';
 
 export type { BatchNormTrainingResult } from './batch_norm_training.js';
@@ -12,7 +13,7 @@ export type { ConvActivation } from './conv.js';
 export type { SpectralNormResult } from './spectral_norm.js';
 
 /** Fast on onednn, reference elsewhere. */
-export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, emaUpdate, upsample2x, avgPool2x, translate, cutout, conv2dBias, spectralNorm };
+export const fused = { batchNormTraining, leakyRelu, relu, adamUpdate, sgdUpdate, emaUpdate, upsample2x, avgPool2x, translate, cutout, conv2dBias, upsampleConv2dBias, convAvgPool2dBias, spectralNorm };
 
 /** The plain TF.js versions, for tests and for gradients of gradients. */
 export const fusedReference = {
@@ -27,5 +28,7 @@ export const fusedReference = {
   translate: translateReference,
   cutout: cutoutReference,
   conv2dBias: conv2dBiasReference,
+  upsampleConv2dBias: upsampleConv2dBiasReference,
+  convAvgPool2dBias: convAvgPool2dBiasReference,
   spectralNorm: spectralNormReference,
 };

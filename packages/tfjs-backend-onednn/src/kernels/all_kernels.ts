@@ -63,6 +63,7 @@ import { sliceConfig } from './Slice.js';
 import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
+import { convAvgPool2DConfig, convAvgPool2DGradFilterConfig, convAvgPool2DGradInputConfig, convAvgPool2DGradient, upsampleConv2DConfig, upsampleConv2DGradFilterConfig, upsampleConv2DGradInputConfig, upsampleConv2DGradient } from './UpsampleConv2D.js';
 
 export const nativeKernelConfigs: tf.KernelConfig[] = [
   absConfig,
@@ -127,10 +128,16 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   translateConfig,
   cutoutConfig,
   sumPool2xConfig,
+  upsampleConv2DConfig,
+  upsampleConv2DGradInputConfig,
+  upsampleConv2DGradFilterConfig,
+  convAvgPool2DConfig,
+  convAvgPool2DGradInputConfig,
+  convAvgPool2DGradFilterConfig,
   sliceConfig,
   concatConfig,
   splitVConfig,
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient, upsampleConv2DGradient, convAvgPool2DGradient];
