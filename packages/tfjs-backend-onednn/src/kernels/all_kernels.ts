@@ -63,7 +63,7 @@ import { sliceConfig } from './Slice.js';
 import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
-import { convAvgPool2DConfig, convAvgPool2DGradFilterConfig, convAvgPool2DGradInputConfig, convAvgPool2DGradient, upsampleConv2DConfig, upsampleConv2DGradFilterConfig, upsampleConv2DGradInputConfig, upsampleConv2DGradient } from './UpsampleConv2D.js';
+import { convAvgPool2DConfig, convAvgPool2DGradFilterConfig, convAvgPool2DGradInputConfig, convAvgPool2DGradient, upsampleConv2DConfig, upsampleConv2DGradFilterConfig, upsampleConv2DGradInputConfig, upsampleConv2DGradient } from './ResampleConv2D.js';
 
 export const nativeKernelConfigs: tf.KernelConfig[] = [
   absConfig,
