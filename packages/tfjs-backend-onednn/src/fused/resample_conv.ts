@@ -58,16 +58,13 @@ const subPixel = process.env.GANTRY_RESAMPLE_CONV !== '0';
 
 /**
  * Same as upsampleConv2dBiasReference. On onednn a 3x3 filter runs as the 4x4 transposed
- * convolution above (kernel OnednnUpsampleConv2D, then the bias); other sizes upsample first.
+ * convolution above, bias included (kernel OnednnUpsampleConv2D); other sizes upsample first.
  */
 export function upsampleConv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor): tf.Tensor4D {
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return upsampleConv2dBiasReference(x, filter, bias);
   checkUpsampleConv(x, filter);
   if (!subPixel || filter.shape[0] !== 3 || filter.shape[1] !== 3) return conv2dBias(upsample2x(x), filter, bias, 1, 'same');
-  return tf.tidy(() => {
-    const y = tf.engine().runKernel(UpsampleConv2D, { x, filter: upsampledFilter(filter) }) as tf.Tensor4D;
-    return tf.add(y, bias) as tf.Tensor4D;
-  });
+  return tf.tidy(() => tf.engine().runKernel(UpsampleConv2D, { x, filter: upsampledFilter(filter), bias }) as tf.Tensor4D);
 }
 
 // A 3x3 'same' convolution followed by 2x2 average pooling (a residual discriminator's

@@ -5,7 +5,8 @@ import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { ConvAvgPool2D, ConvAvgPool2DGradFilter, ConvAvgPool2DGradInput, UpsampleConv2D, UpsampleConv2DGradFilter, UpsampleConv2DGradInput } from './custom_kernel_names.js';
 import { fusedConv2DConfig } from './FusedConv2D.js';
-import { customKernel } from './kernel_utils.js';
+import { BinaryOp } from './eltwise_ops.js';
+import { broadcastStrides, customKernel } from './kernel_utils.js';
 
 // A 3x3 'same' convolution of a nearest-neighbour 2x upsampled image, computed on the image
 // itself: each output pixel's 3x3 window covers only 2x2 distinct input pixels, so the layer is
@@ -14,18 +15,23 @@ import { customKernel } from './kernel_utils.js';
 // The kernels run the backend's own convolution kernels under names of their own, so that
 // profiles and FLOP counts can tell them from ordinary convolutions.
 //
-// UpsampleConv2D: x [n, h, w, cin], filter [4, 4, cout, cin] -> [n, 2h, 2w, cout]
+// UpsampleConv2D: x [n, h, w, cin], filter [4, 4, cout, cin], bias [cout] -> [n, 2h, 2w, cout]
 // UpsampleConv2DGradInput: dy [n, 2h, 2w, cout], filter -> dx [n, h, w, cin]
 // UpsampleConv2DGradFilter: dy [n, 2h, 2w, cout], x -> dfilter [4, 4, cout, cin]
 
 const geometry: tf.NamedAttrMap = { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
 
-export const upsampleConv2DConfig = customKernel(UpsampleConv2D, ({ inputs, backend }) => {
-  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+export const upsampleConv2DConfig = customKernel(UpsampleConv2D, ({ inputs, backend, addon }) => {
+  const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias: tf.TensorInfo };
   const [n, h, w] = x.shape as [number, number, number, number];
-  return conv2DBackpropInputConfig.kernelFunc({
+  const y = conv2DBackpropInputConfig.kernelFunc({
     inputs: { dy: x, filter }, backend, attrs: { ...geometry, inputShape: [n, 2 * h, 2 * w, filter.shape[2]!] },
   }) as tf.TensorInfo;
+  // the bias, added in place: the output is this kernel's own new buffer
+  const values = backend.f32(y);
+  addon.binary(BinaryOp.Add, values, backend.f32(bias), values, Int32Array.from(y.shape),
+    broadcastStrides(y.shape, y.shape), broadcastStrides(bias.shape, y.shape), 0);
+  return y;
 });
 
 export const upsampleConv2DGradInputConfig = customKernel(UpsampleConv2DGradInput, ({ inputs, backend }) =>
@@ -44,6 +50,7 @@ export const upsampleConv2DGradient: tf.GradConfig = {
     return {
       x: () => tf.engine().runKernel(UpsampleConv2DGradInput, { dy: dy as tf.Tensor, filter }) as tf.Tensor,
       filter: () => tf.engine().runKernel(UpsampleConv2DGradFilter, { dy: dy as tf.Tensor, x }, { filterShape: filter.shape }) as tf.Tensor,
+      bias: () => tf.sum(dy as tf.Tensor, [0, 1, 2]),
     };
   },
 };
