@@ -24,9 +24,10 @@ Time D+G training steps of a preset on random data (the step costs the same on a
 
 Beside the time, it reports the FLOPs of one step (its convolutions and matrix products,
 forward and the backward ones the step needs, counted from the kernels it runs) and the GFLOP/s
-they make at the median time. A convolution counts as a direct one would compute it; the native
-backend runs 3x3 layers of 32 or more channels on Winograd kernels, which do fewer
-multiplications, so a network made of those can pass 100% of the peak.`;
+they make at the median time. A convolution counts as a direct one would compute the network's
+layer; the native backend does fewer multiplications on 3x3 layers of 32 or more channels
+(Winograd kernels) and on a residual block's upsample-then-convolve and convolve-then-pool pairs
+(one 4x4 stride-2 convolution each), so a network made of those can pass 100% of the peak.`;
 
 export interface BenchResult {
   preset: string;
