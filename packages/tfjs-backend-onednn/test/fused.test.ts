@@ -414,3 +414,34 @@ test('convAvgPool2dBias on onednn: one 4x4 stride-2 kernel each way, no full-siz
   assert.throws(() => fused.convAvgPool2dBias(x, randomTensor([3, 3, 2, 5], 79) as tf.Tensor4D, b), /filter must be \[kh, kw, 3, cout\]/);
   tf.dispose([x, f, b, f1]);
 });
+
+test('the 4x4 filters of the resample-convolutions: tap sums by hand, and a gradient that is the transposed map', async () => {
+  await tf.setBackend('onednn');
+  const [cin, cout] = [3, 5];
+  const w = randomTensor([3, 3, cin, cout], 81) as tf.Tensor4D;
+  const wv = w.dataSync();
+  const at = (ky: number, kx: number, i: number, o: number) => wv[((ky * 3 + kx) * cin + i) * cout + o]!;
+  const sets = { up: [[2], [1, 2], [0, 1], [0]], pool: [[0], [0, 1], [1, 2], [2]] };
+  for (const mode of ['up', 'pool'] as const) {
+    const f = tf.engine().runKernel('OnednnResampleFilter', { filter: w }, { mode }) as tf.Tensor;
+    assert.deepEqual(f.shape, mode === 'up' ? [4, 4, cout, cin] : [4, 4, cin, cout]);
+    const fv = f.dataSync();
+    for (let ky = 0; ky < 4; ky++) for (let kx = 0; kx < 4; kx++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
+      let want = 0;
+      for (const dy of sets[mode][ky]!) for (const dx of sets[mode][kx]!) want += at(dy, dx, i, o);
+      if (mode === 'pool') want *= 0.25;
+      const got = fv[mode === 'up' ? ((ky * 4 + kx) * cout + o) * cin + i : ((ky * 4 + kx) * cin + i) * cout + o]!;
+      assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${mode} [${ky},${kx},${i},${o}]: ${got} against ${want}`);
+    }
+    // <F(w), g> = <w, F'(g)> for the linear map F and its gradient F'
+    const g = randomTensor(f.shape, 82);
+    const dw = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.engine().runKernel('OnednnResampleFilter', { filter: a }, { mode }) as tf.Tensor, g)))(w);
+    assert.deepEqual(dw.shape, [3, 3, cin, cout]);
+    const lhs = tf.sum(tf.mul(f, g)).dataSync()[0]!;
+    const rhs = tf.sum(tf.mul(w, dw)).dataSync()[0]!;
+    assert.ok(Math.abs(lhs - rhs) <= 1e-4 * Math.max(1, Math.abs(lhs)), `${mode}: ${lhs} against ${rhs}`);
+    tf.dispose([f, g, dw]);
+  }
+  assert.throws(() => tf.engine().runKernel('OnednnResampleFilter', { filter: randomTensor([1, 1, 2, 2], 83) }, { mode: 'up' }), /must be 3x3/);
+  w.dispose();
+});

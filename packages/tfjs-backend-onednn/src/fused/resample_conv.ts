@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
-import { ConvAvgPool2D, UpsampleConv2D } from '../kernels/custom_kernel_names.js';
+import { ConvAvgPool2D, ResampleFilter, UpsampleConv2D } from '../kernels/custom_kernel_names.js';
 import { conv2dBias, conv2dBiasReference } from './conv.js';
 import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
 
@@ -9,34 +9,17 @@ import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from '
 // up-block). In the upsampled image every pixel is repeated over a 2x2 block, so along each axis
 // an output at an even position 2i reads input rows i-1, i, i (taps 0, 1, 2) and one at an odd
 // position 2i+1 reads rows i, i, i+1. Summing the taps that meet the same input row gives a
-// stride-2 transposed convolution of the image itself with a 4x4 filter: its tap k (0 to 3, with
-// one row of padding) is the sum of the 3x3 taps in TAPS[k]. Same values up to rounding, with
-// 4 multiply-adds per output value and input channel instead of 9 and no upsampled copy.
-const TAPS = [[2], [1, 2], [0, 1], [0]];
-
-/** The 16x9 matrix that sums a 3x3 filter's taps into the 4x4 filter's. */
-function tapSums(): tf.Tensor2D {
-  const m = new Float32Array(16 * 9);
-  for (let ky = 0; ky < 4; ky++) {
-    for (let kx = 0; kx < 4; kx++) {
-      for (const dy of TAPS[ky]!) for (const dx of TAPS[kx]!) m[(4 * ky + kx) * 9 + 3 * dy + dx] = 1;
-    }
-  }
-  return tf.tensor2d(m, [16, 9]);
-}
+// stride-2 transposed convolution of the image itself with a 4x4 filter: with one row of
+// padding, its taps 0 to 3 are the 3x3 taps {2}, {1, 2}, {0, 1} and {0} summed (kernels/
+// ResampleConv2D.ts builds it). Same values up to rounding, with 4 multiply-adds per output value
+// and input channel instead of 9 and no upsampled copy.
 
 /**
  * The 4x4 transposed-convolution filter [4, 4, cout, cin] equivalent to a 3x3 filter
- * [3, 3, cin, cout] applied after 2x upsampling. Differentiable: its gradient sums the 4x4
- * filter's gradient back into the 3x3 taps.
+ * [3, 3, cin, cout] applied after 2x upsampling; one native kernel each way on onednn.
  */
 export function upsampledFilter(filter: tf.Tensor4D): tf.Tensor4D {
-  const [kh, kw, cin, cout] = filter.shape;
-  if (kh !== 3 || kw !== 3) throw new Error(`upsampledFilter: the filter must be 3x3, got [${filter.shape}]`);
-  return tf.tidy(() => {
-    const taps = tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [9, cout * cin]);
-    return tf.reshape(tf.matMul(tapSums(), taps), [4, 4, cout, cin]);
-  });
+  return tf.engine().runKernel(ResampleFilter, { filter }, { mode: 'up' }) as tf.Tensor4D;
 }
 
 function checkUpsampleConv(x: tf.Tensor, filter: tf.Tensor): void {
@@ -70,30 +53,16 @@ export function upsampleConv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf
 // A 3x3 'same' convolution followed by 2x2 average pooling (a residual discriminator's
 // down-block). Pooled output i averages the convolution at rows 2i and 2i+1, whose windows read
 // input rows 2i-1 to 2i+2: a stride-2 convolution with a 4x4 filter and one row of padding on
-// each side, whose tap k is half the sum of the 3x3 taps in POOLED_TAPS[k] along each axis (a
-// quarter in all). 16 multiply-adds per pooled output and input channel instead of 36, and the
-// full-size output is never written.
-const POOLED_TAPS = [[0], [0, 1], [1, 2], [2]];
-
-/** The 16x9 matrix that averages a 3x3 filter's taps into the pooled 4x4 filter's. */
-function pooledTapSums(): tf.Tensor2D {
-  const m = new Float32Array(16 * 9);
-  for (let ky = 0; ky < 4; ky++) {
-    for (let kx = 0; kx < 4; kx++) {
-      for (const dy of POOLED_TAPS[ky]!) for (const dx of POOLED_TAPS[kx]!) m[(4 * ky + kx) * 9 + 3 * dy + dx] = 0.25;
-    }
-  }
-  return tf.tensor2d(m, [16, 9]);
-}
+// each side, whose taps 0 to 3 along each axis are half the sums of the 3x3 taps {0}, {0, 1},
+// {1, 2} and {2} (a quarter in all). 16 multiply-adds per pooled output and input channel
+// instead of 36, and the full-size output is never written.
 
 /**
  * The 4x4 stride-2 filter [4, 4, cin, cout] equivalent to a 3x3 filter [3, 3, cin, cout]
- * followed by 2x2 average pooling. Differentiable.
+ * followed by 2x2 average pooling; one native kernel each way on onednn.
  */
 export function pooledFilter(filter: tf.Tensor4D): tf.Tensor4D {
-  const [kh, kw, cin, cout] = filter.shape;
-  if (kh !== 3 || kw !== 3) throw new Error(`pooledFilter: the filter must be 3x3, got [${filter.shape}]`);
-  return tf.tidy(() => tf.reshape(tf.matMul(pooledTapSums(), tf.reshape(filter, [9, cin * cout])), [4, 4, cin, cout]));
+  return tf.engine().runKernel(ResampleFilter, { filter }, { mode: 'pool' }) as tf.Tensor4D;
 }
 
 function checkConvAvgPool(x: tf.Tensor, filter: tf.Tensor): void {

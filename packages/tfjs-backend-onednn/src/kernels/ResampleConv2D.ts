@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
-import { ConvAvgPool2D, ConvAvgPool2DGradFilter, ConvAvgPool2DGradInput, UpsampleConv2D, UpsampleConv2DGradFilter, UpsampleConv2DGradInput } from './custom_kernel_names.js';
+import { ConvAvgPool2D, ConvAvgPool2DGradFilter, ConvAvgPool2DGradInput, ResampleFilter, ResampleFilterGrad, UpsampleConv2D, UpsampleConv2DGradFilter, UpsampleConv2DGradInput } from './custom_kernel_names.js';
 import { fusedConv2DConfig } from './FusedConv2D.js';
 import { BinaryOp } from './eltwise_ops.js';
 import { broadcastStrides, customKernel } from './kernel_utils.js';
@@ -91,4 +91,82 @@ export const convAvgPool2DGradient: tf.GradConfig = {
       bias: () => tf.sum(g, [0, 1, 2]),
     };
   },
+};
+
+// The 4x4 filters of both from a 3x3 filter [3, 3, cin, cout], as one kernel each way: a product
+// with a constant 16x9 matrix of tap sums (fused/resample_conv.ts), and for the upsampling form
+// the per-tap transpose to [4, 4, cout, cin] that the transposed convolution reads.
+// ResampleFilter: filter [3, 3, cin, cout] -> [4, 4, cout, cin] (attrs.mode 'up') or
+// [4, 4, cin, cout] ('pool'); ResampleFilterGrad: the 4x4 filter's gradient -> [3, 3, cin, cout].
+
+/** Along each axis, the 3x3 taps that sum into each 4x4 tap, and the weight of each. */
+const TAP_SETS = {
+  up: { taps: [[2], [1, 2], [0, 1], [0]], weight: 1 },
+  pool: { taps: [[0], [0, 1], [1, 2], [2]], weight: 0.25 },
+} as const;
+export type ResampleMode = keyof typeof TAP_SETS;
+
+/** The 16x9 matrix whose row 4*ky+kx sums (and weighs) the 3x3 taps that make 4x4 tap (ky, kx). */
+export function tapSumMatrix(mode: ResampleMode): Float32Array {
+  const { taps, weight } = TAP_SETS[mode];
+  const m = new Float32Array(16 * 9);
+  for (let ky = 0; ky < 4; ky++) {
+    for (let kx = 0; kx < 4; kx++) {
+      for (const dy of taps[ky]!) for (const dx of taps[kx]!) m[(4 * ky + kx) * 9 + 3 * dy + dx] = weight;
+    }
+  }
+  return m;
+}
+const tapSums = { up: tapSumMatrix('up'), pool: tapSumMatrix('pool') };
+
+function modeOf(attrs: tf.NamedAttrMap): ResampleMode {
+  const mode = attrs.mode as string;
+  if (mode !== 'up' && mode !== 'pool') throw new Error(`${ResampleFilter}: mode must be 'up' or 'pool', got '${mode}'`);
+  return mode;
+}
+
+export const resampleFilterConfig = customKernel(ResampleFilter, ({ inputs, backend, attrs, addon }) => {
+  const filter = inputs.filter!;
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  if (kh !== 3 || kw !== 3) throw new Error(`${ResampleFilter}: the filter must be 3x3, got [${filter.shape}]`);
+  const mode = modeOf(attrs);
+  const taps = cin * cout;
+  const dims = Int32Array.from([1, 1, 16, taps, 9, 0, 0]);
+  if (mode === 'pool') {
+    const out = backend.output([4, 4, cin, cout]);
+    addon.matmul(tapSums.pool, backend.f32(filter), out.values, dims, null, 0, 0);
+    return out.info;
+  }
+  const swapped = backend.output([9, cout, cin]);
+  addon.transpose(backend.f32(filter), Int32Array.from([9, cin, cout]), Int32Array.from([0, 2, 1]), swapped.values);
+  const out = backend.output([4, 4, cout, cin]);
+  addon.matmul(tapSums.up, swapped.values, out.values, dims, null, 0, 0);
+  backend.disposeData(swapped.info.dataId);
+  return out.info;
+});
+
+export const resampleFilterGradConfig = customKernel(ResampleFilterGrad, ({ inputs, backend, attrs, addon }) => {
+  const dy = inputs.dy!;
+  const mode = modeOf(attrs);
+  const [a, b] = [dy.shape[2]!, dy.shape[3]!]; // up: cout, cin; pool: cin, cout
+  // the 16x9 matrix transposed: 9 outputs per column of the 4x4 filter's gradient
+  const dims = Int32Array.from([1, 1, 9, a * b, 16, 1, 0]);
+  if (mode === 'pool') {
+    const out = backend.output([3, 3, a, b]);
+    addon.matmul(tapSums.pool, backend.f32(dy), out.values, dims, null, 0, 0);
+    return out.info;
+  }
+  const swapped = backend.output([9, a, b]);
+  addon.matmul(tapSums.up, backend.f32(dy), swapped.values, dims, null, 0, 0);
+  const out = backend.output([3, 3, b, a]);
+  addon.transpose(swapped.values, Int32Array.from([9, a, b]), Int32Array.from([0, 2, 1]), out.values);
+  backend.disposeData(swapped.info.dataId);
+  return out.info;
+});
+
+export const resampleFilterGradient: tf.GradConfig = {
+  kernelName: ResampleFilter,
+  gradFunc: (dy, _saved, attrs) => ({
+    filter: () => tf.engine().runKernel(ResampleFilterGrad, { dy: dy as tf.Tensor }, { mode: attrs.mode as string }) as tf.Tensor,
+  }),
 };

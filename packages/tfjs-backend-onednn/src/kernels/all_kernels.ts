@@ -63,7 +63,7 @@ import { sliceConfig } from './Slice.js';
 import { spectralNormConfig, spectralNormGradConfig, spectralNormGradient } from './SpectralNorm.js';
 import { splitVConfig } from './SplitV.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
-import { convAvgPool2DConfig, convAvgPool2DGradFilterConfig, convAvgPool2DGradInputConfig, convAvgPool2DGradient, upsampleConv2DConfig, upsampleConv2DGradFilterConfig, upsampleConv2DGradInputConfig, upsampleConv2DGradient } from './ResampleConv2D.js';
+import { resampleFilterConfig, resampleFilterGradConfig, resampleFilterGradient, convAvgPool2DConfig, convAvgPool2DGradFilterConfig, convAvgPool2DGradInputConfig, convAvgPool2DGradient, upsampleConv2DConfig, upsampleConv2DGradFilterConfig, upsampleConv2DGradInputConfig, upsampleConv2DGradient } from './ResampleConv2D.js';
 
 export const nativeKernelConfigs: tf.KernelConfig[] = [
   absConfig,
@@ -134,10 +134,12 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   convAvgPool2DConfig,
   convAvgPool2DGradInputConfig,
   convAvgPool2DGradFilterConfig,
+  resampleFilterConfig,
+  resampleFilterGradConfig,
   sliceConfig,
   concatConfig,
   splitVConfig,
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient, upsampleConv2DGradient, convAvgPool2DGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient, upsampleConv2DGradient, convAvgPool2DGradient, resampleFilterGradient];

@@ -16,3 +16,5 @@ export const UpsampleConv2DGradFilter = 'OnednnUpsampleConv2DGradFilter';
 export const ConvAvgPool2D = 'OnednnConv2DAvgPool';
 export const ConvAvgPool2DGradInput = 'OnednnConv2DAvgPoolGradInput';
 export const ConvAvgPool2DGradFilter = 'OnednnConv2DAvgPoolGradFilter';
+export const ResampleFilter = 'OnednnResampleFilter';
+export const ResampleFilterGrad = 'OnednnResampleFilterGrad';
