@@ -100,51 +100,35 @@ test('gantry bench --json reports the step FLOPs, GFLOP/s and the thread count i
   assert.equal(result.peakShare, undefined);
 });
 
-test('a residual up-block counts the same convolution FLOPs on the native upsample-convolution as on the plain ops', async () => {
-  await selectBackend('onednn');
-  const { Network } = await import('../src/models/network.js');
-  const { referenceNnOps, nnOps } = await import('../src/models/nnOps.js');
-  const net = new Network('Gup', { input: [4, 4, 8], layers: [{ kind: 'resBlockUp', filters: 6 }] }, 3, 4);
-  const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 5);
-  const vars = net.trainable.map((v) => v.variable);
-  const stepOn = (ops: typeof referenceNnOps) => countFlops(() => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.sum(net.apply(x, { training: true, ops })) as tf.Scalar, vars);
-    tf.dispose([value, ...Object.values(grads)]);
-  }));
-  const native = await stepOn(nnOps());
-  const plain = await stepOn(referenceNnOps);
-  // the native block's first convolution runs as its own kernels, one each way
-  for (const k of ['OnednnUpsampleConv2D', 'OnednnUpsampleConv2DGradInput', 'OnednnUpsampleConv2DGradFilter']) assert.equal(native.byKernel[k]?.calls, 1, k);
-  // the 3x3 layer of the 8x8 image: 8*8*6 outputs of 9*8 multiply-adds, per image, each way
-  const conv1 = 2 * 2 * 8 * 8 * 6 * 9 * 8;
-  assert.equal(native.byKernel.OnednnUpsampleConv2D!.flops, conv1);
-  assert.equal(native.byKernel.OnednnUpsampleConv2DGradFilter!.flops, conv1);
-  // the same count as the plain ops' (the 4x4 filter is built outside the counted kernels)
-  assert.equal(native.total, plain.total);
-  assert.equal(native.byKernel.Conv2D, undefined);
-  tf.dispose(x);
-  net.dispose();
-});
+// The block's folded layer: upsample then conv1 (8x8 image, 8 to 6 channels), or conv2 then the
+// pooling (8x8 image, 6 to 6 channels); each way 2 images * 8*8*6 outputs * 9*cin multiply-adds.
+const foldedBlocks = [
+  { kind: 'resBlockUp', input: [4, 4, 8], kernel: 'OnednnUpsampleConv2D', flops: 2 * 2 * 8 * 8 * 6 * 9 * 8 },
+  { kind: 'resBlockDown', input: [8, 8, 4], kernel: 'OnednnConv2DAvgPool', flops: 2 * 2 * 8 * 8 * 6 * 9 * 6 },
+] as const;
 
-test('a residual down-block counts the same convolution FLOPs on the native convolution-pooling as on the plain ops', async () => {
-  await selectBackend('onednn');
-  const { Network } = await import('../src/models/network.js');
-  const { referenceNnOps, nnOps } = await import('../src/models/nnOps.js');
-  const net = new Network('Ddown', { input: [8, 8, 4], layers: [{ kind: 'resBlockDown', filters: 6 }] }, 3, 4);
-  const x = tf.variable(tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 6));
-  const vars = [x, ...net.trainable.map((v) => v.variable)];
-  const stepOn = (ops: typeof referenceNnOps) => countFlops(() => tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.sum(net.apply(x, { training: true, ops })) as tf.Scalar, vars);
-    tf.dispose([value, ...Object.values(grads)]);
-  }));
-  const native = await stepOn(nnOps());
-  const plain = await stepOn(referenceNnOps);
-  for (const k of ['OnednnConv2DAvgPool', 'OnednnConv2DAvgPoolGradInput', 'OnednnConv2DAvgPoolGradFilter']) assert.equal(native.byKernel[k]?.calls, 1, k);
-  // the second 3x3 layer: 8*8*6 outputs of 9*6 multiply-adds per image (pooled afterwards), each way
-  const conv2 = 2 * 2 * 8 * 8 * 6 * 9 * 6;
-  assert.equal(native.byKernel.OnednnConv2DAvgPool!.flops, conv2);
-  assert.equal(native.byKernel.OnednnConv2DAvgPoolGradInput!.flops, conv2);
-  assert.equal(native.total, plain.total);
-  tf.dispose(x);
-  net.dispose();
-});
+for (const block of foldedBlocks) {
+  test(`a ${block.kind} counts the same convolution FLOPs with its resampling folded into a convolution as on the plain ops`, async () => {
+    await selectBackend('onednn');
+    const { Network } = await import('../src/models/network.js');
+    const { referenceNnOps, nnOps } = await import('../src/models/nnOps.js');
+    const net = new Network('Gfold', { input: [...block.input], layers: [{ kind: block.kind, filters: 6 }] }, 3, 4);
+    // x is a variable too, so that every input gradient runs
+    const x = tf.variable(tf.randomNormal([2, ...block.input], 0, 1, 'float32', 5));
+    const vars = [x, ...net.trainable.map((v) => v.variable)];
+    const stepOn = (ops: typeof referenceNnOps) => countFlops(() => tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(net.apply(x, { training: true, ops })) as tf.Scalar, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    }));
+    const native = await stepOn(nnOps());
+    const plain = await stepOn(referenceNnOps);
+    // one kernel each way, each counted as the network's 3x3 layer
+    for (const suffix of ['', 'GradInput', 'GradFilter']) {
+      assert.deepEqual(native.byKernel[block.kernel + suffix], { calls: 1, flops: block.flops }, block.kernel + suffix);
+    }
+    // the same total as the plain ops' (the 4x4 filter is built outside the counted kernels)
+    assert.equal(native.total, plain.total);
+    tf.dispose(x);
+    net.dispose();
+  });
+}

@@ -343,76 +343,61 @@ test('spectralNorm runs one kernel forward and one backward on onednn, and rejec
   assert.throws(() => fused.spectralNorm(w, randomTensor([1, 4], 46)), /as many elements as w's last axis \(5\)/);
 });
 
-// odd and even sizes, one channel, more channels out than in and fewer, and a non-square image
-for (const [n, h, w, cin, cout] of [[2, 3, 5, 4, 6], [1, 4, 4, 1, 3], [3, 2, 7, 16, 8], [2, 6, 6, 8, 16]]) {
-  test(`upsampleConv2dBias [${n}x${h}x${w}x${cin} to ${cout}]: values and gradients match the upsample, convolution and bias in plain ops`, async () => {
-    await assertFusedMatchesReference('upsampleConv2dBias', (impl) =>
-      valueAndGrads((x, f, b) => impl.upsampleConv2dBias(x as tf.Tensor4D, f as tf.Tensor4D, b!),
-        [randomTensor([n, h, w, cin], 61), randomTensor([3, 3, cin, cout], 62), randomTensor([cout], 63)]));
+// The two resample-convolutions. Upsampling takes odd sizes too, pooling even ones; both get one
+// channel, more channels out than in and fewer, and non-square images.
+const resampleConvs = [
+  {
+    op: 'upsampleConv2dBias', kernel: 'OnednnUpsampleConv2D', separate: 'OnednnUpsample2x', x: [2, 5, 4, 3], y: [2, 10, 8, 4], filter4: [4, 4, 4, 3],
+    sizes: [[2, 3, 5, 4, 6], [1, 4, 4, 1, 3], [3, 2, 7, 16, 8], [2, 6, 6, 8, 16]],
+  },
+  {
+    op: 'convAvgPool2dBias', kernel: 'OnednnConv2DAvgPool', separate: 'OnednnSumPool2x', x: [2, 6, 4, 3], y: [2, 3, 2, 4], filter4: [4, 4, 3, 4],
+    sizes: [[2, 4, 6, 4, 6], [1, 2, 2, 1, 3], [3, 8, 2, 16, 8], [2, 6, 6, 8, 16]],
+  },
+] as const;
+
+for (const c of resampleConvs) {
+  for (const [n, h, w, cin, cout] of c.sizes) {
+    test(`${c.op} [${n}x${h}x${w}x${cin} to ${cout}]: values and gradients match the resampling, convolution and bias in plain ops`, async () => {
+      await assertFusedMatchesReference(c.op, (impl) =>
+        valueAndGrads((x, f, b) => impl[c.op](x as tf.Tensor4D, f as tf.Tensor4D, b!),
+          [randomTensor([n, h, w, cin], 61), randomTensor([3, 3, cin, cout], 62), randomTensor([cout], 63)]));
+    });
+  }
+
+  test(`${c.op} on onednn: one 4x4 stride-2 kernel each way with the bias inside, no full-size intermediate, and the separate ops for other filter sizes`, async () => {
+    await tf.setBackend('onednn');
+    const op = fused[c.op];
+    const x = randomTensor([...c.x], 64) as tf.Tensor4D;
+    const f = randomTensor([3, 3, 3, 4], 65) as tf.Tensor4D;
+    const b = randomTensor([4], 66);
+    const { kernels } = await tf.profile(() => tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(op(a as tf.Tensor4D, g as tf.Tensor4D, b)))([x, f]));
+    const names = kernels.map((k) => k.name);
+    for (const suffix of ['', 'GradInput', 'GradFilter']) {
+      assert.equal(names.filter((k) => k === c.kernel + suffix).length, 1, names.join(' '));
+    }
+    const separate = ['OnednnUpsample2x', 'OnednnSumPool2x', 'Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Add'];
+    assert.ok(!names.some((k) => separate.includes(k)), names.join(' '));
+    const main = kernels.find((k) => k.name === c.kernel)!;
+    assert.deepEqual(main.inputShapes, [c.x, c.filter4, [4]]);
+    assert.deepEqual(main.outputShapes, [c.y]);
+    // a 1x1 filter takes the separate ops, with the plain ops' values
+    const f1 = randomTensor([1, 1, 3, 4], 67) as tf.Tensor4D;
+    const one = await tf.profile(() => op(x, f1, b));
+    assert.ok(one.kernels.some((k) => k.name === c.separate), one.kernels.map((k) => k.name).join(' '));
+    const got = op(x, f1, b).dataSync();
+    const want = await runOn('cpu', () => [fusedReference[c.op](x, f1, b)]);
+    await tf.setBackend('onednn');
+    assert.ok(relativeError(got, want[0]!.values) <= TOLERANCE);
+    assert.throws(() => op(x, randomTensor([3, 3, 2, 4], 68) as tf.Tensor4D, b), /filter must be \[kh, kw, 3, cout\]/);
+    tf.dispose([x, f, b, f1]);
   });
 }
 
-test('upsampleConv2dBias on onednn: one 4x4 stride-2 kernel each way, no upsampled copy, and the direct path for other filter sizes', async () => {
-  await tf.setBackend('onednn');
-  const x = randomTensor([2, 5, 4, 3], 64) as tf.Tensor4D;
-  const f = randomTensor([3, 3, 3, 4], 65) as tf.Tensor4D;
-  const b = randomTensor([4], 66);
-  const { kernels } = await tf.profile(() => tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(fused.upsampleConv2dBias(a as tf.Tensor4D, g as tf.Tensor4D, b)))([x, f]));
-  const names = kernels.map((k) => k.name);
-  for (const k of ['OnednnUpsampleConv2D', 'OnednnUpsampleConv2DGradInput', 'OnednnUpsampleConv2DGradFilter']) {
-    assert.equal(names.filter((n) => n === k).length, 1, names.join(' '));
-  }
-  assert.ok(!names.some((n) => n === 'OnednnUpsample2x' || n === 'OnednnSumPool2x' || n.startsWith('Conv2D')), names.join(' '));
-  const main = kernels.find((k) => k.name === 'OnednnUpsampleConv2D')!;
-  assert.deepEqual(main.inputShapes, [[2, 5, 4, 3], [4, 4, 4, 3], [4]]);
-  // the bias is added inside the kernel
-  assert.ok(!names.includes('Add'), names.join(' '));
-  assert.deepEqual(main.outputShapes, [[2, 10, 8, 4]]);
-  // a 1x1 filter upsamples first, with the same values as the plain ops
-  const f1 = randomTensor([1, 1, 3, 4], 67) as tf.Tensor4D;
-  const one = await tf.profile(() => fused.upsampleConv2dBias(x, f1, b));
-  assert.ok(one.kernels.some((k) => k.name === 'OnednnUpsample2x'));
-  const got = fused.upsampleConv2dBias(x, f1, b).dataSync();
-  const want = await runOn('cpu', () => [fusedReference.upsampleConv2dBias(x, f1, b)]);
-  await tf.setBackend('onednn');
-  assert.ok(relativeError(got, want[0]!.values) <= TOLERANCE);
-  assert.throws(() => fused.upsampleConv2dBias(x, randomTensor([3, 3, 2, 4], 68) as tf.Tensor4D, b), /filter must be \[kh, kw, 3, cout\]/);
-  tf.dispose([x, f, b, f1]);
-});
-
-// even sizes only (the pooling halves them); one channel, more channels out than in and fewer, non-square
-for (const [n, h, w, cin, cout] of [[2, 4, 6, 4, 6], [1, 2, 2, 1, 3], [3, 8, 2, 16, 8], [2, 6, 6, 8, 16]]) {
-  test(`convAvgPool2dBias [${n}x${h}x${w}x${cin} to ${cout}]: values and gradients match the convolution, bias and pooling in plain ops`, async () => {
-    await assertFusedMatchesReference('convAvgPool2dBias', (impl) =>
-      valueAndGrads((x, f, b) => impl.convAvgPool2dBias(x as tf.Tensor4D, f as tf.Tensor4D, b!),
-        [randomTensor([n, h, w, cin], 71), randomTensor([3, 3, cin, cout], 72), randomTensor([cout], 73)]));
-  });
-}
-
-test('convAvgPool2dBias on onednn: one 4x4 stride-2 kernel each way, no full-size output, and the direct path for other filter sizes', async () => {
-  await tf.setBackend('onednn');
-  const x = randomTensor([2, 6, 4, 3], 74) as tf.Tensor4D;
-  const f = randomTensor([3, 3, 3, 5], 75) as tf.Tensor4D;
-  const b = randomTensor([5], 76);
-  const { kernels } = await tf.profile(() => tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(fused.convAvgPool2dBias(a as tf.Tensor4D, g as tf.Tensor4D, b)))([x, f]));
-  const names = kernels.map((k) => k.name);
-  for (const k of ['OnednnConv2DAvgPool', 'OnednnConv2DAvgPoolGradInput', 'OnednnConv2DAvgPoolGradFilter']) {
-    assert.equal(names.filter((n) => n === k).length, 1, names.join(' '));
-  }
-  assert.ok(!names.some((n) => n === 'OnednnUpsample2x' || n === 'OnednnSumPool2x' || n.startsWith('Conv2D') || n === 'FusedConv2D'), names.join(' '));
-  const main = kernels.find((k) => k.name === 'OnednnConv2DAvgPool')!;
-  assert.deepEqual(main.inputShapes, [[2, 6, 4, 3], [4, 4, 3, 5], [5]]);
-  assert.deepEqual(main.outputShapes, [[2, 3, 2, 5]]);
-  const f1 = randomTensor([1, 1, 3, 5], 77) as tf.Tensor4D;
-  const one = await tf.profile(() => fused.convAvgPool2dBias(x, f1, b));
-  assert.ok(one.kernels.some((k) => k.name === 'OnednnSumPool2x'));
-  const got = fused.convAvgPool2dBias(x, f1, b).dataSync();
-  const want = await runOn('cpu', () => [fusedReference.convAvgPool2dBias(x, f1, b)]);
-  await tf.setBackend('onednn');
-  assert.ok(relativeError(got, want[0]!.values) <= TOLERANCE);
-  assert.throws(() => fused.convAvgPool2dBias(randomTensor([1, 3, 4, 3], 78) as tf.Tensor4D, f, b), /height and width must be even/);
-  assert.throws(() => fused.convAvgPool2dBias(x, randomTensor([3, 3, 2, 5], 79) as tf.Tensor4D, b), /filter must be \[kh, kw, 3, cout\]/);
-  tf.dispose([x, f, b, f1]);
+test('convAvgPool2dBias rejects odd sizes', () => {
+  const f = tf.zeros([3, 3, 3, 4]) as tf.Tensor4D;
+  assert.throws(() => fused.convAvgPool2dBias(tf.zeros([1, 3, 4, 3]) as tf.Tensor4D, f, tf.zeros([4])), /height and width must be even/);
+  f.dispose();
 });
 
 test('the 4x4 filters of the resample-convolutions: tap sums by hand, and a gradient that is the transposed map', async () => {

@@ -29,8 +29,8 @@ const flopsOfKernel: Record<string, (inputs: Shape[], outputs: Shape[]) => numbe
   OnednnUpsampleConv2D: ([, filter], [y]) => 2 * size(y) * 9 * filter[3],
   // input gradient: dy [N,2H,2W,Cout], filter -> dx
   OnednnUpsampleConv2DGradInput: ([dy, filter]) => 2 * size(dy) * 9 * filter[3],
-  // filter gradient: dy [N,2H,2W,Cout], x -> the 4x4 filter
-  OnednnUpsampleConv2DGradFilter: ([dy], [filter]) => 2 * size(dy) * 9 * filter[3],
+  // filter gradient: x, dy [N,2H,2W,Cout] -> the 4x4 filter
+  OnednnUpsampleConv2DGradFilter: ([, dy], [filter]) => 2 * size(dy) * 9 * filter[3],
   // the native backend's 3x3 convolution + 2x2 average pooling, run as a 4x4 stride-2
   // convolution (filter [4,4,Cin,Cout]): 16 multiply-adds per pooled output and input channel
   // where the network's layer, counted here, does 4 outputs of 9. Forward: x, filter, bias -> y

@@ -17,7 +17,7 @@ import { broadcastStrides, customKernel } from './kernel_utils.js';
 //
 // UpsampleConv2D: x [n, h, w, cin], filter [4, 4, cout, cin], bias [cout] -> [n, 2h, 2w, cout]
 // UpsampleConv2DGradInput: dy [n, 2h, 2w, cout], filter -> dx [n, h, w, cin]
-// UpsampleConv2DGradFilter: dy [n, 2h, 2w, cout], x -> dfilter [4, 4, cout, cin]
+// UpsampleConv2DGradFilter: x, dy [n, 2h, 2w, cout] -> dfilter [4, 4, cout, cin]
 
 const geometry: tf.NamedAttrMap = { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
 
@@ -39,21 +39,31 @@ export const upsampleConv2DGradInputConfig = customKernel(UpsampleConv2DGradInpu
 
 export const upsampleConv2DGradFilterConfig = customKernel(UpsampleConv2DGradFilter, ({ inputs, backend, attrs }) =>
   conv2DBackpropFilterConfig.kernelFunc({
+    // the transposed convolution's filter gradient is the forward convolution's with x and dy swapped
     inputs: { x: inputs.dy!, dy: inputs.x! }, backend, attrs: { ...geometry, filterShape: attrs.filterShape as number[] },
   }) as tf.TensorInfo);
 
-export const upsampleConv2DGradient: tf.GradConfig = {
-  kernelName: UpsampleConv2D,
-  inputsToSave: ['x', 'filter'],
-  gradFunc: (dy, saved) => {
-    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    return {
-      x: () => tf.engine().runKernel(UpsampleConv2DGradInput, { dy: dy as tf.Tensor, filter }) as tf.Tensor,
-      filter: () => tf.engine().runKernel(UpsampleConv2DGradFilter, { dy: dy as tf.Tensor, x }, { filterShape: filter.shape }) as tf.Tensor,
-      bias: () => tf.sum(dy as tf.Tensor, [0, 1, 2]),
-    };
-  },
-};
+/**
+ * The gradient of a resample-convolution kernel (inputs x, filter, bias): its input and filter
+ * gradients are kernels of their own, computed only when asked for; the bias's is a sum over dy.
+ */
+function resampleConvGradient(kernelName: string, gradInput: string, gradFilter: string): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const g = dy as tf.Tensor;
+      return {
+        x: () => tf.engine().runKernel(gradInput, { dy: g, filter }, { inputShape: x.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel(gradFilter, { x, dy: g }, { filterShape: filter.shape }) as tf.Tensor,
+        bias: () => tf.sum(g, [0, 1, 2]),
+      };
+    },
+  };
+}
+
+export const upsampleConv2DGradient = resampleConvGradient(UpsampleConv2D, UpsampleConv2DGradInput, UpsampleConv2DGradFilter);
 
 // The mirror image for a discriminator's down-block: a 3x3 'same' convolution followed by 2x2
 // average pooling is a stride-2 convolution with a 4x4 filter (each pooled output's four 3x3
@@ -79,19 +89,7 @@ export const convAvgPool2DGradFilterConfig = customKernel(ConvAvgPool2DGradFilte
     inputs: { x: inputs.x!, dy: inputs.dy! }, backend, attrs: { ...geometry, filterShape: attrs.filterShape as number[] },
   }) as tf.TensorInfo);
 
-export const convAvgPool2DGradient: tf.GradConfig = {
-  kernelName: ConvAvgPool2D,
-  inputsToSave: ['x', 'filter'],
-  gradFunc: (dy, saved) => {
-    const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-    const g = dy as tf.Tensor;
-    return {
-      x: () => tf.engine().runKernel(ConvAvgPool2DGradInput, { dy: g, filter }, { inputShape: x.shape }) as tf.Tensor,
-      filter: () => tf.engine().runKernel(ConvAvgPool2DGradFilter, { x, dy: g }, { filterShape: filter.shape }) as tf.Tensor,
-      bias: () => tf.sum(g, [0, 1, 2]),
-    };
-  },
-};
+export const convAvgPool2DGradient = resampleConvGradient(ConvAvgPool2D, ConvAvgPool2DGradInput, ConvAvgPool2DGradFilter);
 
 // The 4x4 filters of both from a 3x3 filter [3, 3, cin, cout], as one kernel each way: a product
 // with a constant 16x9 matrix of tap sums (fused/resample_conv.ts), and for the upsampling form
