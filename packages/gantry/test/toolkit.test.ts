@@ -284,6 +284,26 @@ test('a run with GP, n_critic, EMA, DiffAugment, instance noise and a schedule r
   resumed.gan.dispose();
 });
 
+/** Trains `nets` on onednn for 6 steps whole and as 3 + 3 with a resume: the weights must agree bit for bit. */
+async function assertResumesExactlyOnOnednn(nets: Record<string, unknown>) {
+  const config = (steps: number) => resolveTrainConfig(JSON.parse(JSON.stringify(nets)) as Record<string, unknown>, {
+    batchSize: 4, steps, logEvery: 2, sampleEvery: 3, checkpointEvery: 3, sampleCount: 4, backend: 'onednn',
+  });
+  const data = tinyImages(24);
+  const whole = await train({ config: config(6), out: tempDir(), data, quiet: true });
+  const parts = tempDir();
+  (await train({ config: config(3), out: parts, data, quiet: true })).gan.dispose();
+  const resumed = await train({ config: config(6), out: parts, data, quiet: true, resume: true });
+  const all = (gan: Gan) => snapshot(Object.values(gan.namedState()).flat());
+  assert.equal(maxAbsDiff(all(whole.gan), all(resumed.gan)), 0);
+  assert.ok(whole.gan.weightsFinite());
+  // the run did move the weights: a run of 3 steps ends elsewhere
+  const short = await train({ config: config(3), out: tempDir(), data, quiet: true });
+  assert.ok(maxAbsDiff(all(whole.gan), all(short.gan)) > 0);
+  for (const r of [whole, resumed, short]) r.gan.dispose();
+  await tf.setBackend('cpu');
+}
+
 test('on onednn, a run whose 3x3 layers take the Winograd kernels resumes exactly', async (t) => {
   if (!(await onednnOrSkip(t))) return;
   // 64-channel 3x3 stride-1 layers at 8x8: on AVX-512 CPUs every pass of them (forward, input and
@@ -313,22 +333,36 @@ test('on onednn, a run whose 3x3 layers take the Winograd kernels resumes exactl
       ],
     },
   };
-  const config = (steps: number) => resolveTrainConfig(JSON.parse(JSON.stringify(nets)) as Record<string, unknown>, {
-    batchSize: 4, steps, logEvery: 2, sampleEvery: 3, checkpointEvery: 3, sampleCount: 4, backend: 'onednn',
+  await assertResumesExactlyOnOnednn(nets);
+});
+
+test('on onednn, a residual run whose blocks fold their resampling into the convolutions resumes exactly', async (t) => {
+  if (!(await onednnOrSkip(t))) return;
+  // an up-block (upsample + 3x3 as one transposed convolution) and spectrally normalised
+  // down-blocks (3x3 + pooling as one strided convolution), as in sngan64
+  await assertResumesExactlyOnOnednn({
+    latentDim: 8,
+    generator: {
+      input: [8],
+      layers: [
+        { kind: 'dense', units: 4 * 4 * 16 },
+        { kind: 'reshape', shape: [4, 4, 16] },
+        { kind: 'resBlockUp', filters: 8 },
+        { kind: 'conv2d', filters: 1, kernel: 3, stride: 1, padding: 'same' },
+        { kind: 'tanh' },
+      ],
+    },
+    discriminator: {
+      input: [8, 8, 1],
+      layers: [
+        { kind: 'resBlockDown', filters: 8, preactivation: false, spectralNorm: true },
+        { kind: 'resBlockDown', filters: 16, spectralNorm: true },
+        { kind: 'relu' },
+        { kind: 'globalSumPool' },
+        { kind: 'dense', units: 1, spectralNorm: true },
+      ],
+    },
   });
-  const data = tinyImages(24);
-  const whole = await train({ config: config(6), out: tempDir(), data, quiet: true });
-  const parts = tempDir();
-  (await train({ config: config(3), out: parts, data, quiet: true })).gan.dispose();
-  const resumed = await train({ config: config(6), out: parts, data, quiet: true, resume: true });
-  const all = (gan: Gan) => snapshot(Object.values(gan.namedState()).flat());
-  assert.equal(maxAbsDiff(all(whole.gan), all(resumed.gan)), 0);
-  assert.ok(whole.gan.weightsFinite());
-  // the run did move the weights: a run of 3 steps ends elsewhere
-  const short = await train({ config: config(3), out: tempDir(), data, quiet: true });
-  assert.ok(maxAbsDiff(all(whole.gan), all(short.gan)) > 0);
-  for (const r of [whole, resumed, short]) r.gan.dispose();
-  await tf.setBackend('cpu');
 });
 
 test('the gradient penalty has the same gradient on the onednn backend as on cpu', async (t) => {
