@@ -112,6 +112,11 @@ function activate(y: tf.Tensor, activation: ConvActivation | undefined): tf.Tens
   return activation.kind === 'relu' ? referenceNnOps.relu(y) : referenceNnOps.leakyRelu(y, activation.alpha);
 }
 
+/** A convolution plus a bias per output channel, in plain ops. */
+function convPlusBias(x: tf.Tensor4D, kernel: tf.Tensor4D, bias: tf.Tensor, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, kernel, stride, padding), bias) as tf.Tensor4D;
+}
+
 export const referenceNnOps: NnOps = {
   name: 'reference',
   batchNormTraining(x, gamma, beta, epsilon, activation) {
@@ -123,9 +128,9 @@ export const referenceNnOps: NnOps = {
   relu: (x) => tf.relu(x),
   // relu(x) - a*relu(-x) rather than tf.leakyRelu: its gradient is differentiable again
   leakyRelu: (x, alpha) => tf.sub(tf.relu(x), tf.mul(alpha, tf.relu(tf.neg(x)))),
-  conv2dBias: (x, kernel, bias, stride, padding, activation) => activate(tf.add(tf.conv2d(x, kernel, stride, padding), bias), activation) as tf.Tensor4D,
-  upsampleConv2dBias: (x, kernel, bias) => tf.add(tf.conv2d(upsampleNearest2x(x), kernel, 1, 'same'), bias) as tf.Tensor4D,
-  convAvgPool2dBias: (x, kernel, bias) => averagePool2x(tf.add(tf.conv2d(x, kernel, 1, 'same'), bias) as tf.Tensor4D),
+  conv2dBias: (x, kernel, bias, stride, padding, activation) => activate(convPlusBias(x, kernel, bias, stride, padding), activation) as tf.Tensor4D,
+  upsampleConv2dBias: (x, kernel, bias) => convPlusBias(upsampleNearest2x(x), kernel, bias, 1, 'same'),
+  convAvgPool2dBias: (x, kernel, bias) => averagePool2x(convPlusBias(x, kernel, bias, 1, 'same')),
   upsample2x: upsampleNearest2x,
   avgPool2x: averagePool2x,
   translate: translateByGather,

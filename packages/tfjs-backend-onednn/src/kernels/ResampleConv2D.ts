@@ -92,8 +92,9 @@ export const convAvgPool2DGradFilterConfig = customKernel(ConvAvgPool2DGradFilte
 export const convAvgPool2DGradient = resampleConvGradient(ConvAvgPool2D, ConvAvgPool2DGradInput, ConvAvgPool2DGradFilter);
 
 // The 4x4 filters of both from a 3x3 filter [3, 3, cin, cout], as one kernel each way: a product
-// with a constant 16x9 matrix of tap sums (fused/resample_conv.ts), and for the upsampling form
-// the per-tap transpose to [4, 4, cout, cin] that the transposed convolution reads.
+// with a constant 16x9 matrix of tap sums (TAP_SETS below; fused/resample_conv.ts explains them),
+// and for the upsampling form the per-tap transpose to [4, 4, cout, cin] that the transposed
+// convolution reads.
 // ResampleFilter: filter [3, 3, cin, cout] -> [4, 4, cout, cin] (attrs.mode 'up') or
 // [4, 4, cin, cout] ('pool'); ResampleFilterGrad: the 4x4 filter's gradient -> [3, 3, cin, cout].
 
@@ -102,10 +103,10 @@ const TAP_SETS = {
   up: { taps: [[2], [1, 2], [0, 1], [0]], weight: 1 },
   pool: { taps: [[0], [0, 1], [1, 2], [2]], weight: 0.25 },
 } as const;
-export type ResampleMode = keyof typeof TAP_SETS;
+type ResampleMode = keyof typeof TAP_SETS;
 
 /** The 16x9 matrix whose row 4*ky+kx sums (and weighs) the 3x3 taps that make 4x4 tap (ky, kx). */
-export function tapSumMatrix(mode: ResampleMode): Float32Array {
+function tapSumMatrix(mode: ResampleMode): Float32Array {
   const { taps, weight } = TAP_SETS[mode];
   const m = new Float32Array(16 * 9);
   for (let ky = 0; ky < 4; ky++) {
