@@ -64,3 +64,33 @@ test('elementwise work gives the same bits on one and three threads', async () =
   setThreads(THREADS);
   one.forEach((s, i) => assert.deepEqual(three[i]!.values, s.values));
 });
+
+test('optimizer updates split across threads give the same bits as on one thread', async () => {
+  // 110,021 floats in all, so the update runs on three threads; the cuts fall inside the
+  // large parameters, and the small ones sit between them
+  const sizes = [70001, 3, 40000, 17];
+  const update = (threads: number, kind: 'adam' | 'sgd' | 'ema') => {
+    setThreads(threads);
+    const params = sizes.map((n, i) => tf.variable(randomTensor([n], 30 + i)));
+    const grads = sizes.map((n, i) => randomTensor([n], 40 + i));
+    const m = sizes.map((n, i) => tf.variable(randomTensor([n], 50 + i)));
+    const v = sizes.map((n, i) => tf.variable(tf.abs(randomTensor([n], 60 + i))));
+    if (kind === 'adam') fused.adamUpdate(params, grads, m, v, 1e-3, 0.9, 0.999, 1e-7);
+    else if (kind === 'sgd') fused.sgdUpdate(params, grads, 0.1);
+    else fused.emaUpdate(params, grads, 0.99);
+    const out = [...params, ...m, ...v].map((t) => t.dataSync().slice());
+    tf.dispose([...params, ...grads, ...m, ...v]);
+    return out;
+  };
+  for (const kind of ['adam', 'sgd', 'ema'] as const) {
+    const before = sizes.map((n, i) => randomTensor([n], 30 + i).dataSync());
+    const one = update(1, kind);
+    const three = update(THREADS, kind);
+    three.forEach((values, i) => assert.deepEqual(values, one[i], `${kind}: array ${i} differs between one and three threads`));
+    // every parameter moved, including the pieces on either side of each cut
+    sizes.forEach((n, i) => {
+      for (const at of [0, Math.floor(n / 2), n - 1]) assert.notEqual(three[i]![at], before[i]![at], `${kind}: parameter ${i}[${at}] did not move`);
+    });
+  }
+  setThreads(THREADS);
+});
