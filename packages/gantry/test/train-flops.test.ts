@@ -100,6 +100,33 @@ test('gantry bench --json reports the step FLOPs, GFLOP/s and the thread count i
   assert.equal(result.peakShare, undefined);
 });
 
+test('gantry bench --peak times the matrix products between the steps and compares the step with their median', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { gantryBin } = await import('./badInputCases.js');
+  const r = spawnSync(process.execPath, [gantryBin, 'bench', '--preset', 'seed-mlp', '--steps', '3', '--warmup', '1', '--backend', 'onednn', '--threads', '1', '--peak', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  // one before each of the 3 timed steps (every step, below 10 of them) and one after the last
+  assert.equal(result.peakRange.samples, 4);
+  assert.ok(result.peakRange.min > 0 && result.peakRange.min <= result.peakGflopsPerSecond && result.peakGflopsPerSecond <= result.peakRange.max);
+  assert.ok(Math.abs(result.peakShare - result.gflopsPerSecond / result.peakGflopsPerSecond) < 1e-12);
+  // the probe's operands live through the steps and are freed at the end
+  assert.equal(result.numTensorsGrowth, 0);
+});
+
+test('a peak probe reports the median of its samples and needs one first', async () => {
+  await selectBackend('onednn');
+  const { MatmulPeakProbe } = await import('../src/train/flops.js');
+  const before = tf.memory().numTensors;
+  const probe = new MatmulPeakProbe(64);
+  assert.throws(() => probe.median(), /no samples taken yet/);
+  for (let i = 0; i < 3; i++) assert.ok((await probe.sample()) > 0);
+  assert.equal(probe.samples.length, 3);
+  assert.equal(probe.median(), probe.samples.slice().sort((a, b) => a - b)[1]);
+  probe.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
 // The block's folded layer: upsample then conv1 (8x8 image, 8 to 6 channels), or conv2 then the
 // pooling (8x8 image, 6 to 6 channels); each way 2 images * 8*8*6 outputs * 9*cin multiply-adds.
 const foldedBlocks = [

@@ -5,7 +5,7 @@ import { noiseBatch, randomLabels } from '../train/batches.js';
 import { presetNames } from '../models/presets.js';
 import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
 import { Rng, Stream } from '../util/random.js';
-import { countFlops, measureMatmulPeak } from '../train/flops.js';
+import { MatmulPeakProbe, countFlops } from '../train/flops.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
 export const benchHelp = `gantry bench [options]
@@ -19,7 +19,9 @@ Time D+G training steps of a preset on random data (the step costs the same on a
   --backend NAME     auto | onednn | tensorflow | cpu
   --threads N        threads of the native backend (default: GANTRY_THREADS, else every core)
   --peak             also measure the machine's peak here (a 2048x2048 matrix product on the
-                     same backend and threads) and report the step's share of it
+                     same backend and threads) and report the step's share of it; the
+                     products are timed between the steps (about ten samples, untimed for the
+                     steps), so both are measured over the same minutes
   --json             one JSON object on stdout
 
 Beside the time, it reports the FLOPs of one step (its convolutions and matrix products,
@@ -42,8 +44,12 @@ export interface BenchResult {
   flopsPerStep: number;
   /** Those FLOPs over the median step time. */
   gflopsPerSecond: number;
-  /** With --peak: a 2048x2048 matrix product's GFLOP/s here, and the step's share of it. */
+  /**
+   * With --peak: a 2048x2048 matrix product's GFLOP/s here (the median of the samples taken
+   * between the timed steps, and their range), and the step's share of it.
+   */
   peakGflopsPerSecond?: number;
+  peakRange?: { min: number; max: number; samples: number };
   peakShare?: number;
   /** The process's peak resident memory, MB. */
   peakRssMb: number;
@@ -79,7 +85,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
     const gBatch: GeneratorBatch = { z: noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim), fakeLabels: labels(3 * i + 2), counter: i };
     return { dBatches, gBatch };
   };
+  // with --peak, a product is timed before the first timed step and after every `every` of them
+  const probe = v.peak ? new MatmulPeakProbe() : null;
+  const every = Math.max(1, Math.ceil(steps / 10));
   for (let i = 0; i < warmup + steps; i++) {
+    if (probe && i >= warmup && (i - warmup) % every === 0) await probe.sample();
     const { dBatches, gBatch } = batchesOf(i);
     const t0 = performance.now();
     gan.trainStep(i, dBatches, gBatch, false);
@@ -90,6 +100,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
     if (i >= warmup) times.push(ms);
   }
+  if (probe) await probe.sample();
   const growth = tf.memory().numTensors - tensorsAfterWarmup;
   // one more, untimed step under the profiler, to count what a step computes
   const counted = batchesOf(warmup + steps);
@@ -99,7 +110,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
   gan.dispose();
   const sorted = times.slice().sort((x, y) => x - y);
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  const peak = v.peak ? await measureMatmulPeak() : undefined;
+  const peak = probe ? probe.median() : undefined;
+  const peakRange = probe ? { min: Math.min(...probe.samples), max: Math.max(...probe.samples), samples: probe.samples.length } : undefined;
+  probe?.dispose();
   const gflops = flops / (median * 1e6);
   const result: BenchResult = {
     preset: config.preset,
@@ -113,13 +126,16 @@ export async function benchCommand(argv: string[]): Promise<void> {
     flopsPerStep: flops,
     gflopsPerSecond: gflops,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
-    ...(peak !== undefined ? { peakGflopsPerSecond: peak, peakShare: gflops / peak } : {}),
+    ...(peak !== undefined ? { peakGflopsPerSecond: peak, peakRange, peakShare: gflops / peak } : {}),
   };
   if (v.json) console.log(JSON.stringify(result));
   else {
     console.log(`${result.preset} batch ${b} on ${result.backend}${result.threads ? ` (${result.threads} thread${result.threads > 1 ? 's' : ''})` : ''}: ` +
       `median ${median.toFixed(2)} ms per D+G step (min ${sorted[0].toFixed(2)}, max ${sorted[sorted.length - 1].toFixed(2)}) over ${steps} steps, ${result.imagesPerSecond.toFixed(0)} images/s`);
     console.log(`  ${(flops / 1e9).toFixed(2)} GFLOP per step (convolutions, as a direct convolution counts them, and matrix products), ${gflops.toFixed(1)} GFLOP/s` +
-      (peak !== undefined ? `; peak here ${peak.toFixed(1)} GFLOP/s (2048x2048 matrix product), so ${(100 * gflops / peak).toFixed(0)}% of it` : ''));
+      (peak !== undefined && peakRange
+        ? `; peak here ${peak.toFixed(1)} GFLOP/s (2048x2048 matrix product, median of ${peakRange.samples} taken between the steps, ` +
+          `${peakRange.min.toFixed(0)} to ${peakRange.max.toFixed(0)}), so ${(100 * gflops / peak).toFixed(0)}% of it`
+        : ''));
   }
 }

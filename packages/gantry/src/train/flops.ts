@@ -78,26 +78,63 @@ export async function countFlops(work: () => unknown): Promise<FlopCount> {
 
 /**
  * The machine's arithmetic peak as this process sees it: GFLOP/s of a large square matrix
- * product (2048 by default, like a BLAS benchmark) on the current backend and threads,
- * the median of `repeats` timed products after one untimed one.
+ * product (2048 by default, like a BLAS benchmark) on the current backend and threads. One
+ * probe holds its two operands, so that samples can be taken between other work: a benchmark
+ * on a shared machine, whose speed drifts from minute to minute, then compares its steps with
+ * a peak measured over the same minutes.
  */
-export async function measureMatmulPeak(n = 2048, repeats = 5): Promise<number> {
-  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
-  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
-  const times: number[] = [];
-  for (let i = 0; i <= repeats; i++) {
+export class MatmulPeakProbe {
+  private readonly a: tf.Tensor2D;
+  private readonly b: tf.Tensor2D;
+  private warm = false;
+  readonly samples: number[] = [];
+
+  constructor(readonly n = 2048) {
+    this.a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+    this.b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  }
+
+  private async product(): Promise<number> {
     const t0 = performance.now();
-    const c = tf.matMul(a, b);
+    const c = tf.matMul(this.a, this.b);
     // one element read back waits for an asynchronous backend without timing a 16 MB copy
     const corner = tf.slice(c, [0, 0], [1, 1]);
     await corner.data();
     const ms = performance.now() - t0;
     tf.dispose([c, corner]);
-    if (i > 0) times.push(ms);
+    return ms;
   }
-  a.dispose();
-  b.dispose();
-  times.sort((x, y) => x - y);
-  const median = times[Math.floor(times.length / 2)];
-  return (2 * n * n * n) / (median * 1e6);
+
+  /** Times one product (after an untimed first one, the first time) and records its GFLOP/s. */
+  async sample(): Promise<number> {
+    if (!this.warm) {
+      await this.product();
+      this.warm = true;
+    }
+    const gflops = (2 * this.n ** 3) / ((await this.product()) * 1e6);
+    this.samples.push(gflops);
+    return gflops;
+  }
+
+  /** The median of the samples so far. */
+  median(): number {
+    if (this.samples.length === 0) throw new Error('MatmulPeakProbe.median: no samples taken yet');
+    const sorted = this.samples.slice().sort((x, y) => x - y);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  }
+
+  dispose(): void {
+    tf.dispose([this.a, this.b]);
+  }
+}
+
+/** The peak as the median of `repeats` products taken back to back (see MatmulPeakProbe). */
+export async function measureMatmulPeak(n = 2048, repeats = 5): Promise<number> {
+  const probe = new MatmulPeakProbe(n);
+  try {
+    for (let i = 0; i < repeats; i++) await probe.sample();
+    return probe.median();
+  } finally {
+    probe.dispose();
+  }
 }
