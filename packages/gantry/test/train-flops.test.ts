@@ -103,15 +103,28 @@ test('gantry bench --json reports the step FLOPs, GFLOP/s and the thread count i
 test('gantry bench --peak times the matrix products between the steps and compares the step with their median', async () => {
   const { spawnSync } = await import('node:child_process');
   const { gantryBin } = await import('./badInputCases.js');
-  const r = spawnSync(process.execPath, [gantryBin, 'bench', '--preset', 'seed-mlp', '--steps', '3', '--warmup', '1', '--backend', 'onednn', '--threads', '1', '--peak', '--json'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const result = JSON.parse(r.stdout);
+  const bench = (...extra: string[]) => {
+    const r = spawnSync(process.execPath, [gantryBin, 'bench', '--preset', 'seed-mlp', '--steps', '3', '--backend', 'onednn', '--threads', '1', '--json', ...extra], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const result = bench('--warmup', '1', '--peak');
   // one before each of the 3 timed steps (every step, below 10 of them) and one after the last
   assert.equal(result.peakRange.samples, 4);
   assert.ok(result.peakRange.min > 0 && result.peakRange.min <= result.peakGflopsPerSecond && result.peakGflopsPerSecond <= result.peakRange.max);
   assert.ok(Math.abs(result.peakShare - result.gflopsPerSecond / result.peakGflopsPerSecond) < 1e-12);
-  // the probe's operands live through the steps and are freed at the end
+  // the probe's operands live through the steps but are not counted as the steps' growth
   assert.equal(result.numTensorsGrowth, 0);
+  // the memory figure is training's: the probe's 48 MB (which took seed-mlp's run from about
+  // 120 to 184 MB) are made after it is read
+  const plain = bench('--warmup', '1');
+  assert.equal(plain.peakRange, undefined);
+  assert.ok(result.peakRssMb < plain.peakRssMb + 24, `with --peak ${result.peakRssMb} MB, without ${plain.peakRssMb} MB`);
+  // without warm-up steps the first product waits for the first step: samples before steps 2
+  // and 3, and after the last
+  const cold = bench('--warmup', '0', '--peak');
+  assert.equal(cold.peakRange.samples, 3);
+  assert.equal(cold.numTensorsGrowth, 0);
 });
 
 test('a peak probe reports the median of its samples and needs one first', async () => {

@@ -51,7 +51,7 @@ export interface BenchResult {
   peakGflopsPerSecond?: number;
   peakRange?: { min: number; max: number; samples: number };
   peakShare?: number;
-  /** The process's peak resident memory, MB. */
+  /** The process's peak resident memory, MB (with --peak, as it was before the peak's products). */
   peakRssMb: number;
 }
 
@@ -85,11 +85,25 @@ export async function benchCommand(argv: string[]): Promise<void> {
     const gBatch: GeneratorBatch = { z: noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim), fakeLabels: labels(3 * i + 2), counter: i };
     return { dBatches, gBatch };
   };
-  // with --peak, a product is timed before the first timed step and after every `every` of them
-  const probe = v.peak ? new MatmulPeakProbe() : null;
+  // With --peak, a product is timed before the first timed step and after every `every` of them
+  // (the first after at least one step has run). The probe's operands and product (48 MB) are
+  // made only then, and the process's peak memory is read just before: by then a step has
+  // reached its full size, so the figure reports training's memory, not the probe's.
+  let probe: MatmulPeakProbe | null = null;
+  let rssBeforeProbe = 0;
+  let probeTensors = 0; // the probe's operands, not counted as growth of the steps
   const every = Math.max(1, Math.ceil(steps / 10));
+  const sample = async () => {
+    if (!probe) {
+      rssBeforeProbe = process.resourceUsage().maxRSS / 1024;
+      const before = tf.memory().numTensors;
+      probe = new MatmulPeakProbe();
+      probeTensors = tf.memory().numTensors - before;
+    }
+    await probe.sample();
+  };
   for (let i = 0; i < warmup + steps; i++) {
-    if (probe && i >= warmup && (i - warmup) % every === 0) await probe.sample();
+    if (v.peak && i >= Math.max(warmup, 1) && (i - warmup) % every === 0) await sample();
     const { dBatches, gBatch } = batchesOf(i);
     const t0 = performance.now();
     gan.trainStep(i, dBatches, gBatch, false);
@@ -100,8 +114,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
     if (i >= warmup) times.push(ms);
   }
-  if (probe) await probe.sample();
-  const growth = tf.memory().numTensors - tensorsAfterWarmup;
+  if (v.peak) await sample();
+  const growth = tf.memory().numTensors - tensorsAfterWarmup - probeTensors;
   // one more, untimed step under the profiler, to count what a step computes
   const counted = batchesOf(warmup + steps);
   const flops = (await countFlops(() => gan.trainStep(warmup + steps, counted.dBatches, counted.gBatch, false))).total;
@@ -110,9 +124,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
   gan.dispose();
   const sorted = times.slice().sort((x, y) => x - y);
   const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  const peak = probe ? probe.median() : undefined;
-  const peakRange = probe ? { min: Math.min(...probe.samples), max: Math.max(...probe.samples), samples: probe.samples.length } : undefined;
-  probe?.dispose();
+  const done = probe as MatmulPeakProbe | null;
+  const peak = done ? done.median() : undefined;
+  const peakRange = done ? { min: Math.min(...done.samples), max: Math.max(...done.samples), samples: done.samples.length } : undefined;
+  done?.dispose();
   const gflops = flops / (median * 1e6);
   const result: BenchResult = {
     preset: config.preset,
@@ -125,7 +140,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     numTensorsGrowth: growth,
     flopsPerStep: flops,
     gflopsPerSecond: gflops,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    peakRssMb: done ? rssBeforeProbe : process.resourceUsage().maxRSS / 1024,
     ...(peak !== undefined ? { peakGflopsPerSecond: peak, peakRange, peakShare: gflops / peak } : {}),
   };
   if (v.json) console.log(JSON.stringify(result));
