@@ -127,14 +127,3 @@ export class MatmulPeakProbe {
     tf.dispose([this.a, this.b]);
   }
 }
-
-/** The peak as the median of `repeats` products taken back to back (see MatmulPeakProbe). */
-export async function measureMatmulPeak(n = 2048, repeats = 5): Promise<number> {
-  const probe = new MatmulPeakProbe(n);
-  try {
-    for (let i = 0; i < repeats; i++) await probe.sample();
-    return probe.median();
-  } finally {
-    probe.dispose();
-  }
-}
