@@ -91,12 +91,66 @@ napi_value ReduceCall(Args& a) {
   return Undefined(a.env);
 }
 
+// g = y > 0 ? dy : alpha * dy over rows [r0, r1) of c channels, and g's per-channel sums over
+// those rows into acc, in the order and precision of ReduceRange (the first row, then each row
+// added in double).
+GANTRY_VECTOR_CLONES void ActivationGradSumRange(const float* dy, const float* y, float* g, int64_t c, int64_t r0,
+                                                 int64_t r1, float alpha, double* acc) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* dyr = dy + r * c;
+    const float* yr = y + r * c;
+    float* gr = g + r * c;
+    if (r == r0) {
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = yr[j] > 0.f ? dyr[j] : alpha * dyr[j];
+        gr[j] = v;
+        acc[j] = v;
+      }
+    } else {
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = yr[j] > 0.f ? dyr[j] : alpha * dyr[j];
+        gr[j] = v;
+        acc[j] += v;
+      }
+    }
+  }
+}
+
+// activationGradSum(dy, y, g, sum, rows, channels, alpha): the gradient of a convolution's
+// output taken back through its relu or leaky relu (slope alpha below zero; y the activated
+// output), and that gradient's sum over rows (the bias gradient), in one pass over dy and y.
+// The values are those of the separate leaky relu gradient and sum kernels, bit for bit: the
+// rows are cut into the same ranges as the sum cuts them and the ranges added in order.
+napi_value ActivationGradSum(Args& a) {
+  const int64_t rows = a.Int(4, "rows", 1), c = a.Int(5, "channels", 1);
+  const float* dy = a.F32(0, "dy", rows * c);
+  const float* y = a.F32(1, "y", rows * c);
+  float* g = a.F32(2, "g", rows * c);
+  float* sum = a.F32(3, "sum", c);
+  const float alpha = static_cast<float>(a.Num(6, "alpha"));
+  const int threads = ThreadsForElements(rows * c);
+  const int parts = (threads > 1 && rows >= 2 * threads) ? threads : 1;
+  const int64_t stride = PaddedStride<double>(c);
+  std::vector<double> partial(parts * stride);
+  ParallelRanges(rows, parts, [&](int64_t r0, int64_t r1, int part) {
+    ActivationGradSumRange(dy, y, g, c, r0, r1, alpha, partial.data() + part * stride);
+  });
+  for (int64_t j = 0; j < c; ++j) {
+    double s = partial[j];
+    for (int part = 1; part < parts; ++part) s += partial[part * stride + j];
+    sum[j] = static_cast<float>(s * 1.0f);
+  }
+  return Undefined(a.env);
+}
+
 ONEDNN_CALLBACK(ReduceCb, "reduce", 7, ReduceCall)
+ONEDNN_CALLBACK(ActivationGradSumCb, "activationGradSum", 7, ActivationGradSum)
 
 }  // namespace
 
 void RegisterReduce(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "reduce", ReduceCb);
+  ExportFunction(env, exports, "activationGradSum", ActivationGradSumCb);
 }
 
 }  // namespace onednn_addon

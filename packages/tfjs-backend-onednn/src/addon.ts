@@ -23,6 +23,8 @@ export interface OnednnAddon {
   fill(out: Float32Array, value: number): void;
   reduce(op: number, x: Float32Array, y: Float32Array, outer: number, reduced: number, inner: number,
     scale: number): void;
+  activationGradSum(dy: Float32Array, y: Float32Array, g: Float32Array, sum: Float32Array, rows: number,
+    channels: number, alpha: number): void;
   batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
     mean: Float32Array, variance: Float32Array, channels: number, epsilon: number, activation: number, alpha: number): void;
   batchNormTrainGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array,

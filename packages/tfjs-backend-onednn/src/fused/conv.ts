@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
-import { Conv2DBiasActivation, LeakyReluGrad } from '../kernels/custom_kernel_names.js';
+import { ActivationGradSum, Conv2DBiasActivation } from '../kernels/custom_kernel_names.js';
 import { activationReference } from './activations.js';
 
 /** The activations conv2dBias and batchNormTraining can apply to their output. */
@@ -84,9 +84,11 @@ export const conv2DBiasActivationGradient: tf.GradConfig = {
     if ((a.activation !== 'relu' && a.activation !== 'leakyrelu') || a.dilations !== 1) {
       throw new Error(`${Conv2DBiasActivation}: the registered gradient covers relu and leakyrelu without dilation, got ${a.activation}`);
     }
-    // computed once here, shared by the three gradients
-    const g = tf.engine().runKernel(LeakyReluGrad, { dy: dy as tf.Tensor, x: y },
-      { alpha: a.activation === 'relu' ? 0 : a.leakyreluAlpha ?? 0.2 }) as tf.Tensor4D;
-    return convBiasGradients(g, x, filter, a);
+    // computed once here, shared by the three gradients, with the bias gradient (g's sum over
+    // images and pixels) in the same pass: a discriminator's step needs it, a generator's step
+    // does not, and there it costs a few adds in a pass that reads dy anyway
+    const [g, dbias] = tf.engine().runKernel(ActivationGradSum, { dy: dy as tf.Tensor, y },
+      { alpha: a.activation === 'relu' ? 0 : a.leakyreluAlpha ?? 0.2 }) as [tf.Tensor4D, tf.Tensor];
+    return { ...convBiasGradients(g, x, filter, a), bias: () => dbias };
   },
 };

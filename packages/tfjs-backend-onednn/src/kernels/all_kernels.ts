@@ -25,6 +25,7 @@ import { greaterConfig } from './Greater.js';
 import { greaterEqualConfig } from './GreaterEqual.js';
 import { leakyReluConfig } from './LeakyRelu.js';
 import { leakyReluGradConfig, leakyReluGradGradient } from './LeakyReluGrad.js';
+import { activationGradSumConfig, activationGradSumGradient } from './ActivationGradSum.js';
 import { lessConfig } from './Less.js';
 import { lessEqualConfig } from './LessEqual.js';
 import { logConfig } from './Log.js';
@@ -89,6 +90,7 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
   greaterEqualConfig,
   leakyReluConfig,
   leakyReluGradConfig,
+  activationGradSumConfig,
   lessConfig,
   lessEqualConfig,
   logConfig,
@@ -142,4 +144,4 @@ export const nativeKernelConfigs: tf.KernelConfig[] = [
 ];
 
 /** Gradients of the backend-only kernels (the built-in kernels keep tfjs's). */
-export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient, upsampleConv2DGradient, convAvgPool2DGradient, resampleFilterGradient];
+export const customGradientConfigs: tf.GradConfig[] = [batchNormTrainingGradient, batchNormTrainingActivationGradient, leakyReluGradGradient, activationGradSumGradient, upsample2xGradient, sumPool2xGradient, translateGradient, cutoutGradient, fusedConv2DGradient, conv2DBiasActivationGradient, spectralNormGradient, upsampleConv2DGradient, convAvgPool2DGradient, resampleFilterGradient];

@@ -3,6 +3,7 @@ export const BatchNormTraining = 'OnednnBatchNormTraining';
 export const BatchNormTrainingGrad = 'OnednnBatchNormTrainingGrad';
 export const BatchNormTrainingActivation = 'OnednnBatchNormTrainingActivation';
 export const LeakyReluGrad = 'OnednnLeakyReluGrad';
+export const ActivationGradSum = 'OnednnActivationGradSum';
 export const Conv2DBiasActivation = 'OnednnConv2DBiasActivation';
 export const Upsample2x = 'OnednnUpsample2x';
 export const SumPool2x = 'OnednnSumPool2x';
