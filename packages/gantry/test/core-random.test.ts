@@ -18,6 +18,20 @@ test('normal draws have mean 0 and variance 1', () => {
   assert.ok(Math.abs(variance - 1) < 0.02, `variance ${variance}`);
 });
 
+test('fillNormal gives the values of normal() called in turn, whatever the lengths and a pair left half used', () => {
+  for (const lengths of [[7], [6], [1, 4], [3, 3, 2], [0, 5], [12801]]) {
+    const one = new Rng(5, 4, 11);
+    const batch = new Rng(5, 4, 11);
+    for (const n of lengths) {
+      const want = new Float32Array(n);
+      for (let i = 0; i < n; i++) want[i] = 0.5 + 2 * one.normal();
+      const got = batch.fillNormal(new Float32Array(n), 0.5, 2);
+      assert.deepEqual(got, want, `lengths ${lengths}`);
+    }
+    assert.equal(batch.normal(), one.normal());
+  }
+});
+
 test('uniform draws cover [0, 1) evenly', () => {
   const rng = new Rng(9, 9, 9);
   const bins = new Array(10).fill(0);
