@@ -34,6 +34,10 @@ GANTRY_VECTOR_CLONES void ReduceRange(const float* x, int64_t red, int64_t inner
   }
 }
 
+// How many ranges a sum over `rows` rows is cut into on `threads` threads; their partial sums
+// are added in range order. ActivationGradSum below cuts its rows the same way, for the same bits.
+int RowRanges(int64_t rows, int threads) { return (threads > 1 && rows >= 2 * threads) ? threads : 1; }
+
 template <typename Acc, typename F>
 void ReduceRuns(const float* x, float* y, int64_t outer, int64_t red, int64_t inner, float scale,
                 F combine) {
@@ -49,7 +53,7 @@ void ReduceRuns(const float* x, float* y, int64_t outer, int64_t red, int64_t in
     });
     return;
   }
-  const int parts = (threads > 1 && red >= 2 * threads) ? threads : 1;
+  const int parts = RowRanges(red, threads);
   // the reduced axis in `parts` ranges, their results combined in range order
   const int64_t stride = PaddedStride<Acc>(inner);
   std::vector<Acc> partial(parts * stride);
@@ -120,7 +124,7 @@ GANTRY_VECTOR_CLONES void ActivationGradSumRange(const float* dy, const float* y
 // output taken back through its relu or leaky relu (slope alpha below zero; y the activated
 // output), and that gradient's sum over rows (the bias gradient), in one pass over dy and y.
 // The values are those of the separate leaky relu gradient and sum kernels, bit for bit: the
-// rows are cut into the same ranges as the sum cuts them and the ranges added in order.
+// rows are cut into the same ranges (RowRanges) and the ranges added in order.
 napi_value ActivationGradSum(Args& a) {
   const int64_t rows = a.Int(4, "rows", 1), c = a.Int(5, "channels", 1);
   const float* dy = a.F32(0, "dy", rows * c);
@@ -128,8 +132,7 @@ napi_value ActivationGradSum(Args& a) {
   float* g = a.F32(2, "g", rows * c);
   float* sum = a.F32(3, "sum", c);
   const float alpha = static_cast<float>(a.Num(6, "alpha"));
-  const int threads = ThreadsForElements(rows * c);
-  const int parts = (threads > 1 && rows >= 2 * threads) ? threads : 1;
+  const int parts = RowRanges(rows, ThreadsForElements(rows * c));
   const int64_t stride = PaddedStride<double>(c);
   std::vector<double> partial(parts * stride);
   ParallelRanges(rows, parts, [&](int64_t r0, int64_t r1, int part) {
@@ -138,7 +141,7 @@ napi_value ActivationGradSum(Args& a) {
   for (int64_t j = 0; j < c; ++j) {
     double s = partial[j];
     for (int part = 1; part < parts; ++part) s += partial[part * stride + j];
-    sum[j] = static_cast<float>(s * 1.0f);
+    sum[j] = static_cast<float>(s);
   }
   return Undefined(a.env);
 }
