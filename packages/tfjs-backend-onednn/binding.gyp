@@ -8,6 +8,7 @@
         "native/runtime.cc",
         "native/conv.cc",
         "native/fewconv.cc",
+        "native/tiledconv.cc",
         "native/matmul.cc",
         "native/eltwise.cc",
         "native/reduce.cc",

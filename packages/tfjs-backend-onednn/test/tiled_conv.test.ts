@@ -1,0 +1,109 @@
+// The register-tiled filter gradient for strided layers with 64 or more channels on both sides
+// (native/tiledconv.cc): the same values as the cpu backend on every path through it (channel
+// counts that leave partial tiles, image counts that leave a partial group, paddings, strides),
+// the same bits on one, two and three threads, and the choice of kernel as documented.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { nativeAddon } from '../src/addon.js';
+import { convGeometry } from '../src/kernels/conv_utils.js';
+import { setThreads } from '../src/index.js';
+import { ensureBackend, randomTensor, relativeError, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
+
+before(ensureBackend);
+after(() => setThreads(1));
+
+function hasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const cases: ConvCase[] = [
+  { name: '64 to 128 channels, 4x4 stride 2, 14x14 (dcgan-mnist\'s layer)', x: [3, 14, 14, 64], k: 4, cout: 128, stride: 2, pad: 'same' },
+  // 70 input channels: 11 tiles of 6 and one of 4; 80 outputs: a tile of 4 vectors and one of 1
+  { name: '70 to 80 channels, 3x3 stride 2, valid, odd sizes', x: [5, 9, 11, 70], k: 3, cout: 80, stride: 2, pad: 'valid' },
+  // 11 images: a group of 8 and one of 3; 144 outputs: tiles of 4, 4 and 1 vectors
+  { name: '96 to 144 channels, 4x4 stride 2, 11 images', x: [11, 8, 10, 96], k: 4, cout: 144, stride: 2, pad: 'same' },
+  { name: '64 channels, 5x5 stride 3, explicit padding', x: [2, 10, 9, 64], k: 5, cout: 64, stride: 3, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
+  { name: '64 channels, 1x1 stride 2', x: [4, 8, 7, 64], k: 1, cout: 64, stride: 2, pad: 'valid' },
+  // a filter bigger than one block of tiles (128 x 256 x 16 taps: 6 blocks)
+  { name: '128 to 256 channels, 4x4 stride 2, 8x8', x: [2, 8, 8, 128], k: 4, cout: 256, stride: 2, pad: 'same' },
+];
+
+testConvCases('conv2d with the tiled filter gradient', cases);
+
+/** The name of the kernel that runs the filter gradient of conv2d(x, [k, k, cin, cout]) at this stride. */
+function filterGradientKernel(x: number[], k: number, cout: number, stride: number): string {
+  const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], [k, k, x[3]!, cout], stride, 1, 'same');
+  return nativeAddon().conv2dImplementation(2, convGeometry(info)!, 0, 0, 0);
+}
+
+test('the tiled filter gradient runs for strided layers with 64 or more channels on both sides, oneDNN elsewhere', async (t) => {
+  if (!hasAvx512()) {
+    t.skip('this CPU has no AVX-512: every filter gradient stays on oneDNN');
+    return;
+  }
+  await runOn('onednn', () => [[2, 8, 8, 32, 4, 64, 2], [2, 8, 8, 64, 3, 64, 1]].flatMap(([n, h, w, cin, k, cout, s]) =>
+    valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s!, 'same'), [randomTensor([n!, h!, w!, cin!], 1), randomTensor([k!, k!, cin!, cout!], 2)])));
+  assert.equal(filterGradientKernel([2, 14, 14, 64], 4, 128, 2), 'tiled:avx512');
+  assert.equal(filterGradientKernel([2, 8, 8, 128], 4, 256, 2), 'tiled:avx512');
+  const narrow = filterGradientKernel([2, 8, 8, 32], 4, 64, 2);
+  assert.ok(narrow.length > 0 && narrow !== 'tiled:avx512', `32 input channels: ${narrow}`);
+  const unstrided = filterGradientKernel([2, 8, 8, 64], 3, 64, 1);
+  assert.ok(unstrided.length > 0 && unstrided !== 'tiled:avx512', `stride 1: ${unstrided}`);
+});
+
+test('the tiled filter gradient gives the same bits on one, two and three threads', async () => {
+  // 24 images: 410 MFLOP, well above the bound for running on more than one thread
+  const run = () => runOn('onednn', () => valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+    [randomTensor([24, 14, 14, 64], 3), randomTensor([4, 4, 64, 128], 4)]));
+  const byThreads: tf.TypedArray[][] = [];
+  try {
+    for (const threads of [1, 2, 3]) {
+      setThreads(threads);
+      byThreads.push((await run()).map((s) => s.values));
+    }
+  } finally {
+    setThreads(1);
+  }
+  const [one, ...more] = byThreads;
+  assert.equal(one!.length, 3);
+  for (const other of more) assert.deepEqual(other[2], one![2], 'the filter gradient differs between thread counts');
+});
+
+test('GANTRY_TILED_CONV=0 leaves the filter gradient to oneDNN, with the same values to rounding', (t) => {
+  if (!hasAvx512()) {
+    t.skip('this CPU has no AVX-512');
+    return;
+  }
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { registerOnednnBackend } from '../src/index.js';
+    import { nativeAddon } from '../src/addon.js';
+    import { convGeometry } from '../src/kernels/conv_utils.js';
+    import { randomTensor } from './parity.js';
+    registerOnednnBackend();
+    await tf.setBackend('onednn');
+    const x = randomTensor([4, 14, 14, 64], 1), w = randomTensor([4, 4, 64, 128], 2), probe = randomTensor([4, 7, 7, 128], 3);
+    const dw = tf.grad((f) => tf.sum(tf.mul(tf.conv2d(x, f, 2, 'same'), probe)))(w).dataSync();
+    const info = tf.backend_util.computeConv2DInfo([4, 14, 14, 64], [4, 4, 64, 128], 2, 1, 'same');
+    console.log(JSON.stringify({ impl: nativeAddon().conv2dImplementation(2, convGeometry(info), 0, 0, 0), dw: Array.from(dw) }));
+  `;
+  const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
+    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })) as { impl: string; dw: number[] };
+  const on = run({});
+  const off = run({ GANTRY_TILED_CONV: '0' });
+  assert.equal(on.impl, 'tiled:avx512');
+  assert.ok(off.impl.length > 0 && off.impl !== 'tiled:avx512', `GANTRY_TILED_CONV=0: ${off.impl}`);
+  assert.equal(on.dw.length, 4 * 4 * 64 * 128);
+  assert.ok(relativeError(on.dw, off.dw) < 1e-5, `relative error ${relativeError(on.dw, off.dw)}`);
+});
