@@ -406,6 +406,7 @@ napi_value Conv2dBackwardData(Args& a) {
     BackwardDataFewInputChannels(g, dy, w, dx, threads);
     return Undefined(a.env);
   }
+  if (TiledBackwardData(g, dy, w, dx, threads)) return Undefined(a.env);
   CacheKey key = g.Key(2, threads);
   BackwardDataEntry* e = g_backwardData.Find(key);
   if (e == nullptr) {
@@ -479,23 +480,25 @@ napi_value Conv2dBackwardFilter(Args& a) {
 // conv2dImplementation(kind, geometry, withBias, activation, alpha): oneDNN's name for the
 // kernel a cached convolution runs ("brgconv:avx512_core", "jit_wino_4x3:avx512_core", ...) at
 // the current thread count; kind 0 is the forward pass (with the bias and activation given), 1
-// the input gradient, 2 the filter gradient; "tiled:avx512" for a filter gradient that runs on
-// tiledconv.h's kernel. An empty string when that convolution has not run through oneDNN (not
+// the input gradient, 2 the filter gradient; "tiled:avx512" for a gradient that runs on
+// tiledconv.h's kernels. An empty string when that convolution has not run through oneDNN (not
 // yet, or on the few-channel kernels).
 napi_value Conv2dImplementation(Args& a) {
   int64_t kind = a.Int(0, "kind", 0, 2);
   ConvGeometry g = ParseGeometry(a, 1);
   int threads = ThreadsFor(g.Flops());
+  static const std::string tiled = "tiled:avx512";
   const std::string* impl = nullptr;
   if (kind == 0) {
     CacheKey key = g.Key(a.Int(2, "withBias", 0, 1), threads);
     key.push_back((double)a.Int(3, "activation", 0, 5));
     key.push_back(static_cast<float>(a.Num(4, "alpha")));
     if (auto* e = g_forward.Find(key)) impl = &e->impl;
+  } else if (kind == 1 && TiledBackwardDataFits(g, threads)) {
+    impl = &tiled;
   } else if (kind == 1) {
     if (auto* e = g_backwardData.Find(g.Key(2, threads))) impl = &e->impl;
   } else if (TiledBackwardFilterFits(g, threads)) {
-    static const std::string tiled = "tiled:avx512";
     impl = &tiled;
   } else if (auto* e = g_backwardWeights.Find(g.Key(3, threads))) {
     impl = &e->impl;

@@ -1,5 +1,6 @@
 // Register-tiled convolution gradients for strided layers with many channels on both sides.
 //
+// The filter gradient:
 // The filter gradient of a 4x4 stride-2 layer (dcgan-mnist's 64-to-128-channel layer, and
 // its generator's transposed twin) ran at 155 to 175 GFLOP/s through oneDNN 2.6's kernels on
 // one AVX-512 core, where its forward pass runs at about 210. Here every filter tap's
@@ -12,6 +13,14 @@
 // Each output element is summed over the images, rows and columns in one fixed order, and
 // the threads split the tiles, never a sum: the results are the same bits on any thread
 // count.
+//
+// The input gradient of those layers (a generator's transposed convolution runs it as its
+// forward pass) ran at 190 to 200 GFLOP/s through oneDNN. Here it is scattered tap by tap:
+// for each filter tap, dx at the pixels the tap reaches gains dy times the tap's filter
+// slice, a tile of 2 x 7 output pixels by 32 input channels in 28 registers while the output
+// channels go by, with the filter transposed once per call ([tap][oc][c]) so that each step
+// is two vector loads and 14 broadcasts of dy for 28 multiply-adds. The threads split the
+// images; each image's dx is summed tap after tap in one order.
 #pragma once
 
 #include "conv_geometry.h"
@@ -24,5 +33,12 @@ bool TiledBackwardFilterFits(const ConvGeometry& g, int threads);
 // dw = the filter gradient of x and dy; returns false (and writes nothing) where it does not
 // fit, so that the caller runs oneDNN.
 bool TiledBackwardFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw, int threads);
+
+// Whether TiledBackwardData takes this geometry on `threads` threads (needs AVX-512).
+bool TiledBackwardDataFits(const ConvGeometry& g, int threads);
+
+// dx = the input gradient of dy through w; returns false (and writes nothing) where it does
+// not fit.
+bool TiledBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, int threads);
 
 }  // namespace onednn_addon

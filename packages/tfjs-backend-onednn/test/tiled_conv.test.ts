@@ -1,7 +1,8 @@
-// The register-tiled filter gradient for strided layers with 64 or more channels on both sides
-// (native/tiledconv.cc): the same values as the cpu backend on every path through it (channel
-// counts that leave partial tiles, image counts that leave a partial group, paddings, strides),
-// the same bits on one, two and three threads, and the choice of kernel as documented.
+// The register-tiled filter and input gradients for strided layers with 64 or more channels on
+// both sides (native/tiledconv.cc): the same values as the cpu backend on every path through
+// them (channel counts that leave partial tiles, image counts that leave a partial group, rows
+// that split into several tiles, paddings, strides), the same bits on one, two and three
+// threads, and the choice of kernel as documented.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,21 +35,26 @@ const cases: ConvCase[] = [
   { name: '96 to 144 channels, 4x4 stride 2, 11 images', x: [11, 8, 10, 96], k: 4, cout: 144, stride: 2, pad: 'same' },
   { name: '64 channels, 5x5 stride 3, explicit padding', x: [2, 10, 9, 64], k: 5, cout: 64, stride: 3, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
   { name: '64 channels, 1x1 stride 2', x: [4, 8, 7, 64], k: 1, cout: 64, stride: 2, pad: 'valid' },
-  // a filter bigger than one block of tiles (128 x 256 x 16 taps: 6 blocks)
+  // a filter bigger than one block of tiles (128 x 256 x 16 taps: 6 blocks); too big for the
+  // input gradient's kernel, which leaves it to oneDNN
   { name: '128 to 256 channels, 4x4 stride 2, 8x8', x: [2, 8, 8, 128], k: 4, cout: 256, stride: 2, pad: 'same' },
+  // input gradient: 80 channels are vectors of 2, 2 and 1; rows of 10 output pixels split into
+  // two tiles of 5, and 9 rows into four tiles two rows high and one a row high
+  { name: '80 to 64 channels, 3x3 stride 2, 19x21, valid', x: [3, 19, 21, 80], k: 3, cout: 64, stride: 2, pad: 'valid' },
 ];
 
-testConvCases('conv2d with the tiled filter gradient', cases);
+testConvCases('conv2d with the tiled gradients', cases);
 
-/** The name of the kernel that runs the filter gradient of conv2d(x, [k, k, cin, cout]) at this stride. */
-function filterGradientKernel(x: number[], k: number, cout: number, stride: number): string {
+/** The name of the kernel that runs the filter gradient (kind 2) or input gradient (kind 1) of conv2d(x, [k, k, cin, cout]). */
+function gradientKernel(kind: 1 | 2, x: number[], k: number, cout: number, stride: number): string {
   const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], [k, k, x[3]!, cout], stride, 1, 'same');
-  return nativeAddon().conv2dImplementation(2, convGeometry(info)!, 0, 0, 0);
+  return nativeAddon().conv2dImplementation(kind, convGeometry(info)!, 0, 0, 0);
 }
+const filterGradientKernel = (x: number[], k: number, cout: number, stride: number) => gradientKernel(2, x, k, cout, stride);
 
-test('the tiled filter gradient runs for strided layers with 64 or more channels on both sides, oneDNN elsewhere', async (t) => {
+test('the tiled gradients run for strided layers with 64 or more channels on both sides, oneDNN elsewhere', async (t) => {
   if (!hasAvx512()) {
-    t.skip('this CPU has no AVX-512: every filter gradient stays on oneDNN');
+    t.skip('this CPU has no AVX-512: every gradient stays on oneDNN');
     return;
   }
   await runOn('onednn', () => [[2, 8, 8, 32, 4, 64, 2], [2, 8, 8, 64, 3, 64, 1]].flatMap(([n, h, w, cin, k, cout, s]) =>
@@ -59,9 +65,17 @@ test('the tiled filter gradient runs for strided layers with 64 or more channels
   assert.ok(narrow.length > 0 && narrow !== 'tiled:avx512', `32 input channels: ${narrow}`);
   const unstrided = filterGradientKernel([2, 8, 8, 64], 3, 64, 1);
   assert.ok(unstrided.length > 0 && unstrided !== 'tiled:avx512', `stride 1: ${unstrided}`);
+  // the input gradient: while its filter (transposed) stays within 1 MB
+  assert.equal(gradientKernel(1, [2, 14, 14, 64], 4, 128, 2), 'tiled:avx512');
+  await runOn('onednn', () => valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+    [randomTensor([2, 8, 8, 128], 1), randomTensor([4, 4, 128, 256], 2)]));
+  const large = gradientKernel(1, [2, 8, 8, 128], 4, 256, 2);
+  assert.ok(large.length > 0 && large !== 'tiled:avx512', `a 2 MB filter: ${large}`);
+  const narrowData = gradientKernel(1, [2, 8, 8, 32], 4, 64, 2);
+  assert.ok(narrowData.length > 0 && narrowData !== 'tiled:avx512', `32 input channels: ${narrowData}`);
 });
 
-test('the tiled filter gradient gives the same bits on one, two and three threads', async () => {
+test('the tiled gradients give the same bits on one, two and three threads', async () => {
   // 24 images: 410 MFLOP, well above the bound for running on more than one thread
   const run = () => runOn('onednn', () => valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
     [randomTensor([24, 14, 14, 64], 3), randomTensor([4, 4, 64, 128], 4)]));
@@ -76,10 +90,13 @@ test('the tiled filter gradient gives the same bits on one, two and three thread
   }
   const [one, ...more] = byThreads;
   assert.equal(one!.length, 3);
-  for (const other of more) assert.deepEqual(other[2], one![2], 'the filter gradient differs between thread counts');
+  for (const other of more) {
+    assert.deepEqual(other[1], one![1], 'the input gradient differs between thread counts');
+    assert.deepEqual(other[2], one![2], 'the filter gradient differs between thread counts');
+  }
 });
 
-test('GANTRY_TILED_CONV=0 leaves the filter gradient to oneDNN, with the same values to rounding', (t) => {
+test('GANTRY_TILED_CONV=0 leaves both gradients to oneDNN, with the same values to rounding', (t) => {
   if (!hasAvx512()) {
     t.skip('this CPU has no AVX-512');
     return;
@@ -94,16 +111,19 @@ test('GANTRY_TILED_CONV=0 leaves the filter gradient to oneDNN, with the same va
     registerOnednnBackend();
     await tf.setBackend('onednn');
     const x = randomTensor([4, 14, 14, 64], 1), w = randomTensor([4, 4, 64, 128], 2), probe = randomTensor([4, 7, 7, 128], 3);
-    const dw = tf.grad((f) => tf.sum(tf.mul(tf.conv2d(x, f, 2, 'same'), probe)))(w).dataSync();
+    const [dx, dw] = tf.grads((a, f) => tf.sum(tf.mul(tf.conv2d(a, f, 2, 'same'), probe)))([x, w]).map((t) => t.dataSync());
     const info = tf.backend_util.computeConv2DInfo([4, 14, 14, 64], [4, 4, 64, 128], 2, 1, 'same');
-    console.log(JSON.stringify({ impl: nativeAddon().conv2dImplementation(2, convGeometry(info), 0, 0, 0), dw: Array.from(dw) }));
+    const impl = [1, 2].map((kind) => nativeAddon().conv2dImplementation(kind, convGeometry(info), 0, 0, 0));
+    console.log(JSON.stringify({ impl, dx: Array.from(dx), dw: Array.from(dw) }));
   `;
   const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
-    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })) as { impl: string; dw: number[] };
+    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })) as { impl: string[]; dx: number[]; dw: number[] };
   const on = run({});
   const off = run({ GANTRY_TILED_CONV: '0' });
-  assert.equal(on.impl, 'tiled:avx512');
-  assert.ok(off.impl.length > 0 && off.impl !== 'tiled:avx512', `GANTRY_TILED_CONV=0: ${off.impl}`);
+  assert.deepEqual(on.impl, ['tiled:avx512', 'tiled:avx512']);
+  for (const impl of off.impl) assert.ok(impl.length > 0 && impl !== 'tiled:avx512', `GANTRY_TILED_CONV=0: ${off.impl}`);
+  assert.equal(on.dx.length, 4 * 14 * 14 * 64);
   assert.equal(on.dw.length, 4 * 4 * 64 * 128);
-  assert.ok(relativeError(on.dw, off.dw) < 1e-5, `relative error ${relativeError(on.dw, off.dw)}`);
+  assert.ok(relativeError(on.dx, off.dx) < 1e-5, `input gradient: relative error ${relativeError(on.dx, off.dx)}`);
+  assert.ok(relativeError(on.dw, off.dw) < 1e-5, `filter gradient: relative error ${relativeError(on.dw, off.dw)}`);
 });
