@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
       {"dcgan64 32x32x32 to 64", Same(64, 32, 32, 64, 4, 2)},
       {"dcgan64 16x16x64 to 128", Same(64, 16, 64, 128, 4, 2)},
       {"dcgan64 8x8x128 to 256", Same(64, 8, 128, 256, 4, 2)},
+      {"resnet-folder32 G 128 channels, 32x32 to 16x16", Same(32, 32, 128, 128, 4, 2)},
   };
   for (auto& [name, g] : cases) {
     const bool filterTaken = onednn_addon::TiledBackwardFilterFits(g, threads);

@@ -1,13 +1,12 @@
 // Register-tiled convolution gradients for strided layers with many channels on both sides.
 //
-// The filter gradient:
 // The filter gradient of a 4x4 stride-2 layer (dcgan-mnist's 64-to-128-channel layer, and
 // its generator's transposed twin) ran at 155 to 175 GFLOP/s through oneDNN 2.6's kernels on
 // one AVX-512 core, where its forward pass runs at about 210. Here every filter tap's
 // gradient is a sum of outer products, dw[tap][c][oc] += x[pixel][c] * dy[out pixel][oc]: a
 // tile of 6 input channels by 64 output channels stays in 24 vector registers while the
 // images go by, each step one broadcast of x and four vector loads of dy for 24
-// multiply-adds. The images pass in groups of 8, so that a group's x and dy stay in cache
+// multiply-adds. The images pass in groups, so that a group's x and dy stay in cache
 // while the tiles sweep over them.
 //
 // Each output element is summed over the images, rows and columns in one fixed order, and
