@@ -61,6 +61,21 @@ void Report(const char* name, int threads, const char* pass, bool taken, double 
          threads, pass, tiled, mflop / tiled, dnn, mflop / dnn, errTiled, errDnn);
 }
 
+// f(x offset, y offset, tap) for every input pixel a filter tap joins to an output pixel:
+// the direct sum both reference results are made of.
+template <typename F>
+void ForEachProduct(const ConvGeometry& g, F f) {
+  for (int64_t b = 0; b < g.n; ++b)
+    for (int64_t oh = 0; oh < g.oh; ++oh)
+      for (int64_t ow = 0; ow < g.ow; ++ow)
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j) {
+            int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
+            if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+            f(((b * g.h + ih) * g.w + iw) * g.c, ((b * g.oh + oh) * g.ow + ow) * g.oc, i * g.kw + j);
+          }
+}
+
 // n images of h x h x c through a k x k stride-s 'same' layer to oc channels
 ConvGeometry Same(int64_t n, int64_t h, int64_t c, int64_t oc, int64_t k, int64_t s) {
   int64_t o = (h + s - 1) / s, pad = std::max<int64_t>(0, (o - 1) * s + k - h);
@@ -91,18 +106,10 @@ int main(int argc, char** argv) {
     for (auto& v : X) v = rand() / (float)RAND_MAX - 0.5f;
     for (auto& v : Y) v = rand() / (float)RAND_MAX - 0.5f;
     std::vector<double> ref(W.size(), 0.0);
-    for (int64_t b = 0; b < g.n; ++b)
-      for (int64_t oh = 0; oh < g.oh; ++oh)
-        for (int64_t ow = 0; ow < g.ow; ++ow)
-          for (int64_t i = 0; i < g.kh; ++i)
-            for (int64_t j = 0; j < g.kw; ++j) {
-              int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
-              if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-              const float* xr = &X[((b * g.h + ih) * g.w + iw) * g.c];
-              const float* yr = &Y[((b * g.oh + oh) * g.ow + ow) * g.oc];
-              for (int64_t c = 0; c < g.c; ++c)
-                for (int64_t o = 0; o < g.oc; ++o) ref[((i * g.kw + j) * g.c + c) * g.oc + o] += (double)xr[c] * yr[o];
-            }
+    ForEachProduct(g, [&](int64_t xAt, int64_t yAt, int64_t tap) {
+      for (int64_t c = 0; c < g.c; ++c)
+        for (int64_t o = 0; o < g.oc; ++o) ref[(tap * g.c + c) * g.oc + o] += (double)X[xAt + c] * Y[yAt + o];
+    });
     bool blocked = threads == 1;
     memory::desc xD = blocked ? g.XAny() : g.XDesc(), yD = blocked ? g.YAny() : g.YDesc();
     auto alg = dnnl::algorithm::convolution_direct;
@@ -134,22 +141,14 @@ int main(int argc, char** argv) {
     std::vector<float> Wf(g.WSize()), DX(g.XSize()), DXd(g.XSize());
     for (auto& v : Wf) v = rand() / (float)RAND_MAX - 0.5f;
     std::vector<double> dref(DX.size(), 0.0);
-    for (int64_t b = 0; b < g.n; ++b)
-      for (int64_t oh = 0; oh < g.oh; ++oh)
-        for (int64_t ow = 0; ow < g.ow; ++ow)
-          for (int64_t i = 0; i < g.kh; ++i)
-            for (int64_t j = 0; j < g.kw; ++j) {
-              int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
-              if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
-              double* xr = &dref[((b * g.h + ih) * g.w + iw) * g.c];
-              const float* yr = &Y[((b * g.oh + oh) * g.ow + ow) * g.oc];
-              for (int64_t c = 0; c < g.c; ++c) {
-                const float* wr = &Wf[((i * g.kw + j) * g.c + c) * g.oc];
-                double s = 0;
-                for (int64_t o = 0; o < g.oc; ++o) s += (double)wr[o] * yr[o];
-                xr[c] += s;
-              }
-            }
+    ForEachProduct(g, [&](int64_t xAt, int64_t yAt, int64_t tap) {
+      for (int64_t c = 0; c < g.c; ++c) {
+        const float* wr = &Wf[(tap * g.c + c) * g.oc];
+        double sum = 0;
+        for (int64_t o = 0; o < g.oc; ++o) sum += (double)wr[o] * Y[yAt + o];
+        dref[xAt + c] += sum;
+      }
+    });
     dnnl::convolution_forward::primitive_desc hintD(
         {dnnl::prop_kind::forward_training, alg, g.XDesc(), g.WAny(), g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR()}, eng);
     dnnl::convolution_backward_data::primitive_desc pdD({alg, g.XDesc(), g.WAny(), g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR()},

@@ -2,6 +2,7 @@
 // (tf.backend_util.computeConv2DInfo): NHWC activations, HWIO filters.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -39,5 +40,14 @@ struct ConvGeometry {
             (double)dh, (double)dw, (double)pt, (double)pl, (double)pb, (double)pr};
   }
 };
+
+// Output positions o in [0, out) whose input position o * s - pad + off lies in [0, in), for a
+// kernel tap at offset `off` (its index times the dilation).
+inline void TapRange(int64_t out, int64_t in, int64_t s, int64_t pad, int64_t off, int64_t& lo, int64_t& hi) {
+  int64_t a = pad - off, b = in - 1 + pad - off;
+  lo = a <= 0 ? 0 : (a + s - 1) / s;
+  hi = b < 0 ? 0 : std::min(out, b / s + 1);
+  if (lo > hi) lo = hi;
+}
 
 }  // namespace onednn_addon

@@ -37,14 +37,6 @@ bool Vectors(int64_t channels, int64_t& count) {
   return channels % 16 == 0 && count >= 1 && count <= kMaxVectors;
 }
 
-// Output positions o in [0, out) whose input position o * s - pad + off lies in [0, in).
-void TapRange(int64_t out, int64_t in, int64_t s, int64_t pad, int64_t off, int64_t& lo, int64_t& hi) {
-  int64_t a = pad - off, b = in - 1 + pad - off;
-  lo = a <= 0 ? 0 : (a + s - 1) / s;
-  hi = b < 0 ? 0 : std::min(out, b / s + 1);
-  if (lo > hi) lo = hi;
-}
-
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")
 #pragma GCC optimize("fp-contract=fast")

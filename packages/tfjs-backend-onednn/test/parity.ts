@@ -1,13 +1,46 @@
 // Helpers shared by the parity tests: run the same computation on the cpu and
 // onednn backends with identical inputs and compare every output.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs';
 
 import { registerOnednnBackend } from '../src/index.js';
 
 export const TOLERANCE = 1e-4;
+
+/** Whether this CPU has AVX-512 (the backend's own convolution kernels need it). */
+export function cpuHasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `body` in a fresh Node process with the given environment added (for settings read when
+ * the addon loads) and returns what it printed as JSON. In scope there: tf (on the onednn
+ * backend), nativeAddon, convGeometry and randomTensor.
+ */
+export function runInChild<T>(body: string, env: NodeJS.ProcessEnv): T {
+  const script = `
+    import * as tf from '@tensorflow/tfjs';
+    import { registerOnednnBackend } from '../src/index.js';
+    import { nativeAddon } from '../src/addon.js';
+    import { convGeometry } from '../src/kernels/conv_utils.js';
+    import { randomTensor } from './parity.js';
+    registerOnednnBackend();
+    await tf.setBackend('onednn');
+    ${body}
+  `;
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
+    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+}
 
 export function ensureBackend(): void {
   assert.equal(registerOnednnBackend(), true, 'the onednn addon must load for these tests');

@@ -4,28 +4,17 @@
 // that split into several tiles, paddings, strides), the same bits on one, two and three
 // threads, and the choice of kernel as documented.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs';
 
 import { nativeAddon } from '../src/addon.js';
 import { convGeometry } from '../src/kernels/conv_utils.js';
 import { setThreads } from '../src/index.js';
-import { ensureBackend, randomTensor, relativeError, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
+import { cpuHasAvx512 as hasAvx512, ensureBackend, randomTensor, relativeError, runInChild, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
 
 before(ensureBackend);
 after(() => setThreads(1));
-
-function hasAvx512(): boolean {
-  try {
-    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const cases: ConvCase[] = [
   { name: '64 to 128 channels, 4x4 stride 2, 14x14 (dcgan-mnist\'s layer)', x: [3, 14, 14, 64], k: 4, cout: 128, stride: 2, pad: 'same' },
@@ -101,23 +90,14 @@ test('GANTRY_TILED_CONV=0 leaves both gradients to oneDNN, with the same values 
     t.skip('this CPU has no AVX-512');
     return;
   }
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const script = `
-    import * as tf from '@tensorflow/tfjs';
-    import { registerOnednnBackend } from '../src/index.js';
-    import { nativeAddon } from '../src/addon.js';
-    import { convGeometry } from '../src/kernels/conv_utils.js';
-    import { randomTensor } from './parity.js';
-    registerOnednnBackend();
-    await tf.setBackend('onednn');
+  const body = `
     const x = randomTensor([4, 14, 14, 64], 1), w = randomTensor([4, 4, 64, 128], 2), probe = randomTensor([4, 7, 7, 128], 3);
     const [dx, dw] = tf.grads((a, f) => tf.sum(tf.mul(tf.conv2d(a, f, 2, 'same'), probe)))([x, w]).map((t) => t.dataSync());
     const info = tf.backend_util.computeConv2DInfo([4, 14, 14, 64], [4, 4, 64, 128], 2, 1, 'same');
     const impl = [1, 2].map((kind) => nativeAddon().conv2dImplementation(kind, convGeometry(info), 0, 0, 0));
     console.log(JSON.stringify({ impl, dx: Array.from(dx), dw: Array.from(dw) }));
   `;
-  const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
-    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 })) as { impl: string[]; dx: number[]; dw: number[] };
+  const run = (env: NodeJS.ProcessEnv) => runInChild<{ impl: string[]; dx: number[]; dw: number[] }>(body, env);
   const on = run({});
   const off = run({ GANTRY_TILED_CONV: '0' });
   assert.deepEqual(on.impl, ['tiled:avx512', 'tiled:avx512']);

@@ -2,17 +2,14 @@
 // CPU has them (native/conv.cc): the same values and gradients as the cpu backend, the same
 // bits on every run, the kernels chosen as documented, and GANTRY_WINOGRAD=0 turning them off.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs';
 
 import { nativeAddon } from '../src/addon.js';
 import { convGeometry } from '../src/kernels/conv_utils.js';
 import { setThreads } from '../src/index.js';
-import { assertParity, ensureBackend, randomTensor, relativeError, runOn, testConvCases, valueAndGrads, type ConvCase, type ConvPad } from './parity.js';
+import { assertParity, cpuHasAvx512, ensureBackend, randomTensor, relativeError, runInChild, runOn, testConvCases, valueAndGrads, type ConvCase, type ConvPad } from './parity.js';
 
 before(ensureBackend);
 after(() => setThreads(1));
@@ -20,11 +17,7 @@ after(() => setThreads(1));
 /** Whether oneDNN has its Winograd kernels here: AVX-512, and no cap on the instruction set. */
 function hasAvx512(): boolean {
   if (process.env.ONEDNN_MAX_CPU_ISA || process.env.DNNL_MAX_CPU_ISA) return false;
-  try {
-    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return false;
-  }
+  return cpuHasAvx512();
 }
 
 const cases: ConvCase[] = [
@@ -119,22 +112,13 @@ test('GANTRY_WINOGRAD=0, and a CPU without the Winograd kernels, keep the convol
     t.skip('this CPU has no AVX-512');
     return;
   }
-  const here = fileURLToPath(new URL('.', import.meta.url));
   // prints the forward pass's kernel and the values of a 64-channel convolution
-  const script = `
-    import * as tf from '@tensorflow/tfjs';
-    import { registerOnednnBackend } from '../src/index.js';
-    import { nativeAddon } from '../src/addon.js';
-    import { convGeometry } from '../src/kernels/conv_utils.js';
-    import { randomTensor } from './parity.js';
-    registerOnednnBackend();
-    await tf.setBackend('onednn');
+  const body = `
     const y = tf.conv2d(randomTensor([2, 8, 8, 64], 1), randomTensor([3, 3, 64, 64], 2), 1, 'same').dataSync();
     const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 64], [3, 3, 64, 64], 1, 1, 'same');
     console.log(JSON.stringify({ impl: nativeAddon().conv2dImplementation(0, convGeometry(info), 0, 0, 0), y: Array.from(y) }));
   `;
-  const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script],
-    { cwd: here, env: { ...process.env, ...env }, encoding: 'utf8' })) as { impl: string; y: number[] };
+  const run = (env: NodeJS.ProcessEnv) => runInChild<{ impl: string; y: number[] }>(body, env);
   const on = run({});
   const off = run({ GANTRY_WINOGRAD: '0' });
   // oneDNN capped at AVX2 has no Winograd kernel: the primitive falls back to the direct one
