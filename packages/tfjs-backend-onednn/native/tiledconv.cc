@@ -16,9 +16,10 @@ namespace {
 constexpr int64_t kRows = 6;            // input channels per tile (broadcasts)
 constexpr int64_t kVectors = 4;         // output-channel vectors of 16 per tile
 // Images a block of tiles sweeps over at once: up to 8, and no more than keep their x and dy
-// within about 640 KB. The DCGAN layers' 8 images are 400 to 770 KB; a 32x32x128 layer's 8
-// images are 5 MB, and its filter gradient ran 1.35 times slower than oneDNN's with them. (Groups
-// of output rows sized to 256 or 512 KB ran the DCGAN layers 5 to 15% slower.)
+// within about 640 KB (dcgan-mnist's layer: 8 images, 600 KB; dcgan64's 16x16 layer: 6). A
+// 32x32x128 layer's 8 images are 5 MB, and its filter gradient ran 1.35 times slower than
+// oneDNN's with them. (Groups of output rows sized to 256 or 512 KB ran the DCGAN layers 5 to
+// 15% slower.)
 constexpr int64_t kMaxImagesPerGroup = 8;
 constexpr int64_t kGroupBytes = 640 * 1024;
 // A thread's tiles go in blocks whose part of dw (about 384 KB) stays in its L2 cache while
@@ -222,7 +223,6 @@ bool TiledBackwardFilter(const ConvGeometry& g, const float* x, const float* dy,
   }
   return true;
 }
-
 
 bool TiledBackwardDataFits(const ConvGeometry& g, int threads) {
   (void)threads;  // the same choice on one and two threads (bench/tiled-conv.cc)
