@@ -1,5 +1,5 @@
-// Fused activations for matmul (conv uses oneDNN post-ops with the same codes).
-// Codes match src/kernels/activation.ts.
+// Fused activations for matmul and conv, applied after the product (codes as in
+// src/fused/activations.ts), written as TF.js's cpu kernels are so that NaN stays NaN.
 #pragma once
 
 #include <cmath>
