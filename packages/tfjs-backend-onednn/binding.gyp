@@ -19,7 +19,8 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++20", "-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"],
-      "libraries": ["-ldnnl", "-fopenmp"]
+      "include_dirs": ["<!@(node scripts/find-onednn.mjs include)"],
+      "libraries": ["<!@(node scripts/find-onednn.mjs libs)", "-fopenmp"]
     }
   ]
 }
