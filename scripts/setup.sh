@@ -16,5 +16,7 @@ if ! dpkg -s $packages >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
 
-npm ci --no-audit --no-fund
-npm run build
+# npm ci builds the native backend in its install step; GANTRY_REQUIRE_NATIVE=1 makes a failed
+# build fail here (a user's install goes on without it, on the cpu backend)
+GANTRY_REQUIRE_NATIVE=1 npm ci --no-audit --no-fund
+npm run build:ts

@@ -1,5 +1,6 @@
 // Loads the native addon lazily. Nothing here throws: a missing .node file or
 // a missing libdnnl is reported as a reason the user can act on.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,10 +53,21 @@ export interface OnednnAddon {
 export const ADDON_PATH_ENV = 'GANTRY_ONEDNN_ADDON';
 
 const BUILD_HINT =
-  'install oneDNN (apt-get install libdnnl-dev) and build the addon ' +
-  '(npm run build:native --workspace tfjs-backend-onednn)';
+  'install oneDNN (Debian and Ubuntu: apt-get install libdnnl-dev), then build the addon ' +
+  '(npm run build:native in the tfjs-backend-onednn package; with Gantry: npx gantry doctor --build-backend)';
 
-type LoadResult = { ok: true; addon: OnednnAddon } | { ok: false; reason: string };
+/** What the install step recorded (scripts/install.mjs), when it ran and did not build the addon. */
+export function installFailure(file = addonPath()): string | null {
+  try {
+    const status = JSON.parse(readFileSync(path.join(path.dirname(file), '..', 'install-status.json'), 'utf8')) as { built?: boolean; reason?: string };
+    return status.built === false && typeof status.reason === 'string' ? status.reason : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `reason` says what is wrong; `hint` how to fix it, in general terms (Gantry gives the system's own command). */
+type LoadResult = { ok: true; addon: OnednnAddon } | { ok: false; reason: string; hint: string };
 let loaded: LoadResult | undefined;
 
 export function addonPath(): string {
@@ -69,12 +81,14 @@ export function addonPath(): string {
 function describeLoadError(file: string, err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/libdnnl/.test(message)) {
-    return `the oneDNN shared library is missing (${message.split('\n')[0]}); ${BUILD_HINT}`;
+    return `the oneDNN shared library is missing (${message.split('\n')[0]})`;
   }
   if (/cannot find module|no such file|ENOENT/i.test(message)) {
-    return `the native addon was not found at ${file}; ${BUILD_HINT}`;
+    const failure = installFailure(file);
+    if (failure) return `the native addon was not built when the package was installed: ${failure}`;
+    return `the native addon is not built (${file} is missing; npm may have skipped install scripts)`;
   }
-  return `the native addon at ${file} failed to load (${message.split('\n')[0]}); ${BUILD_HINT}`;
+  return `the native addon at ${file} failed to load (${message.split('\n')[0]})`;
 }
 
 /** Loads the addon once; returns the result of that attempt. */
@@ -91,13 +105,13 @@ export function loadAddon(): LoadResult {
     const require = createRequire(import.meta.url);
     const addon = require(file) as OnednnAddon;
     if (typeof addon.conv2dForward !== 'function') {
-      loaded = { ok: false, reason: `${file} is not the tfjs-backend-onednn addon; ${BUILD_HINT}` };
+      loaded = { ok: false, reason: `${file} is not the tfjs-backend-onednn addon`, hint: BUILD_HINT };
     } else {
       addon.setThreads(threadsFromEnv());
       loaded = { ok: true, addon };
     }
   } catch (err) {
-    loaded = { ok: false, reason: describeLoadError(file, err) };
+    loaded = { ok: false, reason: describeLoadError(file, err), hint: BUILD_HINT };
   }
   return loaded;
 }
@@ -105,7 +119,7 @@ export function loadAddon(): LoadResult {
 /** The loaded addon; only kernels call this, after registration succeeded. */
 export function nativeAddon(): OnednnAddon {
   const r = loadAddon();
-  if (!r.ok) throw new Error(`tfjs-backend-onednn: ${r.reason}`);
+  if (!r.ok) throw new Error(`tfjs-backend-onednn: ${r.reason}; ${r.hint}`);
   return r.addon;
 }
 

@@ -4,4 +4,4 @@ export { registerOnednnBackend, onednnStatus, setThreads, type OnednnStatus } fr
 export { fused, fusedReference, type BatchNormTrainingResult, type ConvActivation, type SpectralNormResult } from './fused/index.js';
 export { kernelProfile, resetKernelProfile, type KernelTiming } from './profile.js';
 export { BACKEND_NAME, OnednnBackend } from './backend.js';
-export { ADDON_PATH_ENV } from './addon.js';
+export { ADDON_PATH_ENV, addonPath } from './addon.js';

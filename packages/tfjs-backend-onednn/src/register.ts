@@ -40,12 +40,12 @@ export function registerOnednnBackend(): boolean {
   return true;
 }
 
-export type OnednnStatus = { ok: true; threads: number } | { ok: false; reason: string };
+export type OnednnStatus = { ok: true; threads: number } | { ok: false; reason: string; hint: string };
 
 /** Whether the native addon loads, and its thread count; never throws. */
 export function onednnStatus(): OnednnStatus {
   const load = loadAddon();
-  return load.ok ? { ok: true, threads: load.addon.getThreads() } : { ok: false, reason: load.reason };
+  return load.ok ? { ok: true, threads: load.addon.getThreads() } : { ok: false, reason: load.reason, hint: load.hint };
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -26,8 +26,21 @@ test('importing with a missing addon does not throw and says how to fix it', () 
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.equal(out.registered, false);
   assert.equal(out.status.ok, false);
-  assert.match(out.status.reason, /apt-get install libdnnl-dev/);
-  assert.match(out.status.reason, /build:native/);
+  assert.match(out.status.reason, /not built \(\/nonexistent\/onednn.node is missing/);
+  assert.match(out.status.hint, /apt-get install libdnnl-dev/);
+  assert.match(out.status.hint, /build:native/);
+});
+
+test('a build that failed at install time is named as the reason, with what the install step recorded', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'onednn-'));
+  mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  writeFileSync(path.join(dir, 'build', 'install-status.json'), JSON.stringify({ built: false, reason: 'oneDNN was not found (looked at ONEDNN_ROOT)' }));
+  const r = runWithAddon(path.join(dir, 'build', 'Release', 'onednn.node'));
+  rmSync(dir, { recursive: true });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(out.status.ok, false);
+  assert.equal(out.status.reason, 'the native addon was not built when the package was installed: oneDNN was not found (looked at ONEDNN_ROOT)');
 });
 
 test('importing with a file that is not an addon does not throw', () => {
