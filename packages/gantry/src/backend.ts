@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
+import { onednnFix } from './doctor/installHints.js';
+import { systemInfo } from './doctor/system.js';
 import { UsageError } from './errors.js';
 import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
 import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedEmaUpdate, type FusedSgdUpdate } from './train/optimizer.js';
@@ -53,7 +55,7 @@ export function chooseThreads(requested?: number): number {
 
 interface OnednnModule {
   registerOnednnBackend(): boolean;
-  onednnStatus(): { ok: true; threads: number } | { ok: false; reason: string };
+  onednnStatus(): { ok: true; threads: number } | { ok: false; reason: string; hint: string };
   setThreads(n: number): void;
   fused: {
     batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number,
@@ -81,7 +83,7 @@ function nativeActivation(a: ConvActivation | undefined): ['linear' | 'relu' | '
   return a.kind === 'relu' ? ['relu', 0] : ['leakyrelu', a.alpha];
 }
 
-const cpuCost = 'the pure-JavaScript cpu backend is about 100 to 500 times slower (a DCGAN step takes tens of seconds)';
+const cpuCost = 'about 100 to 500 times slower than the native backend: a DCGAN step takes tens of seconds';
 
 async function tryTensorflow(): Promise<string | null> {
   try {
@@ -101,7 +103,7 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
     const name = 'tfjs-backend-onednn';
     mod = (await import(name)) as OnednnModule;
   } catch (e) {
-    return { error: `the tfjs-backend-onednn package did not load (${(e as Error).message.split('\n')[0]})` };
+    return { error: `the tfjs-backend-onednn package is not installed (${(e as Error).message.split('\n')[0]})` };
   }
   const status = mod.onednnStatus();
   if (!status.ok) return { error: status.reason };
@@ -110,22 +112,17 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
 }
 
 /**
- * Choose the TF.js backend. `auto` tries tensorflow (tfjs-node), then onednn (our native
- * addon), then falls back to cpu with a warning that names the cost. `threads` sets the native
- * backend's threads (default: GANTRY_THREADS, else every available core).
+ * Choose the TF.js backend. `auto` tries onednn (our native addon), then tensorflow (tfjs-node,
+ * when the user installed it), then falls back to cpu with a one-line warning that says why the
+ * fast backend is missing and the command that brings it on this system. `threads` sets the
+ * native backend's threads (default: GANTRY_THREADS, else every available core).
  */
 export async function selectBackend(choice: BackendChoice, options: { threads?: number } = {}): Promise<BackendInfo> {
   // production mode: no debug checks, and no banner suggesting tfjs-node (Gantry warns itself)
   tf.env().set('PROD', true);
   setNnOps(referenceNnOps);
   setFusedOptimizerKernels(null);
-  const reasons: string[] = [];
-  if (choice === 'tensorflow' || choice === 'auto') {
-    const err = await tryTensorflow();
-    if (!err) return { name: 'tensorflow', fusedOps: false, threads: null };
-    if (choice === 'tensorflow') throw new UsageError(`--backend tensorflow: ${err}; install it with 'npm install @tensorflow/tfjs-node' or use --backend onednn`);
-    reasons.push(err);
-  }
+  let onednnMissing: string | null = null;
   if (choice === 'onednn' || choice === 'auto') {
     const { error, module } = await tryOnednn();
     if (!error && module) {
@@ -147,11 +144,18 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
       module.setThreads(threads);
       return { name: 'onednn', fusedOps: true, threads };
     }
-    if (choice === 'onednn') throw new UsageError(`--backend onednn: ${error}`);
-    reasons.push(error as string);
+    onednnMissing = `the native onednn backend is not available: ${error}; ${onednnFix(systemInfo(), error?.startsWith('the tfjs-backend-onednn package is not installed') ?? false)}`;
+    if (choice === 'onednn') throw new UsageError(`--backend onednn: ${onednnMissing}`);
+  }
+  if (choice === 'tensorflow' || choice === 'auto') {
+    const err = await tryTensorflow();
+    if (!err) {
+      return onednnMissing ? { name: 'tensorflow', fusedOps: false, threads: null, warning: `using the tensorflow backend (tfjs-node); ${onednnMissing}` } : { name: 'tensorflow', fusedOps: false, threads: null };
+    }
+    if (choice === 'tensorflow') throw new UsageError(`--backend tensorflow: ${err}; install it with 'npm install @tensorflow/tfjs-node' or use --backend onednn`);
   }
   await tf.setBackend('cpu');
   return choice === 'cpu'
     ? { name: 'cpu', fusedOps: false, threads: null }
-    : { name: 'cpu', fusedOps: false, threads: null, warning: `using the cpu backend: ${reasons.join('; ')}; ${cpuCost}` };
+    : { name: 'cpu', fusedOps: false, threads: null, warning: `using TF.js's cpu backend (${cpuCost}): ${onednnMissing}` };
 }
