@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from './config.js';
 import { onednnFix } from './doctor/installHints.js';
+import { findOnednn } from './doctor/onednnLocation.js';
 import { systemInfo } from './doctor/system.js';
 import { UsageError } from './errors.js';
 import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
@@ -144,7 +145,9 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
       module.setThreads(threads);
       return { name: 'onednn', fusedOps: true, threads };
     }
-    onednnMissing = `the native onednn backend is not available: ${error}; ${onednnFix(systemInfo(), error?.startsWith('the tfjs-backend-onednn package is not installed') ?? false)}`;
+    const packageMissing = error?.startsWith('the tfjs-backend-onednn package is not installed') ?? false;
+    const onednnFound = !packageMissing && !(await findOnednn()).error;
+    onednnMissing = `the native onednn backend is not available: ${error}; ${onednnFix(systemInfo(), { onednnFound, packageMissing })}`;
     if (choice === 'onednn') throw new UsageError(`--backend onednn: ${onednnMissing}`);
   }
   if (choice === 'tensorflow' || choice === 'auto') {

@@ -46,7 +46,10 @@ test('each system gets its own install command, with sudo only where it is neede
   assert.match(installCommand('onednn', { packageManager: null, sudo: true, platform: 'linux' }), /ONEDNN_ROOT/);
   assert.match(installCommand('onednn', { packageManager: null, sudo: false, platform: 'win32' }), /WSL 2/);
   assert.equal(installCommand('redis', { packageManager: 'apt', sudo: true, platform: 'linux' }), 'sudo apt-get install redis-server');
-  assert.equal(onednnFix({ packageManager: 'apt', sudo: false, platform: 'linux' }), 'to get it: apt-get install libdnnl-dev, then: npx gantry doctor --build-backend');
+  const debianRoot = { packageManager: 'apt', sudo: false, platform: 'linux' } as const;
+  assert.equal(onednnFix(debianRoot, { onednnFound: false }), 'to get it: apt-get install libdnnl-dev, then: npx gantry doctor --build-backend');
+  assert.equal(onednnFix(debianRoot, { onednnFound: true }), 'to get it: npx gantry doctor --build-backend');
+  assert.equal(onednnFix(debianRoot, { onednnFound: false, packageMissing: true }), 'to get it: apt-get install libdnnl-dev, then: npm install tfjs-backend-onednn');
 });
 
 test('gantry doctor lists every part, and names the backend auto takes from what it found', () => {
@@ -88,11 +91,11 @@ test('--backend auto without the native backend trains on cpu after one line tha
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^gantry: warning: using TF\.js's cpu backend \(about 100 to 500 times slower.*\): the native onednn backend is not available: the native addon is not built .*; to get it: .*, then: npx gantry doctor --build-backend$/);
+  assert.match(lines[0]!, /^gantry: warning: using TF\.js's cpu backend \(about 100 to 500 times slower.*\): the native onednn backend is not available: the native addon is not built .*; to get it: (.*, then: )?npx gantry doctor --build-backend$/);
 });
 
 test('--backend onednn without the native backend is exit 2 with that line', () => {
   const r = gantry(['bench', '--preset', 'seed-mlp', '--steps', '1', '--warmup', '0', '--backend', 'onednn'], { GANTRY_ONEDNN_ADDON: '/nonexistent/onednn.node' });
   assert.equal(r.code, 2);
-  assert.match(r.stderr.trim(), /^gantry bench: --backend onednn: the native onednn backend is not available: the native addon is not built .*; to get it: .*, then: npx gantry doctor --build-backend$/);
+  assert.match(r.stderr.trim(), /^gantry bench: --backend onednn: the native onednn backend is not available: the native addon is not built .*; to get it: (.*, then: )?npx gantry doctor --build-backend$/);
 });

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { doctorReport, formatReport, packageDir } from '../doctor/checks.js';
+import { doctorReport, formatReport } from '../doctor/checks.js';
+import { packageDir } from '../doctor/onednnLocation.js';
 import { UsageError } from '../errors.js';
 import { gantryVersion } from '../version.js';
 import { parseFlags } from './args.js';

@@ -1,12 +1,11 @@
 // What `gantry doctor` looks at: each part Gantry can use, whether it is there, and the one
 // command that brings it where it is missing. Nothing here installs or builds anything.
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { availableCores } from '../backend.js';
 import { installCommand, onednnFix } from './installHints.js';
+import { findOnednn, packageDir } from './onednnLocation.js';
 import { systemInfo, type SystemInfo } from './system.js';
 
 export type CheckState = 'ok' | 'missing' | 'optional';
@@ -27,17 +26,7 @@ export interface DoctorReport {
   autoBackend: 'onednn' | 'tensorflow' | 'cpu';
 }
 
-interface OnednnLocation { how?: string; prefix?: string; version?: string | null; error?: string }
-
-/** The folder of an installed package, or null. */
-export function packageDir(name: string): string | null {
-  try {
-    return path.dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-  } catch {
-    return null;
-  }
-}
-
+/** The file a command name runs, from PATH, or null. */
 function onPath(command: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
@@ -49,12 +38,6 @@ function onPath(command: string): string | null {
     }
   }
   return null;
-}
-
-async function findOnednn(backendDir: string | null): Promise<OnednnLocation> {
-  if (!backendDir) return { error: 'the tfjs-backend-onednn package is not installed, so oneDNN was not looked for' };
-  const mod = (await import(pathToFileURL(path.join(backendDir, 'scripts', 'find-onednn.mjs')).href)) as { findOnednn(): OnednnLocation };
-  return mod.findOnednn();
 }
 
 interface BackendModule {
@@ -76,9 +59,9 @@ export async function doctorReport(): Promise<DoctorReport> {
   checks.push({ name: 'CPU', state: 'ok', detail: `${system.cpuModel}; ${tierNames[system.cpuTier]}; ${availableCores()} core${availableCores() === 1 ? '' : 's'} for this process` });
 
   const backendDir = packageDir('tfjs-backend-onednn');
-  const onednn = await findOnednn(backendDir);
+  const onednn = await findOnednn();
   checks.push(onednn.error
-    ? { name: 'oneDNN', state: 'missing', detail: `not found: ${onednn.error}`, fix: installCommand('onednn', system) }
+    ? { name: 'oneDNN', state: 'missing', detail: onednn.error, fix: installCommand('onednn', system) }
     : { name: 'oneDNN', state: 'ok', detail: `${onednn.version ?? 'unknown version'} at ${onednn.prefix} (${onednn.how})` });
 
   const tools = system.platform === 'darwin' ? ['clang++', 'make', 'python3'] : ['make', 'python3'];
@@ -100,7 +83,7 @@ export async function doctorReport(): Promise<DoctorReport> {
       const version = mod.onednnVersion?.();
       checks.push({ name: 'Native backend', state: 'ok', detail: `built and loads${version ? ` (oneDNN ${version})` : ''}${tier ? `; its own kernels for ${tier}` : ''}; ${status.threads} thread${status.threads === 1 ? '' : 's'} by default here` });
     } else {
-      checks.push({ name: 'Native backend', state: 'missing', detail: status.reason, fix: onednn.error ? onednnFix(system).replace(/^to get it: /, '') : 'npx gantry doctor --build-backend' });
+      checks.push({ name: 'Native backend', state: 'missing', detail: status.reason, fix: onednnFix(system, { onednnFound: !onednn.error }).replace(/^to get it: /, '') });
     }
   }
 

@@ -30,8 +30,11 @@ export function installCommand(part: Part, system: Pick<SystemInfo, 'packageMana
   }
 }
 
-/** The sentence after a missing fast backend: how to install oneDNN here, then build the addon. */
-export function onednnFix(system: Pick<SystemInfo, 'packageManager' | 'sudo' | 'platform'>, packageMissing = false): string {
-  const then = packageMissing ? 'npm install tfjs-backend-onednn' : 'npx gantry doctor --build-backend';
-  return `to get it: ${installCommand('onednn', system)}, then: ${then}`;
+/**
+ * The sentence after a missing fast backend: install oneDNN where it is missing, then build the
+ * addon (or install the backend package where it is missing).
+ */
+export function onednnFix(system: Pick<SystemInfo, 'packageManager' | 'sudo' | 'platform'>, state: { onednnFound: boolean; packageMissing?: boolean }): string {
+  const build = state.packageMissing ? 'npm install tfjs-backend-onednn' : 'npx gantry doctor --build-backend';
+  return state.onednnFound ? `to get it: ${build}` : `to get it: ${installCommand('onednn', system)}, then: ${build}`;
 }

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Gantry on Debian 13 (trixie) amd64: Node 20, g++ 14 and oneDNN 3.7 from Debian's packages, where
+# this machine has Debian 12's oneDNN 2.6. In a root made with debootstrap (kept and reused under
+# $GANTRY_ROOTS, default /var/cache/gantry-roots): npm ci, the native build, the TypeScript build,
+# the backend's test suite and a 50-step dcgan-mnist training on the native backend.
+# Runs as root (debootstrap, chroot, mounts); a few minutes once the root exists:
+#   sudo bash scripts/systems/debian13.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/systems/root.sh
+start=$(date +%s)
+
+# seconds since $1, for the end of each phase
+took() { echo "($(( $(date +%s) - $1 )) s)"; }
+
+[ "$(id -u)" -eq 0 ] || { echo "debian13.sh: run as root (debootstrap, chroot and mounts need it)" >&2; exit 1; }
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+fi
+
+phase "Debian 13 amd64 root"
+t0=$(date +%s)
+R="$GANTRY_ROOTS/debian13-amd64"
+# called in this shell, not in $(...), so that the EXIT trap knows the mounts it makes
+root_make debian13-amd64 amd64 trixie nodejs npm g++ make python3 pkg-config libdnnl-dev git >/dev/null
+in_root "$R" 'echo "$(. /etc/os-release && echo "$PRETTY_NAME"): node $(node --version), $(g++ --version | head -n 1), libdnnl-dev $(dpkg-query -W -f="\${Version}" libdnnl-dev)"'
+echo "root at $R $(took "$t0")"
+
+phase "checkout and npm ci"
+t0=$(date +%s)
+root_copy_checkout "$R" /root/gantry
+# the native build is the next phase, on its own, so that its log and warnings are its own
+in_root "$R" 'cd /root/gantry && GANTRY_SKIP_NATIVE_BUILD=1 npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
+echo "npm ci $(took "$t0")"
+
+phase "native build"
+t0=$(date +%s)
+in_root "$R" 'cd /root/gantry && npm run build:native >/tmp/native-build.log 2>&1 || { grep -E "error|warning" /tmp/native-build.log | head -n 40; exit 1; }
+  echo "compiler warnings: $(grep -c "warning:" /tmp/native-build.log || true)"'
+echo "native build $(took "$t0")"
+
+phase "TypeScript build"
+t0=$(date +%s)
+in_root "$R" 'cd /root/gantry && npm run build:ts >/tmp/build-ts.log 2>&1 || { tail -n 40 /tmp/build-ts.log; exit 1; }'
+# the addon that loads is the one just built, against Debian 13's oneDNN
+in_root "$R" 'cd /root/gantry && node --input-type=module -e "
+  import { nativeAddon } from \"./packages/tfjs-backend-onednn/dist/src/addon.js\";
+  const v = nativeAddon().version();
+  console.log(\"addon loads, oneDNN \" + v);
+  if (!v.startsWith(\"3.\")) { console.error(\"expected oneDNN 3.x\"); process.exit(1); }"'
+echo "TypeScript build $(took "$t0")"
+
+phase "backend test suite"
+t0=$(date +%s)
+in_root "$R" 'cd /root/gantry && node --test --test-concurrency=1 packages/tfjs-backend-onednn/dist/test/*.test.js >/tmp/backend-tests.log 2>&1 \
+  || { grep -E -A 24 "^not ok" /tmp/backend-tests.log | head -n 120; tail -n 9 /tmp/backend-tests.log; exit 1; }
+  tail -n 9 /tmp/backend-tests.log'
+echo "backend suite $(took "$t0")"
+
+phase "50 dcgan-mnist steps on the native backend"
+t0=$(date +%s)
+in_root "$R" 'cd /root/gantry && rm -rf /tmp/run && node packages/gantry/bin/gantry.js train --preset dcgan-mnist --steps 50 --out /tmp/run --backend onednn --quiet
+  ls /tmp/run/samples/*.png >/dev/null 2>&1 || { echo "no sample grid in /tmp/run/samples"; exit 1; }
+  ls -d /tmp/run/checkpoints/step-* >/dev/null 2>&1 || { echo "no checkpoint in /tmp/run/checkpoints"; exit 1; }
+  echo "samples: $(ls /tmp/run/samples | tr "\n" " ")"
+  echo "checkpoints: $(cd /tmp/run/checkpoints && ls -d step-* | tr "\n" " ")"
+  tail -n 1 /tmp/run/metrics.jsonl'
+echo "training $(took "$t0")"
+
+phase "Debian 13 passed in $(( $(date +%s) - start )) s"
