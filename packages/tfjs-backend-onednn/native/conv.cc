@@ -18,6 +18,7 @@
 #include "activation.h"
 #include "args.h"
 #include "conv_geometry.h"
+#include "dnnl_compat.h"
 #include "fewconv.h"
 #include "families.h"
 #include "primitive_cache.h"
@@ -45,18 +46,16 @@ ConvGeometry ParseGeometry(Args& a, size_t i) {
 
 using Algorithm = dnnl::algorithm;
 
+dnnl_compat::ConvWindow Window(const ConvGeometry& g) { return {g.Strides(), g.Dilations(), g.PadL(), g.PadR()}; }
+
 // With `blocked`, x and y are left to oneDNN's choice of layout as well (format `any`).
-dnnl::convolution_forward::desc ForwardDesc(const ConvGeometry& g, bool withBias, bool blocked = false,
-                                            Algorithm alg = Algorithm::convolution_direct) {
-  auto kind = dnnl::prop_kind::forward_training;
-  memory::desc x = blocked ? g.XAny() : g.XDesc();
-  memory::desc y = blocked ? g.YAny() : g.YDesc();
-  if (withBias) {
-    memory::desc b({g.oc}, dt::f32, tag::a);
-    return dnnl::convolution_forward::desc(kind, alg, x, g.WAny(), b, y, g.Strides(), g.Dilations(), g.PadL(),
-                                           g.PadR());
-  }
-  return dnnl::convolution_forward::desc(kind, alg, x, g.WAny(), y, g.Strides(), g.Dilations(), g.PadL(), g.PadR());
+dnnl::convolution_forward::primitive_desc ForwardPrimitiveDesc(const ConvGeometry& g, bool withBias,
+                                                               bool blocked = false,
+                                                               Algorithm alg = Algorithm::convolution_direct) {
+  memory::desc b({g.oc}, dt::f32, tag::a);
+  return dnnl_compat::ConvolutionForward(CpuEngine(), dnnl::prop_kind::forward_training, alg,
+                                         blocked ? g.XAny() : g.XDesc(), g.WAny(), withBias ? &b : nullptr,
+                                         blocked ? g.YAny() : g.YDesc(), Window(g));
 }
 
 // The fused activation runs as its own pass over y (activation.h, the matmul's code), not as a
@@ -70,17 +69,20 @@ void ActivateOutput(float* y, int64_t n, int64_t act, float alpha) {
   });
 }
 
-// A backward primitive (data or weights) for the geometry; both take the same
-// descriptor arguments and the forward primitive as their hint. With `blocked`, x and dy
-// are left to oneDNN's choice of layout as well (format `any`).
-template <typename Backward>
-typename Backward::primitive_desc BackwardPrimitiveDesc(const ConvGeometry& g, bool blocked = false,
-                                                        Algorithm alg = Algorithm::convolution_direct) {
-  auto& eng = CpuEngine();
-  dnnl::convolution_forward::primitive_desc hint(ForwardDesc(g, false, blocked, alg), eng);
-  typename Backward::desc d(alg, blocked ? g.XAny() : g.XDesc(), g.WAny(),
-                            blocked ? g.YAny() : g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR());
-  return typename Backward::primitive_desc(d, eng, hint);
+// The backward primitives (data or weights) for the geometry, with the forward primitive as
+// their hint. With `blocked`, x and dy are left to oneDNN's choice of layout as well (format `any`).
+dnnl::convolution_backward_data::primitive_desc BackwardDataPrimitiveDesc(
+    const ConvGeometry& g, bool blocked = false, Algorithm alg = Algorithm::convolution_direct) {
+  return dnnl_compat::ConvolutionBackwardData(CpuEngine(), alg, blocked ? g.XAny() : g.XDesc(), g.WAny(),
+                                              blocked ? g.YAny() : g.YDesc(), Window(g),
+                                              ForwardPrimitiveDesc(g, false, blocked, alg));
+}
+
+dnnl::convolution_backward_weights::primitive_desc BackwardWeightsPrimitiveDesc(
+    const ConvGeometry& g, bool blocked = false, Algorithm alg = Algorithm::convolution_direct) {
+  return dnnl_compat::ConvolutionBackwardWeights(CpuEngine(), alg, blocked ? g.XAny() : g.XDesc(), g.WAny(),
+                                                 nullptr, blocked ? g.YAny() : g.YDesc(), Window(g),
+                                                 ForwardPrimitiveDesc(g, false, blocked, alg));
 }
 
 // The filter gradient on oneDNN's blocked layouts: x and dy are reordered into them first.
@@ -114,7 +116,8 @@ bool BlockedFilterGradient(const ConvGeometry& g, int threads) {
 // inside a step, where at batch 64 they ran 1.15 to 1.35 times faster: those two passes take
 // Winograd from 96 tiles per thread. They read and write x and y in oneDNN's blocked layout, so those are
 // reordered through the shared scratch, and their results differ from the direct kernels' in the
-// last bits (about 2e-6 relative). On CPUs without the kernels the direct ones run.
+// last bits (about 2e-6 relative). On CPUs without the kernels the direct ones run, as they do
+// everywhere with oneDNN 3.x, which dropped its x86-64 f32 Winograd kernels.
 // GANTRY_WINOGRAD=0 keeps every convolution direct (to compare the two).
 enum class Pass { kForward, kBackwardData, kBackwardWeights };
 
@@ -134,7 +137,8 @@ bool WinogradFits(const ConvGeometry& g, Pass pass, int threads) {
 }
 
 // make(winograd) builds a primitive descriptor; with Winograd first where it fits and falls back
-// to the direct kernels where oneDNN has no Winograd kernel for this CPU or these attributes.
+// to the direct kernels where oneDNN has no Winograd kernel for this CPU or these attributes
+// (or none at all: oneDNN 3.x).
 template <typename Make>
 auto ChooseAlgorithm(const ConvGeometry& g, Pass pass, int threads, Make make) -> decltype(make(false)) {
   if (WinogradFits(g, pass, threads)) {
@@ -359,9 +363,8 @@ napi_value Conv2dForward(Args& a) {
   ForwardEntry* e = g_forward.Find(key);
   if (e == nullptr) {
     auto& eng = CpuEngine();
-    dnnl::primitive_attr attr;
     auto pd = ChooseAlgorithm(g, Pass::kForward, threads, [&](bool wino) {
-      return dnnl::convolution_forward::primitive_desc(ForwardDesc(g, b != nullptr, wino, AlgorithmOf(wino)), attr, eng);
+      return ForwardPrimitiveDesc(g, b != nullptr, wino, AlgorithmOf(wino));
     });
     auto entry = std::make_unique<ForwardEntry>();
     entry->prim = dnnl::convolution_forward(pd);
@@ -405,7 +408,7 @@ napi_value Conv2dBackwardData(Args& a) {
   BackwardDataEntry* e = g_backwardData.Find(key);
   if (e == nullptr) {
     auto pd = ChooseAlgorithm(g, Pass::kBackwardData, threads, [&](bool wino) {
-      return BackwardPrimitiveDesc<dnnl::convolution_backward_data>(g, wino, AlgorithmOf(wino));
+      return BackwardDataPrimitiveDesc(g, wino, AlgorithmOf(wino));
     });
     auto entry = std::make_unique<BackwardDataEntry>();
     entry->prim = dnnl::convolution_backward_data(pd);
@@ -441,7 +444,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
     auto& eng = CpuEngine();
     bool blocked = BlockedFilterGradient(g, threads);
     auto pd = ChooseAlgorithm(g, Pass::kBackwardWeights, threads, [&](bool wino) {
-      return BackwardPrimitiveDesc<dnnl::convolution_backward_weights>(g, blocked || wino, AlgorithmOf(wino));
+      return BackwardWeightsPrimitiveDesc(g, blocked || wino, AlgorithmOf(wino));
     });
     auto entry = std::make_unique<BackwardWeightsEntry>();
     entry->prim = dnnl::convolution_backward_weights(pd);

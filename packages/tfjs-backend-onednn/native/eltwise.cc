@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "args.h"
+#include "dnnl_compat.h"
 #include "families.h"
 #include "primitive_cache.h"
 #include "runtime.h"
@@ -44,9 +45,9 @@ void OnednnEltwise(dnnl::algorithm alg, const float* x, float* y, size_t n) {
   if (e == nullptr) {
     auto& eng = CpuEngine();
     memory::desc md({static_cast<memory::dim>(n)}, memory::data_type::f32, memory::format_tag::a);
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, md, 0.f, 0.f);
     auto entry = std::make_unique<EltwiseEntry>();
-    entry->prim = dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, eng));
+    entry->prim = dnnl::eltwise_forward(
+        dnnl_compat::EltwiseForward(eng, dnnl::prop_kind::forward_inference, alg, md, 0.f, 0.f));
     entry->x = memory(md, eng, nullptr);
     entry->y = memory(md, eng, nullptr);
     e = g_eltwise.Insert(key, std::move(entry));
