@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import { readNpy } from '../src/io/npy.js';
 import { train } from '../src/train/loop.js';
 import { tempDir, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
-import { maxAbsDifference, runGantryCli, startServe, writeInt64Npy, writeLatents, writeNpyBytes } from './exportFixtures.js';
+import { checkOnnxModels, maxAbsDifference, onnxCheckerMissing, runGantryCli, startServe, writeInt64Npy, writeLatents, writeNpyBytes } from './exportFixtures.js';
 
 /**
  * gantry export, serve and sample --z from the command line on tiny runs: what a good export
@@ -18,12 +21,16 @@ const conditionalRun = join(work, 'run-conditional');
 const exportDir = join(work, 'export');
 
 /** The part of gantry/web this test uses. */
-interface GantryWeb {
-  loadGenerator(source: string): Promise<{
-    generate(z: Float32Array, labels?: number[]): Promise<{ count: number; unit: Float32Array; rgba: Uint8ClampedArray }>;
-    dispose(): void;
-  }>;
+interface WebGenerator {
+  runtime: string;
+  generate(z: Float32Array, labels?: number[]): Promise<{ count: number; unit: Float32Array; rgba: Uint8ClampedArray }>;
+  dispose(): void;
 }
+interface GantryWeb {
+  loadGenerator(source: string): Promise<WebGenerator>;
+  loadOnnxGenerator(source: string, runtime: typeof ort): Promise<WebGenerator>;
+}
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 function expectBadInput(args: string[], pattern: RegExp): void {
   const r = runGantryCli(args);
@@ -181,4 +188,94 @@ test('bad sample --z / --labels inputs: wrong width, wrong dtype, labels out of 
   const good = runGantryCli(['sample', '--run', conditionalRun, '--z', z2, '--labels', labels, '--out', out, '--backend', 'cpu']);
   assert.equal(good.code, 0, good.stderr);
   assert.deepEqual((await readNpy(out)).shape, [2, 8, 8, 1]);
+});
+
+/** The README's Node snippet (the first js block of "Use your generator outside JavaScript"). */
+function readmeNodeSnippet(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use your generator outside JavaScript'));
+  const block = /```js\n([\s\S]*?)```/.exec(section);
+  assert.ok(readme.includes('## Use your generator outside JavaScript') && block, 'the README has the section and its Node snippet');
+  return block[1]!;
+}
+
+test('export --format all: model.onnx beside the TF.js model, described in gantry.json; ONNX Runtime for Node draws gantry sample --z (1e-5), as does the README snippet', async (t) => {
+  const dir = join(work, 'onnx');
+  mkdirSync(dir);
+  const snippetDir = join(dir, 'snippet');
+  mkdirSync(snippetDir);
+  writeFileSync(join(snippetDir, 'sample.mjs'), readmeNodeSnippet());
+  symlinkSync(join(repoRoot, 'node_modules'), join(snippetDir, 'node_modules')); // onnxruntime-node, as an app has it installed
+  const specifier = 'gantry/web';
+  const web = (await import(specifier)) as GantryWeb;
+  const exported: string[] = [];
+  for (const [name, runDir, labels] of [['plain', run, undefined], ['conditional', conditionalRun, [1, 0, 1]]] as const) {
+    const out = join(dir, name);
+    const r = runGantryCli(['export', '--run', runDir, '--out', out, '--format', 'all']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /TF\.js model and ONNX model \(opset 17\)/);
+    exported.push(join(out, 'model.onnx'));
+    const info = JSON.parse(readFileSync(join(out, 'gantry.json'), 'utf8'));
+    assert.equal(info.model, 'model/model.json');
+    assert.deepEqual({ ...info.onnx, inputs: undefined, outputs: undefined }, { model: 'model.onnx', opset: 17, irVersion: 8, layout: 'NHWC', inputs: undefined, outputs: undefined });
+    assert.deepEqual(info.onnx.inputs.map((i: { name: string; shape: unknown; dtype: string }) => [i.name, i.shape, i.dtype]),
+      [['z', [null, 8], 'float32'], ...(labels ? [['labels', [null], 'int64']] : [])]);
+    assert.deepEqual(info.onnx.outputs.map((o: { name: string; shape: unknown }) => [o.name, o.shape]), [['images', [null, 8, 8, 1]]]);
+    const listed = info.files.find((f: { path: string }) => f.path === 'model.onnx');
+    assert.equal(listed.bytes, readFileSync(join(out, 'model.onnx')).length);
+    assert.ok(existsSync(join(out, 'ort', 'ort-wasm-simd-threaded.asyncify.wasm')) && existsSync(join(out, 'wasm', 'tfjs-backend-wasm.wasm')), 'both runtimes\' binaries for the page');
+
+    const zPath = join(dir, `${name}-z.npy`);
+    const z = await writeLatents(zPath, 3, 8, 5);
+    const labelArgs: string[] = [];
+    if (labels) {
+      writeInt64Npy(join(dir, `${name}-labels.npy`), [...labels]);
+      labelArgs.push('--labels', join(dir, `${name}-labels.npy`));
+    }
+    const sampled = runGantryCli(['sample', '--run', runDir, '--z', zPath, ...labelArgs, '--out', join(dir, `${name}-sample.npy`), '--backend', 'cpu']);
+    assert.equal(sampled.code, 0, sampled.stderr);
+    const want = (await readNpy(join(dir, `${name}-sample.npy`))).data as Float32Array;
+    const generator = await web.loadOnnxGenerator(out, ort);
+    assert.equal(generator.runtime, 'onnx');
+    const images = await generator.generate(z, labels ? [...labels] : undefined);
+    const diff = maxAbsDifference(images.unit, want);
+    t.diagnostic(`${name}: max |onnxruntime-node - gantry sample| = ${diff.toExponential(2)}`);
+    assert.ok(diff <= 1e-5, String(diff));
+    generator.dispose();
+
+    const snippet = spawnSync(process.execPath, [join(snippetDir, 'sample.mjs'), out], { encoding: 'utf8' });
+    assert.equal(snippet.status, 0, snippet.stderr);
+    assert.match(snippet.stdout, /^16 images \[16, 8, 8, 1\], 1024 bytes$/m);
+  }
+
+  // --format onnx alone: no TF.js model, and gantry/web's TF.js loader says what to use instead
+  const onnxOnly = join(dir, 'onnx-only');
+  const r = runGantryCli(['export', '--run', run, '--out', onnxOnly, '--format', 'onnx']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!existsSync(join(onnxOnly, 'model')) && !existsSync(join(onnxOnly, 'wasm')) && existsSync(join(onnxOnly, 'model.onnx')));
+  const info = JSON.parse(readFileSync(join(onnxOnly, 'gantry.json'), 'utf8'));
+  assert.equal(info.model, null);
+  assert.deepEqual(info.files.map((f: { path: string }) => f.path), ['model.onnx']);
+  await assert.rejects(web.loadGenerator(onnxOnly), /no TF\.js model \(it was exported with --format onnx\): load it with loadOnnxGenerator/);
+  assert.equal(readFileSync(join(onnxOnly, 'model.onnx')).length, readFileSync(join(dir, 'plain', 'model.onnx')).length);
+
+  const missing = onnxCheckerMissing();
+  if (missing) t.diagnostic(`not checked by ONNX's checker: ${missing}`);
+  else assert.deepEqual(checkOnnxModels(exported), exported.map(() => ''));
+});
+
+test('bad --format and a G layer with no ONNX form: one line, exit 2, nothing written', async () => {
+  const dir = join(work, 'onnx-bad');
+  mkdirSync(dir);
+  expectBadInput(['export', '--run', run, '--out', join(dir, 'out'), '--format', 'png'], /--format must be one of tfjs, onnx, all, got 'png'/);
+  // a config may declare any layer in G; a discriminator's head has no ONNX (nor Keras) form
+  const headed = join(dir, 'run-head');
+  const config = tinyConfig({
+    steps: 1, checkpointEvery: 1, sampleEvery: 1000, conditional: true,
+    generator: { input: [8], layers: [{ kind: 'dense', units: 6 }, { kind: 'projection', classes: 2 }, { kind: 'dense', units: 64 }, { kind: 'reshape', shape: [8, 8, 1] }, { kind: 'tanh' }] },
+  });
+  const trained = await train({ config, out: headed, data: tinyImages(), quiet: true });
+  trained.gan.dispose();
+  expectBadInput(['export', '--run', headed, '--out', join(dir, 'out'), '--format', 'onnx'], /G cannot be exported as ONNX: layer 1 \(projection\): it is a discriminator's head/);
+  assertOnly(dir, ['run-head']);
 });

@@ -3,17 +3,19 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
 import { chromium, type Browser } from 'playwright-core';
 import { readNpy } from '../src/io/npy.js';
 import { presetNames } from '../src/models/presets.js';
 import { tempDir } from './fixtures.js';
-import { chromiumArgs, classCountOf, maxAbsDifference, runGantryCliAsync, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
+import { checkOnnxModels, chromiumArgs, classCountOf, maxAbsDifference, onnxCheckerMissing, runGantryCliAsync, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
 
 /**
- * For every preset: a run of a few steps, `gantry export`, then the same latents (and labels)
- * through `gantry sample --z` (cpu backend), through stock TF.js' tf.loadLayersModel in Node
- * (over HTTP from `gantry serve`), and through the export page in Chromium (cpu, then webgl
- * where the browser has it). One server and one browser serve every preset.
+ * For every preset: a run of a few steps, `gantry export --format all`, then the same latents (and
+ * labels) through `gantry sample --z` (cpu backend), through stock TF.js' tf.loadLayersModel in
+ * Node (over HTTP from `gantry serve`), through ONNX Runtime for Node (model.onnx, after ONNX's own
+ * checker), and through the export page in Chromium (TF.js on cpu, then webgl where the browser has
+ * it; onnxruntime-web on wasm). One server and one browser serve every preset.
  */
 const work = tempDir('gantry-export-parity-');
 const exportsDir = join(work, 'exports');
@@ -50,7 +52,7 @@ before(async () => {
     }
     const out = join(work, `${preset}-sample.npy`);
     const job = (async (): Promise<Prepared> => {
-      const exported = await runGantryCliAsync(['export', '--run', run, '--out', join(exportsDir, preset)]);
+      const exported = await runGantryCliAsync(['export', '--run', run, '--out', join(exportsDir, preset), '--format', 'all']);
       assert.equal(exported.code, 0, `${preset}: ${exported.stderr}`);
       const sampled = await runGantryCliAsync(['sample', '--run', run, '--z', zPath, ...labelArgs, '--out', out, '--backend', 'cpu']);
       assert.equal(sampled.code, 0, `${preset}: ${sampled.stderr}`);
@@ -82,11 +84,15 @@ test('every preset exports model.json, weights and gantry.json that describe the
     assert.deepEqual([info.image.height, info.image.width, info.image.channels], p.shape.slice(1));
     assert.equal(info.latentDim * count, p.z.length);
     assert.equal(model.format, 'layers-model');
-    assert.deepEqual(model.weightsManifest[0].paths.map((f: string) => `model/${f}`), info.files.map((f: { path: string }) => f.path));
+    assert.deepEqual([...model.weightsManifest[0].paths.map((f: string) => `model/${f}`), 'model.onnx'], info.files.map((f: { path: string }) => f.path));
     assert.equal(info.classes === null, p.labels === undefined, p.preset);
     if (info.classes) assert.equal(info.classes.names.length, info.classes.count);
     assert.equal(info.weights, p.hasEma ? 'ema' : 'raw', `${p.preset}: EMA weights are the default where the run keeps them`);
-    for (const file of ['index.html', 'page.js', 'page.css', 'wasm/tfjs-backend-wasm.wasm', 'wasm/tfjs-backend-wasm-simd.wasm']) {
+    assert.equal(info.onnx.model, 'model.onnx');
+    assert.equal(info.onnx.opset, 17);
+    assert.deepEqual(info.onnx.outputs[0].shape, [null, ...p.shape.slice(1)]);
+    assert.deepEqual(info.onnx.inputs.map((i: { name: string }) => i.name), p.labels ? ['z', 'labels'] : ['z']);
+    for (const file of ['index.html', 'page.js', 'page.css', 'wasm/tfjs-backend-wasm.wasm', 'wasm/tfjs-backend-wasm-simd.wasm', 'model.onnx', 'ort/ort-wasm-simd-threaded.asyncify.wasm']) {
       assert.ok(readFileSync(join(dir, file)).length > 0, `${p.preset}: ${file}`);
     }
   }
@@ -120,26 +126,53 @@ test('Node: stock tf.loadLayersModel over HTTP gives gantry sample --z to 1e-6',
   }
 });
 
-test('Chromium: the export page draws gantry sample --z pixels (cpu 1e-5; webgl 1e-2 where available)', async (t) => {
+test("ONNX's checker (full_check) passes every preset's model.onnx", (t) => {
+  const missing = onnxCheckerMissing();
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const paths = prepared.map((p) => join(exportsDir, p.preset, 'model.onnx'));
+  assert.deepEqual(checkOnnxModels(paths), paths.map(() => ''));
+});
+
+test('Node: ONNX Runtime (onnxruntime-node) on model.onnx gives gantry sample --z to 1e-5', async (t) => {
+  for (const p of prepared) {
+    const info = JSON.parse(readFileSync(join(exportsDir, p.preset, 'gantry.json'), 'utf8'));
+    const session = await ort.InferenceSession.create(join(exportsDir, p.preset, 'model.onnx'));
+    const feeds: Record<string, ort.Tensor> = { z: new ort.Tensor('float32', p.z, [count, info.latentDim]) };
+    if (p.labels) feeds.labels = new ort.Tensor('int64', BigInt64Array.from(p.labels, BigInt), [count]);
+    const { images } = await session.run(feeds);
+    assert.deepEqual(images!.dims, p.shape);
+    const [lo, hi] = info.output.range as [number, number];
+    const unit = Float32Array.from(images!.data as Float32Array, (x) => Math.min(1, Math.max(0, Math.fround(Math.fround(x - lo) / (hi - lo)))));
+    const diff = maxAbsDifference(unit, p.sampled);
+    t.diagnostic(`${p.preset}: max |onnxruntime-node - gantry sample| = ${diff.toExponential(2)}`);
+    assert.ok(diff <= 1e-5, `${p.preset}: ${diff}`);
+    await session.release();
+  }
+});
+
+test('Chromium: the export page draws gantry sample --z pixels (TF.js cpu 1e-5, webgl 1e-2 where available; onnxruntime-web wasm 1e-5)', async (t) => {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
     for (const p of prepared) {
-      for (const backend of ['cpu', 'webgl']) {
-        await page.goto(`${server.url}${p.preset}/?backend=${backend}&grid=4`);
-        const ran = await page.evaluate(() => window.gantryPage.ready.then(() => window.gantryPage.backend, () => null));
+      for (const [runtime, backend] of [['tfjs', 'cpu'], ['tfjs', 'webgl'], ['onnx', 'wasm']] as const) {
+        await page.goto(`${server.url}${p.preset}/?runtime=${runtime}&backend=${backend}&grid=4`);
+        const ran = await page.evaluate(() => window.gantryPage.ready.then(() => `${window.gantryPage.runtime}:${window.gantryPage.backend}`, () => null));
         if (backend === 'webgl' && ran === null) {
-          t.diagnostic(`${p.preset}: webgl is not available in this Chromium; checked on cpu only`);
+          t.diagnostic(`${p.preset}: webgl is not available in this Chromium; TF.js checked on cpu only`);
           errors.length = 0;
           continue;
         }
-        assert.equal(ran, backend, `${p.preset}: ${errors.join('; ')}`);
+        assert.equal(ran, `${runtime}:${backend}`, `${p.preset}: ${errors.join('; ')}`);
         const pixels = await page.evaluate(([z, labels]) => window.gantryPage.generateUnit(z as number[], labels as number[] | undefined), [Array.from(p.z), p.labels] as const);
         const diff = maxAbsDifference(pixels, p.sampled);
-        const limit = backend === 'cpu' ? 1e-5 : 1e-2;
-        t.diagnostic(`${p.preset}: ${backend} in Chromium, max |page - gantry sample| = ${diff.toExponential(2)}`);
-        assert.ok(diff <= limit, `${p.preset} on ${backend}: ${diff}`);
+        const limit = backend === 'webgl' ? 1e-2 : 1e-5;
+        t.diagnostic(`${p.preset}: ${runtime} ${backend} in Chromium, max |page - gantry sample| = ${diff.toExponential(2)}`);
+        assert.ok(diff <= limit, `${p.preset} on ${runtime} ${backend}: ${diff}`);
       }
     }
     assert.deepEqual(errors, []);
@@ -150,6 +183,6 @@ test('Chromium: the export page draws gantry sample --z pixels (cpu 1e-5; webgl 
 
 declare global {
   interface Window {
-    gantryPage: { ready: Promise<void>; backend: string | null; generateUnit(z: number[], labels?: number[]): Promise<number[]> };
+    gantryPage: { ready: Promise<void>; runtime: string | null; backend: string | null; generateUnit(z: number[], labels?: number[]): Promise<number[]> };
   }
 }

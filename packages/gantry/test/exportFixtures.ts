@@ -106,3 +106,35 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
 }
 
 export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Debian's Python with its python3-onnx, where both are installed (scripts/setup.sh installs them). */
+export const onnxPython = '/usr/bin/python3';
+
+/** Why ONNX's own checker cannot run here, or null when it can. */
+export function onnxCheckerMissing(): string | null {
+  const r = spawnSync(onnxPython, ['-c', 'import onnx'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return `ONNX's checker is not installed (${onnxPython} -c 'import onnx' failed: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}); install it with: apt-get install python3-onnx`;
+  return null;
+}
+
+/**
+ * `onnx.checker.check_model(path, full_check=True)` (the schema, every node against its operator,
+ * then strict shape inference) on each file; the checker's message for each that fails, '' for each that passes.
+ */
+export function checkOnnxModels(paths: string[]): string[] {
+  const script = [
+    'import json, sys, onnx',
+    'out = []',
+    'for p in sys.argv[1:]:',
+    '    try:',
+    // a ModelProto, not the path: given a path, full_check writes the inferred shapes back into the file
+    '        onnx.checker.check_model(onnx.load(p), full_check=True)',
+    "        out.append('')",
+    '    except Exception as e:',
+    "        out.append(f'{type(e).__name__}: {e}'.strip() or type(e).__name__)",
+    'print(json.dumps(out))',
+  ].join('\n');
+  const r = spawnSync(onnxPython, ['-c', script, ...paths], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the ONNX checker did not run: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}

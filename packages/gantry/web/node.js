@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadGenerator as loadFromUrl } from 'gantry-web';
+import { loadGenerator as loadFromUrl, loadOnnxGenerator as loadOnnxFromUrl } from 'gantry-web';
 
 export * from 'gantry-web';
 
@@ -22,4 +22,12 @@ export async function loadGenerator(source, options = {}) {
   if (/^https?:\/\//i.test(s) || options.fetch) return loadFromUrl(source, options);
   const folder = s.startsWith('file:') ? fileURLToPath(s) : resolve(s);
   return loadFromUrl(pathToFileURL(`${folder}/`), { ...options, fetch: fetchFile });
+}
+
+/** loadOnnxGenerator(source, ort): the same sources, drawn by the ONNX Runtime module `ort` (onnxruntime-web or onnxruntime-node). */
+export async function loadOnnxGenerator(source, ort, options = {}) {
+  const s = String(source);
+  if (/^https?:\/\//i.test(s) || options.fetch) return loadOnnxFromUrl(source, ort, options);
+  const folder = s.startsWith('file:') ? fileURLToPath(s) : resolve(s);
+  return loadOnnxFromUrl(pathToFileURL(`${folder}/`), ort, { ...options, fetch: fetchFile });
 }

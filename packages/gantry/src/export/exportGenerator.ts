@@ -7,10 +7,15 @@ import { imageShapeOf } from '../train/images.js';
 import { openRun } from '../train/restore.js';
 import { gantryVersion } from '../version.js';
 import { classNames, outputMapping } from './exportManifest.js';
-import type { ExportManifest } from './format.js';
+import type { ExportManifest, WeightsFile } from './format.js';
 import { writeLayersModel } from './layersModelFiles.js';
+import { onnxModel, writeOnnxModel } from './onnxModelFile.js';
 import { copyPageAssets, pageAssets } from './pageAssets.js';
 import { makeDirectory } from '../io/directories.js';
+
+/** The model formats of an export: the TF.js LayersModel, the ONNX model, or both. */
+export const exportFormats = ['tfjs', 'onnx', 'all'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
 
 export interface ExportOptions {
   runDir: string;
@@ -21,6 +26,8 @@ export interface ExportOptions {
   /** The export folder; it must not exist, be empty, or `force` must be set. */
   out: string;
   force?: boolean;
+  /** Default: 'tfjs'. 'onnx' writes model.onnx instead of model/, 'all' both. */
+  format?: ExportFormat;
 }
 
 /** The checks on --out that need no work done: a usage error before anything is written. */
@@ -42,14 +49,18 @@ function unwritable(out: string, e: unknown): never {
 }
 
 /**
- * Exports a run's generator to `out`: model/ (the TF.js LayersModel), gantry.json and the page.
+ * Exports a run's generator to `out`: model/ (the TF.js LayersModel) and/or model.onnx, gantry.json and the page.
  * Everything is written to a temporary folder beside `out` and renamed into place at the end,
  * so an export that fails leaves nothing behind, and a replaced export (--force) is swapped whole.
  */
 export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: ExportManifest; out: string; checkpointDir: string; skipped: SkippedCheckpoint[] }> {
   const out = opts.out;
+  const format = opts.format ?? 'tfjs';
+  if (!exportFormats.includes(format)) throw new UsageError(`format must be one of ${exportFormats.join(', ')}, got '${String(format)}'`);
+  const withTfjs = format !== 'onnx';
+  const withOnnx = format !== 'tfjs';
   checkOut(out, opts.force ?? false);
-  const assets = pageAssets();
+  const assets = pageAssets({ tfjs: withTfjs, onnx: withOnnx });
   const { gan, config, step, checkpointDir, skipped } = openRun(opts.runDir, opts.checkpoint);
   let tmp: string | undefined;
   try {
@@ -58,32 +69,51 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
       throw new UsageError(`--weights ema: run ${opts.runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
     }
     const net = weights === 'ema' ? gan.Gema! : gan.G;
-    const model = kerasGenerator(net);
+    const shape = imageShapeOf(config);
+    const classes = config.conditional && config.numClasses ? config.numClasses : null;
+    const output = outputMapping(config.pixelRange);
+    // Both translations run before anything is written: a layer with no form in either is bad input.
+    const onnx = withOnnx
+      ? onnxModel(net, {
+        producerVersion: gantryVersion,
+        docString: `Gantry generator (${config.preset ?? 'custom network'}, step ${step}, ${weights} weights): z ~ N(0, I) to images, NHWC, in [${output.range.join(', ')}]`,
+        metadata: { preset: config.preset ?? '', step: String(step), weights, pixelRange: output.range.join(',') },
+        classCount: classes ?? 0,
+        pixelRange: output.range,
+      })
+      : null;
+    const model = withTfjs ? kerasGenerator(net) : null;
     try {
       makeDirectory(dirname(out), 'folder for --out');
       tmp = join(dirname(out), `.${basename(out)}.export-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-      makeDirectory(join(tmp, 'model'), 'export folder');
+      makeDirectory(withTfjs ? join(tmp, 'model') : tmp, 'export folder');
     } catch (e) {
-      model.dispose();
+      model?.dispose();
       unwritable(out, e);
     }
-    const files = await writeLayersModel(model, join(tmp!, 'model'), `Gantry ${gantryVersion}`);
-    model.dispose();
-    const shape = imageShapeOf(config);
-    const classes = config.conditional && config.numClasses ? config.numClasses : null;
+    const files: WeightsFile[] = [];
+    if (model) {
+      const written = await writeLayersModel(model, join(tmp!, 'model'), `Gantry ${gantryVersion}`);
+      model.dispose();
+      files.push(...written.map((f) => ({ ...f, path: `model/${f.path}` })));
+    }
+    if (onnx) files.push(writeOnnxModel(onnx.bytes, tmp!));
     const best = new CheckpointStore(opts.runDir).best();
     const manifest: ExportManifest = {
       format: 'gantry-generator',
       formatVersion: 1,
       gantryVersion,
-      model: 'model/model.json',
-      inputs: [
-        { name: 'z', shape: [null, config.latentDim], dtype: 'float32', meaning: 'latent vectors, each drawn from a standard normal N(0, I)' },
-        ...(classes ? [{ name: 'labels', shape: [null, 1], dtype: 'int32' as const, meaning: `the class of each image, 0 to ${classes - 1}` }] : []),
-      ],
+      model: withTfjs ? 'model/model.json' : null,
+      inputs: withTfjs
+        ? [
+          { name: 'z', shape: [null, config.latentDim], dtype: 'float32', meaning: 'latent vectors, each drawn from a standard normal N(0, I)' },
+          ...(classes ? [{ name: 'labels', shape: [null, 1], dtype: 'int32' as const, meaning: `the class of each image, 0 to ${classes - 1}` }] : []),
+        ]
+        : [],
+      onnx: onnx?.info ?? null,
       latentDim: config.latentDim,
       image: shape,
-      output: outputMapping(config.pixelRange),
+      output,
       classes: classes ? { count: classes, names: classNames(config.data, classes) } : null,
       preset: config.preset ?? null,
       data: config.data,
@@ -91,7 +121,7 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
       checkpoint: basename(checkpointDir),
       weights,
       bestFid: best && best.metric === 'fid' ? { step: best.step, value: best.value } : null,
-      files: files.map((f) => ({ ...f, path: `model/${f.path}` })),
+      files,
     };
     writeFileSync(join(tmp!, 'gantry.json'), JSON.stringify(manifest, null, 2) + '\n');
     copyPageAssets(assets, tmp!);

@@ -17,10 +17,12 @@ export interface ExportManifest {
   format: 'gantry-generator';
   formatVersion: 1;
   gantryVersion: string;
-  /** The TF.js LayersModel, relative to the export folder. */
-  model: string;
-  /** The model's inputs, in order: `z` float32 [batch, latentDim] drawn from N(0, I); `labels` int32 [batch, 1]. */
+  /** The TF.js LayersModel, relative to the export folder; null for an export of the ONNX model alone. */
+  model: string | null;
+  /** The TF.js model's inputs, in order: `z` float32 [batch, latentDim] drawn from N(0, I); `labels` int32 [batch, 1]. */
   inputs: { name: string; shape: (number | null)[]; dtype: 'float32' | 'int32'; meaning: string }[];
+  /** The ONNX model (`gantry export --format onnx|all`), or null. Absent in exports made before it existed. */
+  onnx?: OnnxModelInfo | null;
   latentDim: number;
   image: { height: number; width: number; channels: number };
   /** G's output range, and how a pixel in it becomes a byte. */
@@ -33,6 +35,21 @@ export interface ExportManifest {
   /** Which of the run's generators: its EMA of the weights, or the trained weights. */
   weights: 'ema' | 'raw';
   bestFid: { step: number; value: number } | null;
-  /** Every weights file, relative to the export folder, with its size and SHA-256. */
+  /** Every weights file (model.onnx included), relative to the export folder, with its size and SHA-256. */
   files: WeightsFile[];
+}
+
+/** How to call the ONNX model: what ONNX Runtime (or any ONNX consumer) needs and must not guess. */
+export interface OnnxModelInfo {
+  /** The .onnx file, relative to the export folder. */
+  model: string;
+  /** The one operator set the model imports (default domain), and its IR version. */
+  opset: number;
+  irVersion: number;
+  /** Named inputs, in order; `null` is the dynamic batch axis. `labels`: int64 [batch], one class per image. */
+  inputs: { name: string; shape: (number | null)[]; dtype: 'float32' | 'int64'; meaning: string }[];
+  /** Named outputs: `images`, float32 [batch, height, width, channels], in `output.range` of gantry.json. */
+  outputs: { name: string; shape: (number | null)[]; dtype: 'float32'; meaning: string }[];
+  /** The layout of the images: NHWC, the TF.js model's. */
+  layout: 'NHWC';
 }

@@ -1,22 +1,27 @@
 import './page.css';
 import type { ExportInfo } from '../generator/exportInfo.js';
 import { normalLatents, slerp } from '../generator/latents.js';
-import { loadGenerator, type GeneratedImages, type Generator } from '../generator/loadGenerator.js';
+import { loadGenerator, readExportInfo, type GeneratedImages, type Generator } from '../generator/loadGenerator.js';
 import { backendOrder, chooseBackend, preferredOrder, webglIsSoftware, type BackendName } from './backend.js';
 import { cellAt, downloadPng, drawGrid, drawSingle } from './drawing.js';
+import { loadOnnxOnPage, onnxBackends, setupRuntimePicker, type OnnxBackendName, type Runtime } from './onnxRuntime.js';
 
 /**
  * The export page: a grid of samples, re-roll, a class picker for conditional generators, a
  * latent walk (slerp) with a slider and an animation, PNG download and the model's facts.
- * The backend: webgl, else wasm, else cpu (wasm first where WebGL is software-rendered);
- * ?backend=webgl|wasm|cpu forces one. ?grid=N sets the number of samples (default 64).
+ * Two runtimes draw, chosen on the page (?runtime=tfjs|onnx): TF.js from the LayersModel and
+ * ONNX Runtime Web from model.onnx, whichever the export holds (TF.js where it has both).
+ * TF.js' backend: webgl, else wasm, else cpu (wasm first where WebGL is software-rendered);
+ * ?backend=webgl|wasm|cpu forces one. ONNX Runtime's: wasm, or webgpu where the browser offers
+ * it (?backend=wasm|webgpu). ?grid=N sets the number of samples (default 64).
  *
  * `window.gantryPage` is the page's JS API (tests and benchmarks drive it): `ready` resolves once
  * the first grid is drawn; `generateUnit(z, labels?)` returns pixels in [0, 1], NHWC.
  */
 export interface GantryPageApi {
   ready: Promise<void>;
-  backend: BackendName | null;
+  runtime: Runtime | null;
+  backend: BackendName | OnnxBackendName | null;
   info: ExportInfo | null;
   /** Milliseconds from script start to the first grid on screen. */
   firstGridMs: number | null;
@@ -130,7 +135,9 @@ function animate(): void {
   void serial(() => drawWalkAt(value / 1000)).then(() => requestAnimationFrame(animate));
 }
 
-function showInfo(info: ExportInfo, backend: BackendName): void {
+function showInfo(info: ExportInfo, runtime: Runtime, backend: string): void {
+  // the files the runtime in use reads: model.onnx, or the TF.js model's weights
+  const modelFiles = info.files.filter((f) => (runtime === 'onnx' ? f.path === info.onnx?.model : f.path !== info.onnx?.model));
   const shape = `${info.image.width} x ${info.image.height}, ${info.image.channels === 1 ? 'grayscale' : 'RGB'}`;
   const rows: [string, string][] = [
     ['Preset', info.preset ?? 'custom'],
@@ -141,8 +148,8 @@ function showInfo(info: ExportInfo, backend: BackendName): void {
     ['Latent size', String(info.latentDim)],
     ['Classes', info.classes ? `${info.classes.count} (${info.classes.names.slice(0, 4).join(', ')}${info.classes.count > 4 ? ', …' : ''})` : 'none'],
     ['Best FID', info.bestFid ? `${info.bestFid.value.toFixed(1)} at step ${info.bestFid.step.toLocaleString('en')}` : 'not evaluated'],
-    ['Model size', `${(info.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(2)} MB`],
-    ['Backend', backend],
+    ['Model size', `${(modelFiles.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(2)} MB`],
+    ['Runtime', backend],
     ['Gantry', info.gantryVersion],
   ];
   const dl = $('info');
@@ -202,19 +209,36 @@ function wireControls(): void {
   for (const id of ['reroll', 'download', 'new-ends', 'play', 'walk-slider']) ($(id) as HTMLButtonElement).disabled = false;
 }
 
+/** TF.js on the backend the page picks or ?backend= names. */
+async function startTfjs(forced: string | null): Promise<{ generator: Generator; backend: BackendName; title?: string }> {
+  if (forced && !backendOrder.includes(forced as BackendName)) throw new Error(`?backend=${forced} is not one of TF.js' ${backendOrder.join(', ')}`);
+  const backend = await chooseBackend(forced ? [forced as BackendName] : preferredOrder());
+  const title = !forced && backend !== 'webgl' && webglIsSoftware() ? 'WebGL is software-rendered in this browser, so the page uses the faster WebAssembly backend' : undefined;
+  return { generator: await loadGenerator(new URL('./', location.href)), backend, title };
+}
+
 async function start(api: GantryPageApi): Promise<void> {
-  const forced = params.get('backend') as BackendName | null;
-  if (forced && !backendOrder.includes(forced)) throw new Error(`?backend=${forced} is not one of ${backendOrder.join(', ')}`);
-  const backend = await chooseBackend(forced ? [forced] : preferredOrder());
+  const { info } = await readExportInfo(new URL('./', location.href), globalThis.fetch.bind(globalThis));
+  const asked = params.get('runtime');
+  if (asked !== null && asked !== 'tfjs' && asked !== 'onnx') throw new Error(`?runtime=${asked} is not one of tfjs, onnx`);
+  const runtime: Runtime = (asked as Runtime | null) ?? (info.model ? 'tfjs' : 'onnx');
+  if (runtime === 'tfjs' && !info.model) throw new Error('this export has no TF.js model (it was exported with --format onnx); use ?runtime=onnx');
+  if (runtime === 'onnx' && !info.onnx) throw new Error('this export has no ONNX model (export it with --format onnx or all); use ?runtime=tfjs');
+  const forced = params.get('backend');
+  if (runtime === 'onnx' && forced && !onnxBackends.includes(forced as OnnxBackendName)) throw new Error(`?backend=${forced} is not one of ONNX Runtime's ${onnxBackends.join(', ')}`);
+  const loaded: { generator: Generator; backend: BackendName | OnnxBackendName; title?: string } =
+    runtime === 'tfjs' ? await startTfjs(forced) : await loadOnnxOnPage((forced as OnnxBackendName | null) ?? 'wasm');
+  const { generator, backend } = loaded;
+  api.runtime = runtime;
   api.backend = backend;
   const badge = $('backend');
-  badge.textContent = `backend: ${backend}`;
-  if (!forced && backend !== 'webgl' && webglIsSoftware()) badge.title = 'WebGL is software-rendered in this browser, so the page uses the faster WebAssembly backend';
+  badge.textContent = `${runtime === 'tfjs' ? 'TF.js' : 'ONNX Runtime'}: ${backend}`;
+  if (loaded.title) badge.title = loaded.title;
   badge.classList.add('ok');
-  const generator = await loadGenerator(new URL('./', location.href));
+  setupRuntimePicker($('runtime-select') as HTMLSelectElement, info, runtime, backend);
   state.generator = generator;
   api.info = generator.info;
-  showInfo(generator.info, backend);
+  showInfo(generator.info, runtime, `${runtime === 'tfjs' ? 'TF.js' : `ONNX Runtime Web (opset ${info.onnx!.opset})`}, ${backend}`);
   setupClassPicker(generator.info);
   await drawNewGrid(gridCount());
   api.firstGridMs = performance.now() - started;
@@ -225,6 +249,7 @@ async function start(api: GantryPageApi): Promise<void> {
 
 const api: GantryPageApi = {
   ready: Promise.resolve(),
+  runtime: null,
   backend: null,
   info: null,
   firstGridMs: null,

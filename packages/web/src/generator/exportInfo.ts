@@ -13,8 +13,9 @@ export function parseExportInfo(json: unknown, where: string): ExportInfo {
     throw new Error(`${where} is not a Gantry export's gantry.json (no "format": "gantry-generator")`);
   }
   if (info.formatVersion !== 1) throw new Error(`${where} has formatVersion ${String(info.formatVersion)}; this gantry-web reads version 1`);
-  if (!Number.isInteger(info.latentDim) || !info.image || !info.output || typeof info.model !== 'string') {
-    throw new Error(`${where} lacks latentDim, image, output or model; export it again with gantry export`);
+  const model = typeof info.model === 'string' || (info.model === null && typeof info.onnx?.model === 'string');
+  if (!Number.isInteger(info.latentDim) || !info.image || !info.output || !model) {
+    throw new Error(`${where} lacks latentDim, image, output or a model; export it again with gantry export`);
   }
   return info as ExportInfo;
 }

@@ -30,3 +30,15 @@ export function unitToRgba(unit: Float32Array, count: number, height: number, wi
   }
   return rgba;
 }
+
+/** `toUnitRange` on plain numbers, in float32 steps as TF.js computes it, in place. */
+export function toUnitRangeInPlace(x: Float32Array, range: readonly [number, number]): Float32Array {
+  const f = Math.fround;
+  const clip = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+  const [lo, hi] = range;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    x[i] = lo === -1 && hi === 1 ? clip(f(f(v + 1) * 0.5)) : lo === 0 && hi === 1 ? clip(v) : clip(f(f(v - lo) / f(hi - lo)));
+  }
+  return x;
+}
