@@ -29,8 +29,9 @@ echo "root at $R $(took "$t0")"
 phase "checkout and npm ci"
 t0=$(date +%s)
 root_copy_checkout "$R" /root/gantry
-# the native build is the next phase, on its own, so that its log and warnings are its own
-in_root "$R" 'cd /root/gantry && GANTRY_SKIP_NATIVE_BUILD=1 npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
+# the native build is the next phase, on its own, so that its log and warnings are its own;
+# onnxruntime-node's install step would download CUDA binaries (its CPU ones are in the package)
+in_root "$R" 'cd /root/gantry && GANTRY_SKIP_NATIVE_BUILD=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
 echo "npm ci $(took "$t0")"
 
 phase "native build"
