@@ -181,6 +181,41 @@ test('Chromium: the export page draws gantry sample --z pixels (TF.js cpu 1e-5, 
   }
 });
 
+/** Presets whose generators hold every operator the exported models use (SwiftShader's WebGPU is slow: not all ten). */
+const webgpuPresets = ['dcgan-mnist', 'cgan-mnist', 'resnet-folder32'];
+
+test(`Chromium WebGPU (SwiftShader here): onnxruntime-web on webgpu draws gantry sample --z pixels to 1e-3 (${webgpuPresets.join(', ')}), reported`, async (t) => {
+  // WebGPU needs its own browser: Chromium offers it headless only with these switches (and without --disable-gpu)
+  const gpuBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...chromiumArgs.filter((a) => a !== '--disable-gpu'), '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] });
+  try {
+    const page = await gpuBrowser.newPage();
+    await page.goto(`${server.url}${prepared[0]!.preset}/gantry.json`); // a secure context (127.0.0.1), where navigator.gpu exists
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+      const a = gpu ? await gpu.requestAdapter() : null;
+      return a ? `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? '?'}` : null;
+    });
+    if (!adapter) {
+      t.skip('this Chromium offers no WebGPU adapter');
+      return;
+    }
+    t.diagnostic(`WebGPU adapter: ${adapter}`);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    for (const p of prepared.filter((q) => webgpuPresets.includes(q.preset))) {
+      await page.goto(`${server.url}${p.preset}/?runtime=onnx&backend=webgpu&grid=4`);
+      const ran = await page.evaluate(() => window.gantryPage.ready.then(() => `${window.gantryPage.runtime}:${window.gantryPage.backend}`, (e: Error) => e.message));
+      assert.equal(ran, 'onnx:webgpu', `${p.preset}: ${errors.join('; ')}`);
+      const pixels = await page.evaluate(([z, labels]) => window.gantryPage.generateUnit(z as number[], labels as number[] | undefined), [Array.from(p.z), p.labels] as const);
+      const diff = maxAbsDifference(pixels, p.sampled);
+      t.diagnostic(`${p.preset}: onnx webgpu (SwiftShader) in Chromium, max |page - gantry sample| = ${diff.toExponential(2)}`);
+      assert.ok(diff <= 1e-3, `${p.preset} on webgpu: ${diff}`);
+    }
+  } finally {
+    await gpuBrowser.close();
+  }
+});
+
 declare global {
   interface Window {
     gantryPage: { ready: Promise<void>; runtime: string | null; backend: string | null; generateUnit(z: number[], labels?: number[]): Promise<number[]> };
