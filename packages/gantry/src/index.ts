@@ -11,6 +11,8 @@ export { train, type TrainRunOptions, type TrainResult } from './train/loop.js';
 export { openRun } from './train/restore.js';
 export { selectBackend, type BackendInfo } from './backend.js';
 export { CheckpointStore } from './io/checkpoint.js';
+export { exportGenerator, exportFormats, type ExportOptions, type ExportFormat } from './export/exportGenerator.js';
+export type { ExportManifest, OnnxModelInfo } from './export/format.js';
 export { gantryVersion } from './version.js';
 export { frechetDistance, frechetDistanceOfFeatures, featureStats, type FeatureStats } from './eval/frechet.js';
 export { symmetricEigen, sqrtmPsd, traceSqrtProduct, type SymmetricEigen } from './eval/linalg.js';

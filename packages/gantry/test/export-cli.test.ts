@@ -264,6 +264,17 @@ test('export --format all: model.onnx beside the TF.js model, described in gantr
   else assert.deepEqual(checkOnnxModels(exported), exported.map(() => ''));
 });
 
+test("the library's exportGenerator({ format: 'onnx' }) writes the same model.onnx as the command", async () => {
+  const { exportGenerator, selectBackend } = await import('../src/index.js');
+  await selectBackend('cpu');
+  const out = join(work, 'onnx', 'library');
+  const { manifest } = await exportGenerator({ runDir: run, out, format: 'onnx' });
+  assert.equal(manifest.model, null);
+  assert.equal(manifest.onnx?.opset, 17);
+  assert.deepEqual(readFileSync(join(out, 'model.onnx')), readFileSync(join(work, 'onnx', 'onnx-only', 'model.onnx')));
+  await assert.rejects(exportGenerator({ runDir: run, out: join(work, 'onnx', 'library-bad'), format: 'png' as never }), /format must be one of tfjs, onnx, all, got 'png'/);
+});
+
 test('bad --format and a G layer with no ONNX form: one line, exit 2, nothing written', async () => {
   const dir = join(work, 'onnx-bad');
   mkdirSync(dir);
