@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "args.h"
+#include "cpu_tier.h"
 #include "families.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "runtime.h"
@@ -30,6 +31,13 @@ napi_value Version(Args& a) {
   return out;
 }
 
+// The CPU tier the hand-vectorised kernels run on: 'avx512', 'avx2' or 'generic' (cpu_tier.h).
+napi_value CpuTierOf(Args& a) {
+  napi_value out;
+  napi_create_string_utf8(a.env, CpuTierName(ActiveCpuTier()), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 napi_value ClearCache(Args& a) {
   ClearConvCache();
   return Undefined(a.env);
@@ -40,6 +48,7 @@ ONEDNN_CALLBACK(GetThreadsCb, "getThreads", 0, GetThreads)
 ONEDNN_CALLBACK(OmpMaxThreadsCb, "ompMaxThreads", 0, OmpMaxThreads)
 ONEDNN_CALLBACK(VersionCb, "version", 0, Version)
 ONEDNN_CALLBACK(ClearCacheCb, "clearCache", 0, ClearCache)
+ONEDNN_CALLBACK(CpuTierCb, "cpuTier", 0, CpuTierOf)
 
 // Tensor outputs are fresh Float32Arrays. glibc serves blocks above 128 KiB
 // with mmap and unmaps them on free, so every large output would fault in new
@@ -53,6 +62,7 @@ void KeepLargeBlocksOnHeap() {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
+  InitCpuTier();  // before any oneDNN primitive: it may cap oneDNN's kernels
   KeepLargeBlocksOnHeap();
   RegisterConv(env, exports);
   RegisterMatmul(env, exports);
@@ -66,6 +76,7 @@ napi_value Init(napi_env env, napi_value exports) {
   ExportFunction(env, exports, "ompMaxThreads", OmpMaxThreadsCb);
   ExportFunction(env, exports, "version", VersionCb);
   ExportFunction(env, exports, "clearCache", ClearCacheCb);
+  ExportFunction(env, exports, "cpuTier", CpuTierCb);
   return exports;
 }
 

@@ -477,14 +477,14 @@ napi_value Conv2dBackwardFilter(Args& a) {
 // conv2dImplementation(kind, geometry, withBias, activation, alpha): oneDNN's name for the
 // kernel a cached convolution runs ("brgconv:avx512_core", "jit_wino_4x3:avx512_core", ...) at
 // the current thread count; kind 0 is the forward pass (with the bias and activation given), 1
-// the input gradient, 2 the filter gradient; "tiled:avx512" for a gradient that runs on
-// tiledconv.h's kernels. An empty string when that convolution has not run through oneDNN (not
-// yet, or on the few-channel kernels).
+// the input gradient, 2 the filter gradient; "tiled:" and the CPU tier ("tiled:avx2", ...) for a
+// gradient that runs on tiledconv.h's kernels. An empty string when that convolution has not run
+// through oneDNN (not yet, or on the few-channel kernels).
 napi_value Conv2dImplementation(Args& a) {
   int64_t kind = a.Int(0, "kind", 0, 2);
   ConvGeometry g = ParseGeometry(a, 1);
   int threads = ThreadsFor(g.Flops());
-  static const std::string tiled = "tiled:avx512";
+  const std::string& tiled = TiledImplementationName();
   const std::string* impl = nullptr;
   if (kind == 0) {
     // (the activation, arguments 3 and 4, runs after the primitive and is not part of its key)

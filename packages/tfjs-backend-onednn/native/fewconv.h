@@ -8,15 +8,16 @@
 // taps are the loop, and nothing goes through a scratch matrix.
 //
 // Each function returns false when it does not take the geometry; the caller then uses
-// oneDNN. They need AVX-512 (else they always return false) and, with k the kernel shape
-// and "many" a multiple of 16 up to 128:
+// oneDNN. They run on every CPU tier (cpu_tier.h: AVX-512, AVX2+FMA, generic), each tier taking
+// by default the layers it was measured to run faster than oneDNN (see fewconv.cc), and take,
+// with k the kernel shape and "many" a multiple of 16 up to 128:
 //   forward:          c <= 4 to 16 outputs with k 1x1, 3x3 or 5x5 (c <= 3) or 4x4 (c = 1);
 //                     c = 1 to many; or many (up to 64) to oc <= 4. Bias, relu, leaky relu.
 //   backward data:    c <= 4 from many, k not 1x1, kh * kw * c <= 64
 //   backward filter:  c <= 4 to many with the forward's kernel shapes; many (up to 64) to
 //                     oc <= 4
-// (oneDNN ran the other cases as fast or faster: dcgan64's 3-to-32 4x4 forward, the input
-// gradient of a 1x1.)
+// (oneDNN ran the other cases as fast or faster on AVX-512: dcgan64's 3-to-32 4x4 forward, the
+// input gradient of a 1x1.)
 // Every output element is summed in one fixed order that depends on the geometry alone:
 // the results are the same bits on any thread count.
 #pragma once

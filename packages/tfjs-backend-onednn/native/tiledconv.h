@@ -20,24 +20,34 @@
 // channels go by, with the filter transposed once per call ([tap][oc][c]) so that each step
 // is two vector loads and 14 broadcasts of dy for 28 multiply-adds. The threads split the
 // images; each image's dx is summed tap after tap in one order.
+//
+// Those figures are AVX-512's. The tiles are built for every CPU tier (cpu_tier.h), each with
+// tile shapes its registers hold (tiledconv_kernels.cc), and each tier takes by default the
+// layers it was measured to run faster than oneDNN (see tiledconv.cc).
 #pragma once
+
+#include <string>
 
 #include "conv_geometry.h"
 
 namespace onednn_addon {
 
-// Whether TiledBackwardFilter takes this geometry on `threads` threads (needs AVX-512).
+// Whether TiledBackwardFilter takes this geometry on `threads` threads on the CPU tier in use.
 bool TiledBackwardFilterFits(const ConvGeometry& g, int threads);
 
 // dw = the filter gradient of x and dy; returns false (and writes nothing) where it does not
 // fit, so that the caller runs oneDNN.
 bool TiledBackwardFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw, int threads);
 
-// Whether TiledBackwardData takes this geometry on `threads` threads (needs AVX-512).
+// Whether TiledBackwardData takes this geometry on `threads` threads on the CPU tier in use.
 bool TiledBackwardDataFits(const ConvGeometry& g, int threads);
 
 // dx = the input gradient of dy through w; returns false (and writes nothing) where it does
 // not fit.
 bool TiledBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, int threads);
+
+// What conv2dImplementation calls these kernels: "tiled:" and the CPU tier ("tiled:avx512",
+// "tiled:avx2", "tiled:generic").
+const std::string& TiledImplementationName();
 
 }  // namespace onednn_addon

@@ -47,6 +47,21 @@ export interface OnednnAddon {
   ompMaxThreads(): number;
   version(): string;
   clearCache(): void;
+  /** The CPU tier the backend's own kernels run on, chosen when the addon loaded (GANTRY_CPU_ISA caps it). */
+  cpuTier(): CpuTier;
+}
+
+/** The CPU tiers of the backend's own hand-vectorised kernels, best last. */
+export const CPU_TIERS = ['generic', 'avx2', 'avx512'] as const;
+export type CpuTier = (typeof CPU_TIERS)[number];
+
+/** Environment variable that caps the CPU tier (and oneDNN's, unless ONEDNN_MAX_CPU_ISA is set). */
+export const CPU_ISA_ENV = 'GANTRY_CPU_ISA';
+
+/** Why GANTRY_CPU_ISA's value cannot be used, or null when it is unset or a tier's name (any case). */
+export function cpuIsaProblem(value = process.env[CPU_ISA_ENV]): string | null {
+  if (value === undefined || value === '' || (CPU_TIERS as readonly string[]).includes(value.toLowerCase())) return null;
+  return `${CPU_ISA_ENV} is ${JSON.stringify(value)}, which is not a CPU tier`;
 }
 
 /** Environment variable that overrides where the compiled addon is loaded from. */
@@ -101,6 +116,12 @@ export function loadAddon(): LoadResult {
   // conv/GEMM calls run in parallel here, so sleeping waiters cost nothing
   // noticeable. A value the user set wins.
   if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
+  // The addon reads GANTRY_CPU_ISA once, as it loads, and ignores a value it does not know.
+  const isaProblem = cpuIsaProblem();
+  if (isaProblem !== null) {
+    loaded = { ok: false, reason: isaProblem, hint: `set ${CPU_ISA_ENV} to avx512, avx2 or generic, or unset it for the best this CPU has` };
+    return loaded;
+  }
   try {
     const require = createRequire(import.meta.url);
     const addon = require(file) as OnednnAddon;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { loadAddon, threadsFromEnv } from './addon.js';
+import { loadAddon, threadsFromEnv, type CpuTier } from './addon.js';
 import { BACKEND_NAME, OnednnBackend } from './backend.js';
 import { customGradientConfigs, nativeKernelConfigs } from './kernels/all_kernels.js';
 import { withProfiling } from './profile.js';
@@ -46,6 +46,15 @@ export type OnednnStatus = { ok: true; threads: number } | { ok: false; reason: 
 export function onednnStatus(): OnednnStatus {
   const load = loadAddon();
   return load.ok ? { ok: true, threads: load.addon.getThreads() } : { ok: false, reason: load.reason, hint: load.hint };
+}
+
+/**
+ * The CPU tier the backend's own kernels run on ('avx512', 'avx2' or 'generic': the best this
+ * CPU has, capped by GANTRY_CPU_ISA), or null when the addon does not load; never throws.
+ */
+export function onednnCpuTier(): CpuTier | null {
+  const load = loadAddon();
+  return load.ok ? load.addon.cpuTier() : null;
 }
 
 /**

@@ -1,16 +1,20 @@
 // The direct kernels for layers with an image's few channels on one side (native/fewconv.cc):
 // forward, input and filter gradients against the cpu backend, for every path they take, and
-// the same bits on one and on three threads.
+// the same bits on one and on three threads; on every CPU tier this CPU has, with the kernels
+// on wherever they fit (GANTRY_FEW_CHANNEL_KERNELS=1; cpu_tiers.test.ts checks each tier's
+// defaults).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs';
 
 import { setThreads } from '../src/index.js';
-import { assertParity, ensureBackend, randomTensor, runOn, testConvCases, valueAndGrads, type ConvCase, type ConvPad } from './parity.js';
+import { assertParity, ensureBackend, randomTensor, runOn, testConvCases, testOnLowerCpuTiers, valueAndGrads, type ConvCase, type ConvPad } from './parity.js';
 
+process.env.GANTRY_FEW_CHANNEL_KERNELS ??= '1';  // read when the first convolution runs
 before(ensureBackend);
 after(() => setThreads(1));
+testOnLowerCpuTiers(import.meta.url);
 
 const cases: ConvCase[] = [
   // few input channels: forward in blocks of columns (64 outputs), input gradient by taps,
@@ -29,7 +33,7 @@ const cases: ConvCase[] = [
   { name: '16 to 4 channels, 4x4 (a filter too big for registers)', x: [2, 8, 9, 16], k: 4, cout: 4, stride: 1, pad: 'same' },
 ];
 
-testConvCases('few-channel conv2d forward and gradients', cases);
+testConvCases('few-channel conv2d forward and gradients', cases, 1e-5);
 
 // Seeded random geometries around the cases above: few channels on either side, kernels 1 to
 // 5, strides 1 to 3, every padding kind, odd sizes and image counts.
@@ -56,13 +60,13 @@ const fuzz: ConvCase[] = (() => {
     };
   });
 })();
-testConvCases('few-channel conv2d forward and gradients', fuzz);
+testConvCases('few-channel conv2d forward and gradients', fuzz, 1e-5);
 
 test('few-channel conv2d with dilation 2 (forward)', async () => {
   await assertParity('dilated', () => [
     tf.conv2d(randomTensor([2, 11, 10, 1], 3) as tf.Tensor4D, randomTensor([3, 3, 1, 32], 4) as tf.Tensor4D, 1, 'same', 'NHWC', 2),
     tf.conv2d(randomTensor([2, 11, 10, 16], 5) as tf.Tensor4D, randomTensor([3, 3, 16, 3], 6) as tf.Tensor4D, 1, 'same', 'NHWC', 2),
-  ]);
+  ], 1e-5);
 });
 
 for (const activation of ['linear', 'relu', 'leakyrelu', 'elu'] as const) {
@@ -78,7 +82,7 @@ for (const activation of ['linear', 'relu', 'leakyrelu', 'elu'] as const) {
         }), [x, w, bias]));
       }
       return out;
-    });
+    }, 1e-5);
   });
 }
 
@@ -125,5 +129,5 @@ test('few-channel convolutions give the same bits on one and three threads', asy
   setThreads(1);
   assert.equal(three.length, 9);
   one.forEach((s, i) => assert.deepEqual(three[i]!.values, s.values, `output ${i} differs between 1 and 3 threads`));
-  await assertParity('one thread, large', run);
+  await assertParity('one thread, large', run, 1e-5);
 });

@@ -1,13 +1,14 @@
 // Helpers shared by the parity tests: run the same computation on the cpu and
 // onednn backends with identical inputs and compare every output.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs';
 
+import { CPU_TIERS, loadAddon, type CpuTier } from '../src/addon.js';
 import { registerOnednnBackend } from '../src/index.js';
 
 export const TOLERANCE = 1e-4;
@@ -18,6 +19,39 @@ export function cpuHasAvx512(): boolean {
     return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
     return false;
+  }
+}
+
+/** The CPU tier this process's addon runs on, and every lower one (the tiers this CPU can run, capped by GANTRY_CPU_ISA). */
+export function cpuTiersHere(): CpuTier[] {
+  const load = loadAddon();
+  if (!load.ok) return [];
+  return CPU_TIERS.slice(0, CPU_TIERS.indexOf(load.addon.cpuTier()) + 1);
+}
+
+/** Set in the child processes of testOnLowerCpuTiers, so that they do not start more. */
+const TIER_CHILD_ENV = 'GANTRY_TEST_TIER_CHILD';
+
+/**
+ * Runs every test of a file on each CPU tier below this process's, in a child process per tier
+ * (`node --test` of the same file with GANTRY_CPU_ISA set: the tier is chosen when the addon
+ * loads), one test each here. With the tier this process runs, the file's tests run on every
+ * tier this CPU has. Call it from the file itself with import.meta.url.
+ */
+export function testOnLowerCpuTiers(fileUrl: string): void {
+  if (process.env[TIER_CHILD_ENV] === '1') return;
+  const file = fileURLToPath(fileUrl);
+  for (const tier of cpuTiersHere().slice(0, -1).reverse()) {
+    test(`every test of this file again on the ${tier} tier (GANTRY_CPU_ISA=${tier}, in a child process)`, () => {
+      const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
+        // (without the runner's NODE_TEST_CONTEXT, which would make the child report to this process's runner)
+        env: { ...process.env, GANTRY_CPU_ISA: tier, [TIER_CHILD_ENV]: '1', NODE_TEST_CONTEXT: undefined },
+        encoding: 'utf8', maxBuffer: 64 << 20,
+      });
+      const failed = run.stdout.split('\n').filter((line) => line.startsWith('not ok'));
+      assert.equal(run.status, 0, `on the ${tier} tier: ${failed.join('; ') || run.stderr.slice(-2000)}\n${run.stdout.slice(-4000)}`);
+      assert.match(run.stdout, /^# fail 0$/m);
+    });
   }
 }
 
@@ -126,14 +160,14 @@ export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [n
 export interface ConvCase { name: string; x: number[]; k: number; cout: number; stride: number; pad: ConvPad }
 
 /** One test per case: conv2d's value and its gradients for x and the filter, against cpu. */
-export function testConvCases(title: string, cases: ConvCase[]): void {
+export function testConvCases(title: string, cases: ConvCase[], tol = TOLERANCE): void {
   for (const c of cases) {
     test(`${title}, ${c.name}`, async () => {
       await assertParity(c.name, () => {
         const x = randomTensor(c.x, 1);
         const w = randomTensor([c.k, c.k, c.x[3]!, c.cout], 2);
         return valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), [x, w]);
-      });
+      }, tol);
     });
   }
 }

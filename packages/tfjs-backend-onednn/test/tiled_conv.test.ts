@@ -2,7 +2,9 @@
 // both sides (native/tiledconv.cc): the same values as the cpu backend on every path through
 // them (channel counts that leave partial tiles, image counts that leave a partial group, rows
 // that split into several tiles, paddings, strides), the same bits on one, two and three
-// threads, and the choice of kernel as documented.
+// threads, and the choice of kernel as documented; on every CPU tier this CPU has, with the
+// kernels on wherever they fit (GANTRY_TILED_CONV=1; cpu_tiers.test.ts checks each tier's
+// defaults).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -11,10 +13,15 @@ import * as tf from '@tensorflow/tfjs';
 import { nativeAddon } from '../src/addon.js';
 import { convGeometry } from '../src/kernels/conv_utils.js';
 import { setThreads } from '../src/index.js';
-import { cpuHasAvx512 as hasAvx512, ensureBackend, randomTensor, relativeError, runInChild, runOn, testConvCases, valueAndGrads, type ConvCase } from './parity.js';
+import { ensureBackend, randomTensor, relativeError, runInChild, runOn, testConvCases, testOnLowerCpuTiers, valueAndGrads, type ConvCase } from './parity.js';
 
+process.env.GANTRY_TILED_CONV ??= '1';  // read when the first convolution runs
 before(ensureBackend);
 after(() => setThreads(1));
+testOnLowerCpuTiers(import.meta.url);
+
+/** What conv2dImplementation calls the tiled kernels on the tier in use. */
+const tiled = () => `tiled:${nativeAddon().cpuTier()}`;
 
 const cases: ConvCase[] = [
   { name: '64 to 128 channels, 4x4 stride 2, 14x14 (dcgan-mnist\'s layer)', x: [3, 14, 14, 64], k: 4, cout: 128, stride: 2, pad: 'same' },
@@ -32,7 +39,7 @@ const cases: ConvCase[] = [
   { name: '80 to 64 channels, 3x3 stride 2, 19x21, valid', x: [3, 19, 21, 80], k: 3, cout: 64, stride: 2, pad: 'valid' },
 ];
 
-testConvCases('conv2d with the tiled gradients', cases);
+testConvCases('conv2d with the tiled gradients', cases, 1e-5);
 
 /** The name of the kernel that runs the filter gradient (kind 2) or input gradient (kind 1) of conv2d(x, [k, k, cin, cout]). */
 function gradientKernel(kind: 1 | 2, x: number[], k: number, cout: number, stride: number): string {
@@ -41,27 +48,23 @@ function gradientKernel(kind: 1 | 2, x: number[], k: number, cout: number, strid
 }
 const filterGradientKernel = (x: number[], k: number, cout: number, stride: number) => gradientKernel(2, x, k, cout, stride);
 
-test('the tiled gradients run for strided layers with 64 or more channels on both sides, oneDNN elsewhere', async (t) => {
-  if (!hasAvx512()) {
-    t.skip('this CPU has no AVX-512: every gradient stays on oneDNN');
-    return;
-  }
+test('the tiled gradients run for strided layers with 64 or more channels on both sides, oneDNN elsewhere', async () => {
   await runOn('onednn', () => [[2, 8, 8, 32, 4, 64, 2], [2, 8, 8, 64, 3, 64, 1]].flatMap(([n, h, w, cin, k, cout, s]) =>
     valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s!, 'same'), [randomTensor([n!, h!, w!, cin!], 1), randomTensor([k!, k!, cin!, cout!], 2)])));
-  assert.equal(filterGradientKernel([2, 14, 14, 64], 4, 128, 2), 'tiled:avx512');
-  assert.equal(filterGradientKernel([2, 8, 8, 128], 4, 256, 2), 'tiled:avx512');
+  assert.equal(filterGradientKernel([2, 14, 14, 64], 4, 128, 2), tiled());
+  assert.equal(filterGradientKernel([2, 8, 8, 128], 4, 256, 2), tiled());
   const narrow = filterGradientKernel([2, 8, 8, 32], 4, 64, 2);
-  assert.ok(narrow.length > 0 && narrow !== 'tiled:avx512', `32 input channels: ${narrow}`);
+  assert.ok(narrow.length > 0 && narrow !== tiled(), `32 input channels: ${narrow}`);
   const unstrided = filterGradientKernel([2, 8, 8, 64], 3, 64, 1);
-  assert.ok(unstrided.length > 0 && unstrided !== 'tiled:avx512', `stride 1: ${unstrided}`);
+  assert.ok(unstrided.length > 0 && unstrided !== tiled(), `stride 1: ${unstrided}`);
   // the input gradient: while its filter (transposed) stays within 1 MB
-  assert.equal(gradientKernel(1, [2, 14, 14, 64], 4, 128, 2), 'tiled:avx512');
+  assert.equal(gradientKernel(1, [2, 14, 14, 64], 4, 128, 2), tiled());
   await runOn('onednn', () => valueAndGrads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
     [randomTensor([2, 8, 8, 128], 1), randomTensor([4, 4, 128, 256], 2)]));
   const large = gradientKernel(1, [2, 8, 8, 128], 4, 256, 2);
-  assert.ok(large.length > 0 && large !== 'tiled:avx512', `a 2 MB filter: ${large}`);
+  assert.ok(large.length > 0 && large !== tiled(), `a 2 MB filter: ${large}`);
   const narrowData = gradientKernel(1, [2, 8, 8, 32], 4, 64, 2);
-  assert.ok(narrowData.length > 0 && narrowData !== 'tiled:avx512', `32 input channels: ${narrowData}`);
+  assert.ok(narrowData.length > 0 && narrowData !== tiled(), `32 input channels: ${narrowData}`);
 });
 
 test('the tiled gradients give the same bits on one, two and three threads', async () => {
@@ -85,11 +88,7 @@ test('the tiled gradients give the same bits on one, two and three threads', asy
   }
 });
 
-test('GANTRY_TILED_CONV=0 leaves both gradients to oneDNN, with the same values to rounding', (t) => {
-  if (!hasAvx512()) {
-    t.skip('this CPU has no AVX-512');
-    return;
-  }
+test('GANTRY_TILED_CONV=0 leaves both gradients to oneDNN, with the same values to rounding', () => {
   const body = `
     const x = randomTensor([4, 14, 14, 64], 1), w = randomTensor([4, 4, 64, 128], 2), probe = randomTensor([4, 7, 7, 128], 3);
     const [dx, dw] = tf.grads((a, f) => tf.sum(tf.mul(tf.conv2d(a, f, 2, 'same'), probe)))([x, w]).map((t) => t.dataSync());
@@ -100,8 +99,8 @@ test('GANTRY_TILED_CONV=0 leaves both gradients to oneDNN, with the same values 
   const run = (env: NodeJS.ProcessEnv) => runInChild<{ impl: string[]; dx: number[]; dw: number[] }>(body, env);
   const on = run({});
   const off = run({ GANTRY_TILED_CONV: '0' });
-  assert.deepEqual(on.impl, ['tiled:avx512', 'tiled:avx512']);
-  for (const impl of off.impl) assert.ok(impl.length > 0 && impl !== 'tiled:avx512', `GANTRY_TILED_CONV=0: ${off.impl}`);
+  assert.deepEqual(on.impl, [tiled(), tiled()]);
+  for (const impl of off.impl) assert.ok(impl.length > 0 && impl !== tiled(), `GANTRY_TILED_CONV=0: ${off.impl}`);
   assert.equal(on.dx.length, 4 * 14 * 14 * 64);
   assert.equal(on.dw.length, 4 * 4 * 64 * 128);
   assert.ok(relativeError(on.dx, off.dx) < 1e-5, `input gradient: relative error ${relativeError(on.dx, off.dx)}`);
