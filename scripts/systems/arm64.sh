@@ -18,13 +18,15 @@ update-binfmts --enable qemu-aarch64 2>/dev/null || true
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { echo "arm64.sh: qemu-aarch64 is not registered with binfmt_misc" >&2; exit 1; }
 
 phase "Debian 13 arm64 root"
-R=$(root_make debian13-arm64 arm64 trixie nodejs npm g++ make python3 pkg-config libdnnl-dev)
+R="$GANTRY_ROOTS/debian13-arm64"
+# called in this shell, not in $(...), so that the EXIT trap knows the mounts it makes
+root_make debian13-arm64 arm64 trixie nodejs npm g++ make python3 pkg-config libdnnl-dev >/dev/null
 in_root "$R" 'echo "node $(node --version) on $(uname -m), oneDNN $(dpkg-query -W -f="\${Version}" libdnnl-dev)"'
 
 phase "checkout, npm ci, native build"
 root_copy_checkout "$R" /root/gantry
 t0=$(date +%s)
-in_root "$R" 'cd /root/gantry && GANTRY_REQUIRE_NATIVE=1 npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
+in_root "$R" 'cd /root/gantry && GANTRY_REQUIRE_NATIVE=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
 echo "npm ci with the native build: $(( $(date +%s) - t0 )) s"
 in_root "$R" 'cd /root/gantry && npx tsc -b packages/tfjs-backend-onednn packages/gantry && npm run build -w packages/web >/dev/null'
 

@@ -20,7 +20,9 @@ done
 ls -l "$packs"
 
 phase "Debian 13 root without oneDNN"
-R=$(root_make debian13-user amd64 trixie nodejs npm g++ make python3)
+R="$GANTRY_ROOTS/debian13-user"
+# called in this shell, not in $(...), so that the EXIT trap knows the mounts it makes
+root_make debian13-user amd64 trixie nodejs npm g++ make python3 >/dev/null
 root_remove_packages "$R" libdnnl-dev
 rm -rf "$R/root/packs" && mkdir -p "$R/root/packs" && cp "$packs"/*.tgz "$R/root/packs/"
 

@@ -19,6 +19,8 @@ root_unmount_all() {
   ROOT_MOUNTS=()
 }
 trap root_unmount_all EXIT
+# a script stopped by a signal exits through the EXIT trap too
+trap 'exit 130' INT TERM HUP
 
 # root_mount R: /proc and /dev of the host inside root R
 root_mount() {
