@@ -6,10 +6,9 @@
 //   node bench/onnx-export.js [--presets a,b] [--runs N] [--grids N] [--json]
 //
 // Each preset is trained for 2 tiny steps (the weights do not change the time) and exported with
-// `gantry export --format all`. In Node the two alternate, batch after batch: 3 untimed batches
-// each, then --runs timed ones; the time covers the forward pass and the pixels in [0, 1] read
+// `gantry export --format all`. In Node each runtime gets 3 untimed batches, then --runs timed ones; the time covers the forward pass and the pixels in [0, 1] read
 // back (Gantry: imagesFromLatents01, what `sample --z` runs; ONNX Runtime: session.run, its
-// output's data and the same mapping to [0, 1]). Both use every core (oneDNN's threads and ONNX
+// output's data and the same mapping to [0, 1]), in one block of batches per runtime. Both use every core (oneDNN's threads and ONNX
 // Runtime's intra-op threads), and ONNX Runtime also on one thread. In Chromium (headless, --disable-gpu, one page per runtime) the
 // time is the page's timeGrid(64): latents, the forward pass, pixels and drawing the grid, on one
 // thread each (the page is not cross-origin isolated), median of --grids grids after the first.
@@ -83,27 +82,28 @@ async function timeNode(preset, runDir, exportDir) {
   const gantrySample = () => imagesFromLatents01(gan, z, batch, labels);
   const onnxSample = async (s) => {
     const { images } = await s.run(feeds);
-    const unit = Float32Array.from(images.data, (x) => Math.min(1, Math.max(0, (x - lo) / (hi - lo))));
+    const data = images.data;
+    const unit = new Float32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = (data[i] - lo) / (hi - lo);
+      unit[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
     images.dispose();
     return unit;
   };
-  const times = { gantry: [], onnx: [], onnx1: [] };
-  for (let i = 0; i < 3 + runs; i++) {
-    let t0 = performance.now();
-    gantrySample();
-    const g = performance.now() - t0;
-    t0 = performance.now();
-    await onnxSample(session);
-    const o = performance.now() - t0;
-    t0 = performance.now();
-    await onnxSample(session1);
-    const o1 = performance.now() - t0;
-    if (i >= 3) {
-      times.gantry.push(g);
-      times.onnx.push(o);
-      times.onnx1.push(o1);
+  // One block per runtime, with a pause between: oneDNN's OpenMP threads spin for a while after
+  // their last kernel, and ONNX Runtime run right after them would share the cores with that spin.
+  const block = async (sample) => {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const t = [];
+    for (let i = 0; i < 3 + runs; i++) {
+      const t0 = performance.now();
+      await sample();
+      if (i >= 3) t.push(performance.now() - t0);
     }
-  }
+    return t;
+  };
+  const times = { gantry: await block(gantrySample), onnx: await block(() => onnxSample(session)), onnx1: await block(() => onnxSample(session1)) };
   await session.release();
   await session1.release();
   gan.dispose();
