@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -136,19 +137,33 @@ bool WinogradFits(const ConvGeometry& g, Pass pass, int threads) {
          g.c % 16 == 0 && g.oc % 16 == 0 && std::min(g.c, g.oc) >= minChannels;
 }
 
-// make(winograd) builds a primitive descriptor; with Winograd first where it fits and falls back
-// to the direct kernels where oneDNN has no Winograd kernel for this CPU or these attributes
-// (or none at all: oneDNN 3.x).
+// make(winograd) builds a primitive descriptor; with Winograd first where it fits and is allowed,
+// falling back to the direct kernels where oneDNN has no Winograd kernel for this CPU or these
+// attributes (or none at all: oneDNN 3.x). `winograd` says which it took.
 template <typename Make>
-auto ChooseAlgorithm(const ConvGeometry& g, Pass pass, int threads, Make make) -> decltype(make(false)) {
-  if (WinogradFits(g, pass, threads)) {
+auto ChooseAlgorithm(const ConvGeometry& g, Pass pass, int threads, bool allowWinograd, bool& winograd, Make make)
+    -> decltype(make(false)) {
+  if (allowWinograd && WinogradFits(g, pass, threads)) {
     try {
-      return make(true);
+      auto pd = make(true);
+      winograd = true;
+      return pd;
     } catch (const dnnl::error&) {
       // no Winograd kernel here: the direct one below
     }
   }
+  winograd = false;
   return make(false);
+}
+
+// Winograd's transforms add and subtract neighbouring inputs, so one non-finite input spoils its
+// whole tile (Inf - Inf is NaN), where TF.js (and a direct convolution) keeps it to the outputs
+// that read it: a Winograd convolution whose inputs are not all finite (AllFinite, runtime.h)
+// runs on the direct kernels instead. The check reads the inputs once, about 1% of the time.
+// A cache key for the direct twin of an entry that runs Winograd.
+CacheKey DirectKey(CacheKey key) {
+  key.push_back(-1);
+  return key;
 }
 
 Algorithm AlgorithmOf(bool winograd) {
@@ -258,6 +273,7 @@ struct ForwardEntry {
   memory b;
   WeightsIn w;
   std::string impl;
+  bool winograd = false;
 };
 
 struct BackwardDataEntry {
@@ -265,6 +281,7 @@ struct BackwardDataEntry {
   Activation dy, dx;
   WeightsIn w;
   std::string impl;
+  bool winograd = false;
 };
 
 struct BackwardWeightsEntry {
@@ -273,6 +290,7 @@ struct BackwardWeightsEntry {
   memory dwUser, dwPrim;
   std::unique_ptr<dnnl::reorder> reorder;
   std::string impl;
+  bool winograd = false;
 };
 
 // The input gradient of a convolution with few input channels (an image's 1 or 3: a
@@ -346,6 +364,26 @@ PrimitiveCache<ForwardEntry> g_forward;
 PrimitiveCache<BackwardDataEntry> g_backwardData;
 PrimitiveCache<BackwardWeightsEntry> g_backwardWeights;
 
+// The cached forward primitive for the geometry (allowWinograd false: the direct kernels only).
+ForwardEntry* ForwardFor(const ConvGeometry& g, bool bias, int threads, bool allowWinograd) {
+  CacheKey key = g.Key(bias ? 1 : 0, threads);
+  if (!allowWinograd) key = DirectKey(std::move(key));
+  ForwardEntry* e = g_forward.Find(key);
+  if (e != nullptr) return e;
+  auto& eng = CpuEngine();
+  auto entry = std::make_unique<ForwardEntry>();
+  auto pd = ChooseAlgorithm(g, Pass::kForward, threads, allowWinograd, entry->winograd, [&](bool wino) {
+    return ForwardPrimitiveDesc(g, bias, wino, AlgorithmOf(wino));
+  });
+  entry->prim = dnnl::convolution_forward(pd);
+  entry->x.Init(g.XDesc(), pd.src_desc(), false);
+  entry->y.Init(g.YDesc(), pd.dst_desc(), true);
+  if (bias) entry->b = memory({{g.oc}, dt::f32, tag::a}, eng, nullptr);
+  entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
+  entry->impl = pd.impl_info_str();
+  return g_forward.Insert(key, std::move(entry));
+}
+
 // conv2dForward(x, filter, bias|null, y, geometry, activation, alpha)
 napi_value Conv2dForward(Args& a) {
   SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
@@ -359,22 +397,8 @@ napi_value Conv2dForward(Args& a) {
 
   int threads = UseThreadsFor(g.Flops());
   if (FewChannelForward(g, x, w, b, y, static_cast<int>(act), alpha)) return Undefined(a.env);
-  CacheKey key = g.Key(b ? 1 : 0, threads);
-  ForwardEntry* e = g_forward.Find(key);
-  if (e == nullptr) {
-    auto& eng = CpuEngine();
-    auto pd = ChooseAlgorithm(g, Pass::kForward, threads, [&](bool wino) {
-      return ForwardPrimitiveDesc(g, b != nullptr, wino, AlgorithmOf(wino));
-    });
-    auto entry = std::make_unique<ForwardEntry>();
-    entry->prim = dnnl::convolution_forward(pd);
-    entry->x.Init(g.XDesc(), pd.src_desc(), false);
-    entry->y.Init(g.YDesc(), pd.dst_desc(), true);
-    if (b) entry->b = memory({{g.oc}, dt::f32, tag::a}, eng, nullptr);
-    entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
-    entry->impl = pd.impl_info_str();
-    e = g_forward.Insert(key, std::move(entry));
-  }
+  ForwardEntry* e = ForwardFor(g, b != nullptr, threads, true);
+  if (e->winograd && !(AllFinite(x, g.XSize()) && AllFinite(w, g.WSize()))) e = ForwardFor(g, b != nullptr, threads, false);
   char* scratch = ScratchFor(e->x, e->y);
   std::unordered_map<int, memory> margs = {
       {DNNL_ARG_SRC, e->x.Bind(x, scratch)}, {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)}, {DNNL_ARG_DST, e->y.Bind(y, scratch)}};
@@ -387,6 +411,24 @@ napi_value Conv2dForward(Args& a) {
   CpuStream().wait();
   ActivateOutput(y, static_cast<int64_t>(g.YSize()), act, alpha);
   return Undefined(a.env);
+}
+
+// The cached input-gradient primitive for the geometry (allowWinograd false: direct kernels only).
+BackwardDataEntry* BackwardDataFor(const ConvGeometry& g, int threads, bool allowWinograd) {
+  CacheKey key = g.Key(2, threads);
+  if (!allowWinograd) key = DirectKey(std::move(key));
+  BackwardDataEntry* e = g_backwardData.Find(key);
+  if (e != nullptr) return e;
+  auto entry = std::make_unique<BackwardDataEntry>();
+  auto pd = ChooseAlgorithm(g, Pass::kBackwardData, threads, allowWinograd, entry->winograd, [&](bool wino) {
+    return BackwardDataPrimitiveDesc(g, wino, AlgorithmOf(wino));
+  });
+  entry->prim = dnnl::convolution_backward_data(pd);
+  entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
+  entry->dx.Init(g.XDesc(), pd.diff_src_desc(), true);
+  entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
+  entry->impl = pd.impl_info_str();
+  return g_backwardData.Insert(key, std::move(entry));
 }
 
 // conv2dBackwardData(dy, filter, dx, geometry): dx = conv_transpose(dy, filter).
@@ -404,20 +446,8 @@ napi_value Conv2dBackwardData(Args& a) {
     return Undefined(a.env);
   }
   if (TiledBackwardData(g, dy, w, dx, threads)) return Undefined(a.env);
-  CacheKey key = g.Key(2, threads);
-  BackwardDataEntry* e = g_backwardData.Find(key);
-  if (e == nullptr) {
-    auto pd = ChooseAlgorithm(g, Pass::kBackwardData, threads, [&](bool wino) {
-      return BackwardDataPrimitiveDesc(g, wino, AlgorithmOf(wino));
-    });
-    auto entry = std::make_unique<BackwardDataEntry>();
-    entry->prim = dnnl::convolution_backward_data(pd);
-    entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
-    entry->dx.Init(g.XDesc(), pd.diff_src_desc(), true);
-    entry->w.Init(g.WDesc(), pd.weights_desc(), threads);
-    entry->impl = pd.impl_info_str();
-    e = g_backwardData.Insert(key, std::move(entry));
-  }
+  BackwardDataEntry* e = BackwardDataFor(g, threads, true);
+  if (e->winograd && !(AllFinite(dy, g.YSize()) && AllFinite(w, g.WSize()))) e = BackwardDataFor(g, threads, false);
   char* scratch = ScratchFor(e->dy, e->dx);
   e->prim.execute(CpuStream(), {{DNNL_ARG_DIFF_DST, e->dy.Bind(dy, scratch)},
                                 {DNNL_ARG_WEIGHTS, e->w.Bind(w, threads)},
@@ -427,39 +457,37 @@ napi_value Conv2dBackwardData(Args& a) {
   return Undefined(a.env);
 }
 
-// conv2dBackwardFilter(x, dy, dw, geometry)
-napi_value Conv2dBackwardFilter(Args& a) {
-  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
-  ConvGeometry g = ParseGeometry(a, 3);
-  float* x = a.F32(0, "x", g.XSize());
-  float* dy = a.F32(1, "dy", g.YSize());
-  float* dw = a.F32(2, "dw", g.WSize());
-
-  int threads = UseThreadsFor(g.Flops());
-  if (FewChannelBackwardFilter(g, x, dy, dw)) return Undefined(a.env);
-  if (TiledBackwardFilter(g, x, dy, dw, threads)) return Undefined(a.env);
+// The cached filter-gradient primitive for the geometry (allowWinograd false: direct kernels only).
+BackwardWeightsEntry* BackwardWeightsFor(const ConvGeometry& g, int threads, bool allowWinograd) {
   CacheKey key = g.Key(3, threads);
+  if (!allowWinograd) key = DirectKey(std::move(key));
   BackwardWeightsEntry* e = g_backwardWeights.Find(key);
-  if (e == nullptr) {
-    auto& eng = CpuEngine();
-    bool blocked = BlockedFilterGradient(g, threads);
-    auto pd = ChooseAlgorithm(g, Pass::kBackwardWeights, threads, [&](bool wino) {
-      return BackwardWeightsPrimitiveDesc(g, blocked || wino, AlgorithmOf(wino));
-    });
-    auto entry = std::make_unique<BackwardWeightsEntry>();
-    entry->prim = dnnl::convolution_backward_weights(pd);
-    entry->x.Init(g.XDesc(), pd.src_desc(), false);
-    entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
-    entry->dwUser = memory(g.WDesc(), eng, nullptr);
-    if (pd.diff_weights_desc() != g.WDesc()) {
-      entry->dwPrim = memory(pd.diff_weights_desc(), eng);
-      entry->reorder = SingleThreadReorder(entry->dwPrim, entry->dwUser, threads);
-    } else {
-      entry->dwPrim = entry->dwUser;
-    }
-    entry->impl = pd.impl_info_str();
-    e = g_backwardWeights.Insert(key, std::move(entry));
+  if (e != nullptr) return e;
+  auto& eng = CpuEngine();
+  bool blocked = BlockedFilterGradient(g, threads);
+  auto entry = std::make_unique<BackwardWeightsEntry>();
+  auto pd = ChooseAlgorithm(g, Pass::kBackwardWeights, threads, allowWinograd, entry->winograd, [&](bool wino) {
+    return BackwardWeightsPrimitiveDesc(g, blocked || wino, AlgorithmOf(wino));
+  });
+  entry->prim = dnnl::convolution_backward_weights(pd);
+  entry->x.Init(g.XDesc(), pd.src_desc(), false);
+  entry->dy.Init(g.YDesc(), pd.diff_dst_desc(), false);
+  entry->dwUser = memory(g.WDesc(), eng, nullptr);
+  if (pd.diff_weights_desc() != g.WDesc()) {
+    entry->dwPrim = memory(pd.diff_weights_desc(), eng);
+    entry->reorder = SingleThreadReorder(entry->dwPrim, entry->dwUser, threads);
+  } else {
+    entry->dwPrim = entry->dwUser;
   }
+  entry->impl = pd.impl_info_str();
+  return g_backwardWeights.Insert(key, std::move(entry));
+}
+
+// The filter gradient on the fastest path that takes the geometry.
+void BackwardFilter(const ConvGeometry& g, float* x, float* dy, float* dw, int threads) {
+  if (FewChannelBackwardFilter(g, x, dy, dw)) return;
+  if (TiledBackwardFilter(g, x, dy, dw, threads)) return;
+  BackwardWeightsEntry* e = BackwardWeightsFor(g, threads, true);
   e->dwUser.set_data_handle(dw);
   char* scratch = ScratchFor(e->x, e->dy);
   e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, e->x.Bind(x, scratch)},
@@ -471,6 +499,48 @@ napi_value Conv2dBackwardFilter(Args& a) {
     e->reorder->execute(CpuStream(), e->dwPrim, e->dwUser);
   }
   CpuStream().wait();
+}
+
+// The filter gradient as TF.js's cpu kernel computes it: taps that fall into the padding are
+// skipped, not multiplied by zero. One thread, plain loops; for the rare call below only.
+void ReferenceBackwardFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
+  std::fill(dw, dw + g.WSize(), 0.f);
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      float* tap = dw + (i * g.kw + j) * g.c * g.oc;
+      for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t oh = 0; oh < g.oh; ++oh) {
+          int64_t ih = oh * g.sh - g.pt + i * g.dh;
+          if (ih < 0 || ih >= g.h) continue;
+          for (int64_t ow = 0; ow < g.ow; ++ow) {
+            int64_t iw = ow * g.sw - g.pl + j * g.dw;
+            if (iw < 0 || iw >= g.w) continue;
+            const float* xp = x + ((n * g.h + ih) * g.w + iw) * g.c;
+            const float* dyp = dy + ((n * g.oh + oh) * g.ow + ow) * g.oc;
+            for (int64_t ci = 0; ci < g.c; ++ci) {
+              for (int64_t o = 0; o < g.oc; ++o) tap[ci * g.oc + o] += xp[ci] * dyp[o];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// conv2dBackwardFilter(x, dy, dw, geometry)
+napi_value Conv2dBackwardFilter(Args& a) {
+  SignalsHeld held;  // see runtime.h: the gemm kernels must not take a signal
+  ConvGeometry g = ParseGeometry(a, 3);
+  float* x = a.F32(0, "x", g.XSize());
+  float* dy = a.F32(1, "dy", g.YSize());
+  float* dw = a.F32(2, "dw", g.WSize());
+
+  BackwardFilter(g, x, dy, dw, UseThreadsFor(g.Flops()));
+  // The fast paths read the padding as zeros, and Winograd mixes neighbouring inputs, so a NaN or
+  // an infinity in x or dy reaches taps there that TF.js never multiplies by it. A filter
+  // gradient that is not all finite (a look at the small dw, not at x and dy) is computed again
+  // the way TF.js does: results stay TF.js's whenever NaN appears, at no cost otherwise.
+  if (!AllFinite(dw, g.WSize())) ReferenceBackwardFilter(g, x, dy, dw);
   return Undefined(a.env);
 }
 

@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <pthread.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 
@@ -83,6 +84,12 @@ int UseThreadsFor(double flops) {
   int n = ThreadsFor(flops);
   UseThreads(n);
   return n;
+}
+
+GANTRY_VECTOR_CLONES bool AllFinite(const float* p, size_t n) {
+  uint32_t bad = 0;  // exponent bits all ones: NaN or an infinity
+  for (size_t i = 0; i < n; ++i) bad |= (std::bit_cast<uint32_t>(p[i]) & 0x7f800000u) == 0x7f800000u;
+  return bad == 0;
 }
 
 }  // namespace onednn_addon

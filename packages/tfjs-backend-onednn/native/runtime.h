@@ -50,6 +50,10 @@ class SignalsHeld {
 #define GANTRY_VECTOR_CLONES
 #endif
 
+// Whether n floats hold no NaN and no infinity (for kernels whose arithmetic would spread one
+// further than TF.js's does: they check, and leave such inputs to an exact path).
+bool AllFinite(const float* p, size_t n);
+
 // Thread count chosen by the user (setThreads / GANTRY_THREADS).
 int ConfiguredThreads();
 void SetConfiguredThreads(int n);

@@ -3,7 +3,8 @@
 // infinity keeps its sign where the op keeps it. (Divergence detection relies on NaN surviving.)
 // The reference is the cpu backend's unfused ops (conv2d, add, then the activation), whose
 // element-wise kernels define TF.js's semantics; its fused leaky relu makes every output NaN
-// once one is, which is not a rule anyone relies on.
+// once one is, which is not a rule anyone relies on. A convolution's filter gradient reads its
+// padding as TF.js does: a NaN in dy reaches only the taps that multiply it.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 
@@ -11,9 +12,11 @@ import * as tf from '@tensorflow/tfjs';
 
 import { nativeAddon } from '../src/addon.js';
 import { convGeometry } from '../src/kernels/conv_utils.js';
-import { ensureBackend, randomValues, runOn } from './parity.js';
+import { ensureBackend, randomValues, runOn, testOnLowerCpuTiers } from './parity.js';
 
 before(ensureBackend);
+// every CPU tier's kernels (and oneDNN capped to the same ISA)
+testOnLowerCpuTiers(import.meta.url);
 
 type Activation = 'relu' | 'relu6' | 'leakyrelu' | 'sigmoid' | 'elu';
 const activations: Activation[] = ['relu', 'relu6', 'leakyrelu', 'sigmoid', 'elu'];
@@ -94,6 +97,29 @@ for (const path of convPaths) {
     activations.forEach((act, i) => assertSameNonFinite(`${path.name}, ${act} (${impl || 'own kernel'})`, got[i]!.values, want[i]!.values));
   });
 }
+
+test('convolution gradients keep NaN to the elements that read it, on every path (Winograd included)', async () => {
+  // the gradient of sum(conv(x, f) * probe): a NaN in x spoils the filter gradient's taps that read
+  // it; a NaN in the probe (dy) spoils the input gradient where it is read
+  for (const path of convPaths) {
+    const [n, h, w, c] = path.x;
+    const xs = planted(n * h * w * c, 11, [((0 * h + 2) * w + 3) * c + 1], [], []);
+    const filter = randomValues(path.k * path.k * c * path.cout, 12);
+    const grads = () => {
+      const x = tf.tensor4d(xs, path.x);
+      const f = tf.tensor4d(filter, [path.k, path.k, c, path.cout]);
+      const y = tf.conv2d(x, f, path.stride, 'same');
+      const probeValues = randomValues(y.size, 13);
+      probeValues[Math.floor(y.size / 2)] = Number.NaN;
+      const probe = tf.tensor(probeValues, y.shape);
+      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, path.stride, 'same'), probe)))([x, f]);
+      return [y, dx!, df!];
+    };
+    const want = await runOn('cpu', grads);
+    const got = await runOn('onednn', grads);
+    ['y', 'dx', 'dfilter'].forEach((name, i) => assertSameNonFinite(`${path.name}: ${name}`, got[i]!.values, want[i]!.values));
+  }
+});
 
 test('fused matMul keeps NaN and infinities through every activation', async () => {
   const a = planted(6 * 40, 6, [3], [40 + 7], [5 * 40 + 11]);
