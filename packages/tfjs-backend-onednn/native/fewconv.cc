@@ -19,23 +19,47 @@ constexpr int64_t kFew = 4;         // at most this many channels on the image s
 constexpr int64_t kMaxVectors = 8;  // at most 8 * 16 = 128 channels on the other side
 constexpr int64_t kImagesPerPartial = 8;
 
-// The kernels of the tier in use, or null where they are off. GANTRY_FEW_CHANNEL_KERNELS=0
-// leaves these layers to oneDNN (to compare the two).
-const FewChannelKernels* Kernels() {
-  static const FewChannelKernels* kernels = []() -> const FewChannelKernels* {
+// What the tier in use takes: layers with few output channels (forward pass and filter
+// gradient), and with fewInputs those with few input channels (forward pass, input and filter
+// gradients).
+struct Taking {
+  const FewChannelKernels* kernels;  // null: none
+  bool fewInputs;
+};
+
+// By default each tier takes the layers its kernels ran faster than oneDNN's kernels for that
+// tier (bench/conv-layers.js on the presets' layers, medians of 9 alternating runs on a 2-core
+// AMD EPYC with oneDNN capped to the tier's ISA; docs/performance.md):
+// - AVX-512: both kinds.
+// - AVX2: few outputs only, where oneDNN's kernels, vectorised over the output channels, have
+//   little to vectorise: sngan64's 16-to-3 layer took 0.16 to 0.24 of oneDNN's time forward,
+//   0.45 to 0.64 for the filter gradient, on 1 and 2 threads. With few inputs oneDNN's AVX2
+//   kernels ran as fast or faster: ours took 1.7 to 1.9 times oneDNN's time for dcgan-mnist's
+//   1-to-64 forward pass, 1.1 to 1.4 for its filter gradient, 0.84 to 1.14 for the input
+//   gradients of the four presets' image layers.
+// - generic: both kinds; against oneDNN capped to SSE4.1, from 0.17 to 1.06 of its time on one
+//   thread. (On arm64, not timed: no such machine here.)
+// GANTRY_FEW_CHANNEL_KERNELS=0 leaves every such layer to oneDNN (to compare the two), =1 has
+// the tier take both kinds (to test and time its kernels).
+const Taking& Take() {
+  static const Taking taking = [] {
     const char* env = std::getenv("GANTRY_FEW_CHANNEL_KERNELS");
     const std::string setting = env == nullptr ? "" : env;
-    if (setting == "0") return nullptr;
-    switch (ActiveCpuTier()) {
+    if (setting == "0") return Taking{nullptr, false};
+    const CpuTier tier = ActiveCpuTier();
+    const bool fewInputs = tier != CpuTier::kAvx2 || setting == "1";
+    switch (tier) {
 #if defined(__x86_64__)
-      case CpuTier::kAvx512: return &tier_avx512::kFewChannelKernels;
-      case CpuTier::kAvx2: return &tier_avx2::kFewChannelKernels;
+      case CpuTier::kAvx512: return Taking{&tier_avx512::kFewChannelKernels, fewInputs};
+      case CpuTier::kAvx2: return Taking{&tier_avx2::kFewChannelKernels, fewInputs};
 #endif
-      default: return &tier_generic::kFewChannelKernels;
+      default: return Taking{&tier_generic::kFewChannelKernels, fewInputs};
     }
   }();
-  return kernels;
+  return taking;
 }
+
+const FewChannelKernels* Kernels() { return Take().kernels; }
 
 // The kernels assume padding of zero or more on every side (what TF.js computes).
 bool Taken(const ConvGeometry& g) { return Kernels() != nullptr && g.pt >= 0 && g.pl >= 0 && g.pb >= 0 && g.pr >= 0; }
@@ -94,7 +118,7 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
   const int threads = ThreadsFor(g);
   if (!Taken(g) || !ActivationTaken(activation)) return false;
   int64_t count;
-  if (g.c <= kFew && Vectors(g.oc, count) && count == 1 && g.dw == 1) {
+  if (g.c <= kFew && Take().fewInputs && Vectors(g.oc, count) && count == 1 && g.dw == 1) {
     // with 16 output channels; with more, the blocks of columns below run faster
     FewForwardFn k = Kernels()->forwardFewInRegs(g);
     if (k != nullptr) {
@@ -102,7 +126,7 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
       return true;
     }
   }
-  if (g.c == 1 && Vectors(g.oc, count)) {
+  if (g.c == 1 && Take().fewInputs && Vectors(g.oc, count)) {
     // (with 3 input channels and 32 outputs, dcgan64's first layer, oneDNN was faster)
     FewForwardFn k = Kernels()->forwardFewIn(count);
     OverImages(g, threads, [&](int64_t n0, int64_t n1) { k(g, x, w, b, y, activation, alpha, n0, n1); });
@@ -128,7 +152,7 @@ bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float*
   const int threads = ThreadsFor(g);
   int64_t count;
   const int64_t cols = g.kh * g.kw * g.c, tv = (cols + 15) / 16;
-  if (!Taken(g) || g.c > kFew || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
+  if (!Taken(g) || g.c > kFew || !Take().fewInputs || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
   if (tv > 4) return false;
   float* wt = ScratchFloats(Scratch::kFilter, g.oc * tv * 16);  // [oc][cols, padded] from HWIO [cols][oc]
   std::fill(wt, wt + g.oc * tv * 16, 0.f);
@@ -145,7 +169,7 @@ bool FewChannelBackwardFilter(const ConvGeometry& g, const float* x, const float
   if (!Taken(g)) return false;
   int64_t count;
   const int64_t size = g.WSize();
-  if (g.c <= kFew && Vectors(g.oc, count) && g.dw == 1) {
+  if (g.c <= kFew && Take().fewInputs && Vectors(g.oc, count) && g.dw == 1) {
     // the kernel shapes of the presets' image layers
     FewBackwardFilterFn k = Kernels()->backwardFilterFewInRegs(g);
     if (k != nullptr) {

@@ -88,6 +88,32 @@ test('GANTRY_CPU_ISA caps oneDNN\'s kernels at the same level, unless ONEDNN_MAX
   assert.equal(isaOf(uncapped), top, `GANTRY_CPU_ISA=${below} ONEDNN_MAX_CPU_ISA=ALL: ${uncapped}`);
 });
 
+test('each tier takes by default the layers it was measured to run faster than oneDNN', () => {
+  // few input channels (dcgan-mnist's 1-to-64 layer), few outputs (16 to 3), and a strided
+  // layer with 64 and 128 channels; '' is the few-channel kernels' name (not oneDNN's)
+  const body = `
+    const run = (x, k, cout, stride) => {
+      const info = tf.backend_util.computeConv2DInfo(x, [k, k, x[3], cout], stride, 1, 'same');
+      tf.grads((a, f) => tf.sum(tf.conv2d(a, f, stride, 'same')))([randomTensor(x, 1), randomTensor([k, k, x[3], cout], 2)]);
+      return [0, 1, 2].map((kind) => nativeAddon().conv2dImplementation(kind, convGeometry(info), 0, 0, 0));
+    };
+    console.log(JSON.stringify({ fewIn: run([2, 12, 12, 1], 4, 64, 2), fewOut: run([2, 9, 8, 16], 3, 3, 1), tiled: run([2, 14, 14, 64], 4, 128, 2) }));
+  `;
+  for (const tier of cpuTiersHere()) {
+    const got = runInChild<{ fewIn: string[]; fewOut: string[]; tiled: string[] }>(body,
+      { GANTRY_CPU_ISA: tier, GANTRY_FEW_CHANNEL_KERNELS: undefined, GANTRY_TILED_CONV: undefined });
+    // the input gradient of a layer with one input channel never reaches oneDNN (conv.cc's sgemm path)
+    assert.equal(got.fewIn[1], '', `${tier}: ${got.fewIn}`);
+    if (tier === 'avx2') {
+      assert.ok(got.fewIn[0] !== '' && got.fewIn[2] !== '', `avx2 leaves few input channels to oneDNN: ${got.fewIn}`);
+    } else {
+      assert.deepEqual([got.fewIn[0], got.fewIn[2]], ['', ''], `${tier}: ${got.fewIn}`);
+    }
+    assert.deepEqual([got.fewOut[0], got.fewOut[2]], ['', ''], `${tier}: ${got.fewOut}`);
+    assert.deepEqual([got.tiled[1], got.tiled[2]], [`tiled:${tier}`, `tiled:${tier}`], `${tier}: ${got.tiled}`);
+  }
+});
+
 test('the tier kernels\' objects define nothing outside their tier\'s namespace but its two tables', (t) => {
   // An inline function or template compiled with a tier's flags and linked under a shared name
   // could be the copy the whole addon calls, AVX-512 instructions included (native/simd.h).
