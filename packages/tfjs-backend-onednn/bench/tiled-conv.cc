@@ -1,9 +1,12 @@
 // The register-tiled gradients (native/tiledconv.cc) against oneDNN's, layer by layer,
 // for the strided layers of the presets. Build and run from the package folder (oneDNN from
-// Debian's libdnnl-dev):
-//   g++ -O2 -fopenmp -std=c++20 -Inative bench/tiled-conv.cc native/tiledconv.cc -o /tmp/tiled-conv -ldnnl
+// Debian's libdnnl-dev) after the addon's build, which leaves the tiers' kernels in
+// build/Release/obj.target/kernels_*.a:
+//   g++ -O2 -fopenmp -std=c++20 -Inative bench/tiled-conv.cc native/tiledconv.cc native/cpu_tier.cc \
+//     build/Release/obj.target/kernels_*.a -o /tmp/tiled-conv -ldnnl
 //   OMP_NUM_THREADS=1 /tmp/tiled-conv 1
 //   OMP_NUM_THREADS=2 /tmp/tiled-conv 2
+// (GANTRY_CPU_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 for the AVX2 tier against oneDNN's AVX2 kernels.)
 // oneDNN runs as conv.cc runs it: its filter gradient on one thread on its blocked layouts (x
 // and dy reordered into them, the reorders timed), on two on NHWC, the filter leaving in HWIO;
 // its input gradient on NHWC, the filter reordered in. Every figure is

@@ -61,7 +61,7 @@ export const CPU_ISA_ENV = 'GANTRY_CPU_ISA';
 /** Why GANTRY_CPU_ISA's value cannot be used, or null when it is unset or a tier's name (any case). */
 export function cpuIsaProblem(value = process.env[CPU_ISA_ENV]): string | null {
   if (value === undefined || value === '' || (CPU_TIERS as readonly string[]).includes(value.toLowerCase())) return null;
-  return `${CPU_ISA_ENV} is ${JSON.stringify(value)}, which is not a CPU tier`;
+  return `${CPU_ISA_ENV} is ${JSON.stringify(value)}, which is not a CPU tier (avx512, avx2 or generic)`;
 }
 
 /** Environment variable that overrides where the compiled addon is loaded from. */
@@ -119,7 +119,7 @@ export function loadAddon(): LoadResult {
   // The addon reads GANTRY_CPU_ISA once, as it loads, and ignores a value it does not know.
   const isaProblem = cpuIsaProblem();
   if (isaProblem !== null) {
-    loaded = { ok: false, reason: isaProblem, hint: `set ${CPU_ISA_ENV} to avx512, avx2 or generic, or unset it for the best this CPU has` };
+    loaded = { ok: false, reason: isaProblem, hint: `set ${CPU_ISA_ENV} to one of them, or unset it for the best this CPU has` };
     return loaded;
   }
   try {
