@@ -92,7 +92,7 @@ export function findOnednn(env = process.env) {
     const found = fromPrefix(prefix, prefix === env.CONDA_PREFIX ? 'conda environment' : 'standard prefix');
     if (found) return found;
   }
-  return { error: `oneDNN was not found (no ONEDNN_ROOT, no pkg-config module, not under ${prefixes.join(', ')}); install it (Debian and Ubuntu: libdnnl-dev), or set ONEDNN_ROOT to its prefix` };
+  return { error: `oneDNN was not found (searched ONEDNN_ROOT, pkg-config, ${prefixes.join(', ')}; if it is installed elsewhere, set ONEDNN_ROOT to its prefix)` };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -57,6 +57,12 @@ export function onednnCpuTier(): CpuTier | null {
   return load.ok ? load.addon.cpuTier() : null;
 }
 
+/** The version of the oneDNN library the addon runs on ('3.7.2'), or null when it does not load. */
+export function onednnVersion(): string | null {
+  const load = loadAddon();
+  return load.ok ? load.addon.version() : null;
+}
+
 /**
  * Threads for large conv/GEMM calls (small ops always run on one). Default:
  * GANTRY_THREADS, else 1. Takes effect on the next kernel call.

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { availableCores } from '../backend.js';
+import { availableCores, chooseThreads } from '../backend.js';
 import { installCommand, onednnFix } from './installHints.js';
 import { findOnednn, packageDir } from './onednnLocation.js';
 import { systemInfo, type SystemInfo } from './system.js';
@@ -81,7 +81,14 @@ export async function doctorReport(): Promise<DoctorReport> {
       autoBackend = 'onednn';
       const tier = mod.onednnCpuTier?.();
       const version = mod.onednnVersion?.();
-      checks.push({ name: 'Native backend', state: 'ok', detail: `built and loads${version ? ` (oneDNN ${version})` : ''}${tier ? `; its own kernels for ${tier}` : ''}; ${status.threads} thread${status.threads === 1 ? '' : 's'} by default here` });
+      let threads = '';
+      try {
+        const n = chooseThreads();
+        threads = `; ${n} thread${n === 1 ? '' : 's'} (GANTRY_THREADS or --threads to change)`;
+      } catch (e) {
+        threads = `; ${(e as Error).message}`;
+      }
+      checks.push({ name: 'Native backend', state: 'ok', detail: `built and loads${version ? ` (oneDNN ${version})` : ''}${tier ? `; its own kernels for ${tier}` : ''}${threads}` });
     } else {
       checks.push({ name: 'Native backend', state: 'missing', detail: status.reason, fix: onednnFix(system, { onednnFound: !onednn.error }).replace(/^to get it: /, '') });
     }
