@@ -181,8 +181,12 @@ test('Chromium: the export page draws gantry sample --z pixels (TF.js cpu 1e-5, 
   }
 });
 
-/** Presets whose generators hold every operator the exported models use (SwiftShader's WebGPU is slow: not all ten). */
-const webgpuPresets = ['dcgan-mnist', 'cgan-mnist', 'resnet-folder32'];
+/**
+ * Presets whose generators hold the DCGAN family's operators (dense, batchnorm, transposed
+ * convolutions, the label embedding and planes). SwiftShader's WebGPU runs on the CPU: a residual
+ * preset takes about 40 s to its first grid there, so those are checked on wasm only.
+ */
+const webgpuPresets = ['dcgan-mnist', 'cgan-mnist'];
 
 test(`Chromium WebGPU (SwiftShader here): onnxruntime-web on webgpu draws gantry sample --z pixels to 1e-3 (${webgpuPresets.join(', ')}), reported`, async (t) => {
   // WebGPU needs its own browser: Chromium offers it headless only with these switches (and without --disable-gpu)

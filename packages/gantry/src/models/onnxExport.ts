@@ -144,14 +144,14 @@ export const onnxLayerTable: { [K in Kind]: OnnxLayerEntry<SpecOf<K>> } = {
       // TF's transposed conv is the input gradient of a conv from the output's size: that conv's
       // padding is cut from the full result, and where the full result is shorter than Gantry's
       // output (a kernel smaller than the stride) output_padding adds the rows that get no input.
-      const geometry = [0, 1].map((axis) => {
-        const size = ctx.inShape[axis]!;
-        const out = ctx.outShape[axis]!;
-        const total = Math.max((size - 1) * s.stride + s.kernel - out, 0);
+      const axis = (size: number, out: number) => {
+        const full = (size - 1) * s.stride + s.kernel;
+        const total = Math.max(full - out, 0);
         const before = Math.floor(total / 2);
-        return { before, after: total - before, extra: out - ((size - 1) * s.stride + s.kernel - total) };
-      });
-      const [gh, gw] = geometry as [(typeof geometry)[0], (typeof geometry)[0]];
+        return { before, after: total - before, extra: out - (full - total) };
+      };
+      const gh = axis(ctx.inShape[0]!, ctx.outShape[0]!);
+      const gw = axis(ctx.inShape[1]!, ctx.outShape[1]!);
       const name = ctx.name();
       const inputs = [ctx.x, oihw(ctx, `${name}/kernel`, ctx.kernel('kernel', 'sn_u')), ...(s.bias !== false ? [floats(ctx, `${name}/bias`, ctx.param('bias'))] : [])];
       return ctx.graph.node('ConvTranspose', inputs, name, {
