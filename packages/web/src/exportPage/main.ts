@@ -235,7 +235,7 @@ async function start(api: GantryPageApi): Promise<void> {
   badge.textContent = `${runtime === 'tfjs' ? 'TF.js' : 'ONNX Runtime'}: ${backend}`;
   if (loaded.title) badge.title = loaded.title;
   badge.classList.add('ok');
-  setupRuntimePicker($('runtime-select') as HTMLSelectElement, info, runtime, backend);
+  await setupRuntimePicker($('runtime-select') as HTMLSelectElement, info, runtime, backend);
   state.generator = generator;
   api.info = generator.info;
   showInfo(generator.info, runtime, `${runtime === 'tfjs' ? 'TF.js' : `ONNX Runtime Web (opset ${info.onnx!.opset})`}, ${backend}`);

@@ -10,8 +10,14 @@ export type Runtime = 'tfjs' | 'onnx';
 export const onnxBackends = ['wasm', 'webgpu'] as const;
 export type OnnxBackendName = (typeof onnxBackends)[number];
 
-function hasWebGpu(): boolean {
-  return typeof navigator !== 'undefined' && 'gpu' in navigator && navigator.gpu !== undefined;
+/** Whether this browser offers a WebGPU adapter (navigator.gpu can exist without one, as with --disable-gpu). */
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = typeof navigator !== 'undefined' ? (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu : undefined;
+  try {
+    return gpu !== undefined && (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -20,7 +26,7 @@ function hasWebGpu(): boolean {
  * (SharedArrayBuffer), one otherwise.
  */
 export async function loadOnnxOnPage(backend: OnnxBackendName): Promise<{ generator: Generator; backend: OnnxBackendName }> {
-  if (backend === 'webgpu' && !hasWebGpu()) throw new Error('this browser offers no WebGPU; choose ONNX Runtime on WebAssembly (?backend=wasm)');
+  if (backend === 'webgpu' && !(await hasWebGpu())) throw new Error('this browser offers no WebGPU; choose ONNX Runtime on WebAssembly (?backend=wasm)');
   ort.env.wasm.wasmPaths = new URL('ort/', location.href).href;
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const generator = await loadOnnxGenerator(new URL('./', location.href), ort, { executionProviders: [backend] });
@@ -31,11 +37,11 @@ export async function loadOnnxOnPage(backend: OnnxBackendName): Promise<{ genera
  * Fills the runtime picker with what this export and browser can draw with; choosing one reloads
  * the page with ?runtime= and ?backend= (a runtime's models and wasm binaries load once, at start).
  */
-export function setupRuntimePicker(select: HTMLSelectElement, info: ExportInfo, runtime: Runtime, backend: string): void {
+export async function setupRuntimePicker(select: HTMLSelectElement, info: ExportInfo, runtime: Runtime, backend: string): Promise<void> {
   const choices: { runtime: Runtime; backend: string; label: string; available: boolean }[] = [
     { runtime: 'tfjs', backend: '', label: 'TF.js (its best backend)', available: info.model !== null },
     { runtime: 'onnx', backend: 'wasm', label: 'ONNX Runtime · WebAssembly', available: Boolean(info.onnx) },
-    { runtime: 'onnx', backend: 'webgpu', label: 'ONNX Runtime · WebGPU', available: Boolean(info.onnx) && hasWebGpu() },
+    { runtime: 'onnx', backend: 'webgpu', label: 'ONNX Runtime · WebGPU', available: Boolean(info.onnx) && (await hasWebGpu()) },
   ];
   select.replaceChildren(...choices.filter((c) => c.available).map((c) => {
     const option = new Option(c.label, `${c.runtime}:${c.backend}`);
