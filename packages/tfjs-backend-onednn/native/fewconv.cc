@@ -32,11 +32,11 @@ struct Taking {
 // AMD EPYC with oneDNN capped to the tier's ISA; docs/performance.md):
 // - AVX-512: both kinds.
 // - AVX2: few outputs only, where oneDNN's kernels, vectorised over the output channels, have
-//   little to vectorise: sngan64's 16-to-3 layer took 0.16 to 0.24 of oneDNN's time forward,
-//   0.45 to 0.64 for the filter gradient, on 1 and 2 threads. With few inputs oneDNN's AVX2
+//   little to vectorise: sngan64's 16-to-3 layer took 0.15 to 0.24 of oneDNN's time forward,
+//   0.43 to 0.64 for the filter gradient, on 1 and 2 threads. With few inputs oneDNN's AVX2
 //   kernels ran as fast or faster: ours took 1.7 to 1.9 times oneDNN's time for dcgan-mnist's
-//   1-to-64 forward pass, 1.1 to 1.4 for its filter gradient, 0.84 to 1.14 for the input
-//   gradients of the four presets' image layers.
+//   1-to-64 forward pass, 1.06 to 1.4 for its filter gradient (0.83 to 1.4 over the presets'
+//   image layers), 0.82 to 1.14 for their input gradients.
 // - generic: both kinds; against oneDNN capped to SSE4.1, from 0.17 to 1.06 of its time on one
 //   thread. (On arm64, not timed: no such machine here.)
 // GANTRY_FEW_CHANNEL_KERNELS=0 leaves every such layer to oneDNN (to compare the two), =1 has

@@ -32,9 +32,9 @@ constexpr int64_t kMaxDataFilterFloats = 256 * 1024;
 // The tiles of the tier in use, or null where they are off. Every tier takes the layers that
 // fit: against oneDNN capped to the same tier on the presets' strided layers (bench/
 // conv-layers.js, medians of 9 alternating runs on a 2-core AMD EPYC; docs/performance.md),
-// AVX2's tiles took 0.59 to 1.01 of oneDNN's time on 1 and 2 threads (dcgan-mnist's layer 0.75
-// to 0.94, dcgan64's 16x16 input gradient 0.98 to 1.01), the generic tier's 0.59 to 1.04 of
-// SSE4.1's on one. (AVX2 tiles of 3 x 32 and 4 x 16 filter-gradient sums, and 1 x 3 pixels by
+// AVX2's tiles took 0.59 to 1.14 of oneDNN's time on 1 and 2 threads (dcgan-mnist's filter
+// gradients 0.75 to 0.94; the ratios near 1 are ties within the runs' noise), the generic
+// tier's 0.59 to 1.04 of SSE4.1's on one. (AVX2 tiles of 3 x 32 and 4 x 16 filter-gradient sums, and 1 x 3 pixels by
 // 32 or 1 x 6 by 16 for the input gradient, ran up to 1.5 times as long as the 6 x 16 and 2 x 3
 // by 16 kept, and nowhere clearly faster.) GANTRY_TILED_CONV=0 leaves these layers to oneDNN (to compare the two).
 const TiledKernels* Kernels() {
