@@ -147,7 +147,9 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
     }
     const packageMissing = error?.startsWith('the tfjs-backend-onednn package is not installed') ?? false;
     const onednnFound = !packageMissing && !(await findOnednn()).error;
-    onednnMissing = `the native onednn backend is not available: ${error}; ${onednnFix(systemInfo(), { onednnFound, packageMissing })}`;
+    // a setting the user gave (GANTRY_CPU_ISA) is fixed by changing it, not by building again
+    const fix = error?.includes('GANTRY_CPU_ISA') ? '' : `; ${onednnFix(systemInfo(), { onednnFound, packageMissing })}`;
+    onednnMissing = `the native onednn backend is not available: ${error}${fix}`;
     if (choice === 'onednn') throw new UsageError(`--backend onednn: ${onednnMissing}`);
   }
   if (choice === 'tensorflow' || choice === 'auto') {

@@ -99,3 +99,9 @@ test('--backend onednn without the native backend is exit 2 with that line', () 
   assert.equal(r.code, 2);
   assert.match(r.stderr.trim(), /^gantry bench: --backend onednn: the native onednn backend is not available: the native addon is not built .*; to get it: (.*, then: )?npx gantry doctor --build-backend$/);
 });
+
+test('a bad GANTRY_CPU_ISA is named as the reason, with no build advice', () => {
+  const r = gantry(['bench', '--preset', 'seed-mlp', '--steps', '1', '--warmup', '0', '--backend', 'onednn'], { GANTRY_CPU_ISA: 'sse9' });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), 'gantry bench: --backend onednn: the native onednn backend is not available: GANTRY_CPU_ISA is "sse9", which is not a CPU tier (avx512, avx2 or generic)');
+});
