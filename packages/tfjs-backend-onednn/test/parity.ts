@@ -17,6 +17,8 @@ export const TOLERANCE = 1e-4;
 export function cpuHasAvx512(): boolean {
   const cap = process.env.GANTRY_CPU_ISA?.toLowerCase();
   if (cap === 'avx2' || cap === 'generic') return false;
+  // (an arm64 process under emulation reads the x86 host's /proc/cpuinfo)
+  if (process.arch !== 'x64') return false;
   try {
     return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
   } catch {
