@@ -38,6 +38,12 @@ struct EltwiseEntry {
 };
 PrimitiveCache<EltwiseEntry> g_eltwise;
 
+// oneDNN's tanh on aarch64 turns NaN into 1 (x86-64's keeps it); TF.js keeps NaN, and
+// divergence detection relies on it: a NaN input gives a NaN output on every CPU.
+GANTRY_VECTOR_CLONES void KeepNaN(const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] != x[i] ? x[i] : y[i];
+}
+
 void OnednnEltwise(dnnl::algorithm alg, const float* x, float* y, size_t n) {
   using dnnl::memory;
   CacheKey key = {static_cast<double>(alg), static_cast<double>(n)};
@@ -57,6 +63,7 @@ void OnednnEltwise(dnnl::algorithm alg, const float* x, float* y, size_t n) {
   UseThreads(1);
   e->prim.execute(CpuStream(), {{DNNL_ARG_SRC, e->x}, {DNNL_ARG_DST, e->y}});
   CpuStream().wait();
+  KeepNaN(x, y, n);
 }
 
 // Below this many elements the scalar loop is faster than a primitive call.
