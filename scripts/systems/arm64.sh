@@ -32,7 +32,8 @@ in_root "$R" 'cd /root/gantry && npx tsc -b packages/tfjs-backend-onednn package
 
 phase "backend test suite"
 t0=$(date +%s)
-in_root "$R" 'cd /root/gantry && node --test --test-concurrency=1 packages/tfjs-backend-onednn/dist/test/*.test.js 2>&1 | tail -n 12'
+in_root "$R" 'cd /root/gantry && node --test --test-concurrency=1 --test-reporter=tap packages/tfjs-backend-onednn/dist/test/*.test.js >/tmp/backend-suite.tap 2>&1; status=$?
+  grep -A12 "^not ok" /tmp/backend-suite.tap | head -n 80; tail -n 9 /tmp/backend-suite.tap; exit $status'
 echo "backend suite: $(( $(date +%s) - t0 )) s"
 
 phase "200 seed-mlp steps"
