@@ -8,7 +8,11 @@
 // Beside the times: Gantry's GFLOP/s and their share of the matrix-product peak that
 // `gantry bench --peak` measures in the same process, and both sides' peak memory (RSS).
 //
-//   node bench/compare.js [--rounds 5] [--steps 30] [--threads 1,2] [--cases dcgan-mnist:64,seed-mlp:32,seed-mlp:256]
+// `--isa avx2` runs both sides as on a CPU without AVX-512: Gantry with GANTRY_CPU_ISA=avx2
+// (its own kernels and oneDNN), PyTorch with ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2
+// and OpenBLAS's Haswell kernels.
+//
+//   node bench/compare.js [--rounds 5] [--steps 30] [--threads 1,2] [--isa native|avx2] [--cases dcgan-mnist:64,seed-mlp:32,seed-mlp:256]
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +29,15 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     cases: { type: 'string', default: 'dcgan-mnist:64,seed-mlp:32,seed-mlp:256' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    isa: { type: 'string', default: 'native' },
   },
 });
 const rounds = Number(values.rounds);
+if (values.isa !== 'native' && values.isa !== 'avx2') throw new Error(`--isa must be native or avx2, not ${values.isa}`);
+const gantryIsa = values.isa === 'avx2' ? { GANTRY_CPU_ISA: 'avx2' } : {};
+const peerIsa = values.isa === 'avx2'
+  ? { ATEN_CPU_CAPABILITY: 'avx2', ONEDNN_MAX_CPU_ISA: 'AVX2', DNNL_MAX_CPU_ISA: 'AVX2', OPENBLAS_CORETYPE: 'Haswell' }
+  : {};
 const steps = values.steps;
 
 function run(cmd, args, env) {
@@ -58,12 +68,12 @@ for (const threads of values.threads.split(',')) {
     const torchRss = [];
     let flops = 0;
     for (let i = 0; i < rounds; i++) {
-      const b = run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--backend', 'onednn', '--peak', '--json'], env);
+      const b = run(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--backend', 'onednn', '--peak', '--json'], { ...env, ...gantryIsa });
       gantry.push(b.msPerStep.median);
       shares.push(b.peakShare);
       gantryRss.push(b.peakRssMb);
       flops = b.flopsPerStep;
-      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--json', ...extra], env);
+      const peer = (extra) => run(values.python, [join(root, 'bench/pytorch_peer.py'), '--preset', preset, '--batch-size', batch, '--steps', steps, '--warmup', values.warmup, '--json', ...extra], { ...env, ...peerIsa });
       const nchw = peer([]);
       const nhwc = peer(['--channels-last']);
       const best = nchw.msPerStep.median <= nhwc.msPerStep.median ? nchw : nhwc;
