@@ -1,6 +1,6 @@
 // Single oneDNN convolutions timed alone, for the comparisons in docs/performance.md that a
 // training step cannot make on its own. Build and run (oneDNN from Debian's libdnnl-dev):
-//   g++ -O2 -fopenmp -std=c++17 layer-variants.cc -o /tmp/layer-variants -ldnnl
+//   g++ -O2 -fopenmp -std=c++17 -I../native layer-variants.cc -o /tmp/layer-variants -ldnnl
 //   OMP_WAIT_POLICY=passive /tmp/layer-variants wake 2       # add GOMP_SPINCOUNT=... to compare
 //   OMP_NUM_THREADS=1 /tmp/layer-variants bias
 //   OMP_NUM_THREADS=1 /tmp/layer-variants space-to-depth
@@ -24,12 +24,13 @@
 #include <thread>
 #include <vector>
 
-#include "oneapi/dnnl/dnnl.hpp"
+#include "dnnl_compat.h"
 
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 using dim = memory::dim;
+namespace compat = onednn_addon::dnnl_compat;
 
 dnnl::engine eng(dnnl::engine::kind::cpu, 0);
 dnnl::stream strm(eng);
@@ -66,6 +67,7 @@ struct Layer {
   memory::dims x() const { return {n, c, h, h}; }
   memory::dims y() const { return {n, oc, oh(), oh()}; }
   memory::dims w() const { return {oc, c, k, k}; }
+  compat::ConvWindow window() const { return {{s, s}, {0, 0}, {p, p}, {p, p}}; }
   double mflop() const { return 2.0 * n * oh() * oh() * oc * k * k * c / 1e6; }
 };
 
@@ -73,8 +75,7 @@ dnnl::convolution_forward::primitive_desc Forward(const Layer& L, tag act, bool 
   memory::desc x(L.x(), dt::f32, act), y(L.y(), dt::f32, act), w(L.w(), dt::f32, tag::any), b({L.oc}, dt::f32, tag::a);
   auto kind = dnnl::prop_kind::forward_training;
   auto alg = dnnl::algorithm::convolution_direct;
-  if (bias) return {{kind, alg, x, w, b, y, {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng};
-  return {{kind, alg, x, w, y, {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng};
+  return compat::ConvolutionForward(eng, kind, alg, x, w, bias ? &b : nullptr, y, L.window());
 }
 
 void Wake(int threads) {
@@ -82,10 +83,8 @@ void Wake(int threads) {
   Layer L{64, 64, 14, 128, 4, 2, 1};
   std::vector<float> X(L.n * L.c * L.h * L.h), Y(L.n * L.oc * L.oh() * L.oh(), 0.2f);
   auto fwd = Forward(L, tag::nhwc);
-  dnnl::convolution_backward_data::primitive_desc pd(
-      {dnnl::algorithm::convolution_direct, fwd.src_desc(), memory::desc(L.w(), dt::f32, tag::any), fwd.dst_desc(),
-       {L.s, L.s}, {L.p, L.p}, {L.p, L.p}},
-      eng, fwd);
+  auto pd = compat::ConvolutionBackwardData(eng, dnnl::algorithm::convolution_direct, fwd.src_desc(),
+                                            memory::desc(L.w(), dt::f32, tag::any), fwd.dst_desc(), L.window(), fwd);
   memory dx(pd.diff_src_desc(), eng, X.data()), dy(pd.diff_dst_desc(), eng, Y.data()), w(pd.weights_desc(), eng);
   dnnl::convolution_backward_data prim(pd);
   auto call = [&] { prim.execute(strm, {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}}); };
@@ -107,8 +106,8 @@ void Bias() {
     auto fwd = Forward(L, tag::nhwc, true);
     memory::desc w(L.w(), dt::f32, tag::any), b({L.oc}, dt::f32, tag::a);
     auto alg = dnnl::algorithm::convolution_direct;
-    dnnl::convolution_backward_weights::primitive_desc plain({alg, fwd.src_desc(), w, fwd.dst_desc(), {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng, fwd);
-    dnnl::convolution_backward_weights::primitive_desc withBias({alg, fwd.src_desc(), w, b, fwd.dst_desc(), {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng, fwd);
+    auto plain = compat::ConvolutionBackwardWeights(eng, alg, fwd.src_desc(), w, nullptr, fwd.dst_desc(), L.window(), fwd);
+    auto withBias = compat::ConvolutionBackwardWeights(eng, alg, fwd.src_desc(), w, &b, fwd.dst_desc(), L.window(), fwd);
     memory x(fwd.src_desc(), eng, X.data()), dy(fwd.dst_desc(), eng, Y.data()), db(b, eng, B.data());
     memory dw0(plain.diff_weights_desc(), eng), dw1(withBias.diff_weights_desc(), eng);
     dnnl::convolution_backward_weights p0(plain), p1(withBias);
@@ -134,8 +133,8 @@ void SpaceToDepth() {
         auto fwd = Forward(L, act);
         memory::desc w(L.w(), dt::f32, tag::any);
         auto alg = dnnl::algorithm::convolution_direct;
-        dnnl::convolution_backward_data::primitive_desc bd({alg, fwd.src_desc(), w, fwd.dst_desc(), {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng, fwd);
-        dnnl::convolution_backward_weights::primitive_desc bw({alg, fwd.src_desc(), w, fwd.dst_desc(), {L.s, L.s}, {L.p, L.p}, {L.p, L.p}}, eng, fwd);
+        auto bd = compat::ConvolutionBackwardData(eng, alg, fwd.src_desc(), w, fwd.dst_desc(), L.window(), fwd);
+        auto bw = compat::ConvolutionBackwardWeights(eng, alg, fwd.src_desc(), w, nullptr, fwd.dst_desc(), L.window(), fwd);
         memory x(fwd.src_desc(), eng), y(fwd.dst_desc(), eng), wf(fwd.weights_desc(), eng), wd(bd.weights_desc(), eng);
         memory dx(bd.diff_src_desc(), eng), dyd(bd.diff_dst_desc(), eng), xw(bw.src_desc(), eng), dyw(bw.diff_dst_desc(), eng), dw(bw.diff_weights_desc(), eng);
         dnnl::convolution_forward f(fwd);

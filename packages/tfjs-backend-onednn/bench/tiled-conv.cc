@@ -22,13 +22,14 @@
 #include <cstdlib>
 #include <vector>
 
-#include "oneapi/dnnl/dnnl.hpp"
+#include "dnnl_compat.h"
 #include "tiledconv.h"
 
 using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 using onednn_addon::ConvGeometry;
+namespace compat = onednn_addon::dnnl_compat;
 
 dnnl::engine eng(dnnl::engine::kind::cpu, 0);
 dnnl::stream strm(eng);
@@ -116,10 +117,9 @@ int main(int argc, char** argv) {
     bool blocked = threads == 1;
     memory::desc xD = blocked ? g.XAny() : g.XDesc(), yD = blocked ? g.YAny() : g.YDesc();
     auto alg = dnnl::algorithm::convolution_direct;
-    dnnl::convolution_forward::primitive_desc hint(
-        {dnnl::prop_kind::forward_training, alg, xD, g.WAny(), yD, g.Strides(), g.Dilations(), g.PadL(), g.PadR()}, eng);
-    dnnl::convolution_backward_weights::primitive_desc pd({alg, xD, g.WAny(), yD, g.Strides(), g.Dilations(), g.PadL(), g.PadR()},
-                                                          eng, hint);
+    const compat::ConvWindow win{g.Strides(), g.Dilations(), g.PadL(), g.PadR()};
+    auto hint = compat::ConvolutionForward(eng, dnnl::prop_kind::forward_training, alg, xD, g.WAny(), nullptr, yD, win);
+    auto pd = compat::ConvolutionBackwardWeights(eng, alg, xD, g.WAny(), nullptr, yD, win, hint);
     memory xu(g.XDesc(), eng, X.data()), yu(g.YDesc(), eng, Y.data()), dwu(g.WDesc(), eng, Wd.data());
     memory xp(pd.src_desc(), eng), yp(pd.diff_dst_desc(), eng), dwp(pd.diff_weights_desc(), eng);
     dnnl::reorder rx(xu, xp), ry(yu, yp), rw(dwp, dwu);
@@ -152,10 +152,9 @@ int main(int argc, char** argv) {
         dref[xAt + c] += sum;
       }
     });
-    dnnl::convolution_forward::primitive_desc hintD(
-        {dnnl::prop_kind::forward_training, alg, g.XDesc(), g.WAny(), g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR()}, eng);
-    dnnl::convolution_backward_data::primitive_desc pdD({alg, g.XDesc(), g.WAny(), g.YDesc(), g.Strides(), g.Dilations(), g.PadL(), g.PadR()},
-                                                        eng, hintD);
+    auto hintD = compat::ConvolutionForward(eng, dnnl::prop_kind::forward_training, alg, g.XDesc(), g.WAny(), nullptr,
+                                            g.YDesc(), win);
+    auto pdD = compat::ConvolutionBackwardData(eng, alg, g.XDesc(), g.WAny(), g.YDesc(), win, hintD);
     memory wu(g.WDesc(), eng, Wf.data()), wp(pdD.weights_desc(), eng), dxu(g.XDesc(), eng, DXd.data());
     dnnl::reorder rwD(wu, wp);
     dnnl::convolution_backward_data primD(pdD);
