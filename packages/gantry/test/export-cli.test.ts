@@ -190,21 +190,21 @@ test('bad sample --z / --labels inputs: wrong width, wrong dtype, labels out of 
   assert.deepEqual((await readNpy(out)).shape, [2, 8, 8, 1]);
 });
 
-/** The README's Node snippet (the first js block of "Use your generator outside JavaScript"). */
-function readmeNodeSnippet(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Use your generator outside JavaScript'));
+/** docs/export.md's Node snippet (the first js block of "Outside JavaScript: ONNX"). */
+function exportDocNodeSnippet(): string {
+  const doc = readFileSync(join(repoRoot, 'docs', 'export.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Outside JavaScript: ONNX'));
   const block = /```js\n([\s\S]*?)```/.exec(section);
-  assert.ok(readme.includes('## Use your generator outside JavaScript') && block, 'the README has the section and its Node snippet');
+  assert.ok(doc.includes('## Outside JavaScript: ONNX') && block, 'docs/export.md has the section and its Node snippet');
   return block[1]!;
 }
 
-test('export --format all: model.onnx beside the TF.js model, described in gantry.json; ONNX Runtime for Node draws gantry sample --z (1e-5), as does the README snippet', async (t) => {
+test('export --format all: model.onnx beside the TF.js model, described in gantry.json; ONNX Runtime for Node draws gantry sample --z (1e-5), as does the snippet in docs/export.md', async (t) => {
   const dir = join(work, 'onnx');
   mkdirSync(dir);
   const snippetDir = join(dir, 'snippet');
   mkdirSync(snippetDir);
-  writeFileSync(join(snippetDir, 'sample.mjs'), readmeNodeSnippet());
+  writeFileSync(join(snippetDir, 'sample.mjs'), exportDocNodeSnippet());
   symlinkSync(join(repoRoot, 'node_modules'), join(snippetDir, 'node_modules')); // onnxruntime-node, as an app has it installed
   const specifier = 'gantry/web';
   const web = (await import(specifier)) as GantryWeb;
