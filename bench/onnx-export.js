@@ -26,7 +26,7 @@ import { Network } from '../packages/gantry/dist/src/models/network.js';
 import { presetNames } from '../packages/gantry/dist/src/models/presets.js';
 import { imagesFromLatents01 } from '../packages/gantry/dist/src/train/images.js';
 import { train } from '../packages/gantry/dist/src/train/loop.js';
-import { openRun } from '../packages/gantry/dist/src/train/restore.js';
+import { openRun } from '../packages/gantry/dist/src/runFolder/checkpoints.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gantry = join(root, 'packages', 'gantry', 'bin', 'gantry.js');

@@ -8,7 +8,7 @@ export { adversarialLosses, nonSaturatingLoss, minimaxLoss, leastSquaresLoss, hi
 export { Gan, type StepStats } from './train/gan.js';
 export { Optimizer, kerasAdamDefaults, type OptimizerSettings } from './train/optimizer.js';
 export { train, type TrainRunOptions, type TrainResult } from './train/loop.js';
-export { openRun } from './train/restore.js';
+export { openRun } from './runFolder/checkpoints.js';
 export { selectBackend, type BackendInfo } from './backend.js';
 export { CheckpointStore } from './io/checkpoint.js';
 export { exportGenerator, exportFormats, type ExportOptions, type ExportFormat } from './export/exportGenerator.js';

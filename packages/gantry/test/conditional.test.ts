@@ -6,7 +6,7 @@ import { resolveTrainConfig } from '../src/config.js';
 import { UsageError } from '../src/errors.js';
 import { generateImages01 } from '../src/train/images.js';
 import { train } from '../src/train/loop.js';
-import { openRun } from '../src/train/restore.js';
+import { openRun } from '../src/runFolder/checkpoints.js';
 import { tempDir, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

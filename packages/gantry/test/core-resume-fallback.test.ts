@@ -7,7 +7,7 @@ import { UsageError } from '../src/errors.js';
 import { CheckpointStore } from '../src/io/checkpoint.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train } from '../src/train/loop.js';
-import { openRun } from '../src/train/restore.js';
+import { openRun } from '../src/runFolder/checkpoints.js';
 import { tempDir, tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore, restoreVariables } from '../src/io/checkpoint.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train } from '../src/train/loop.js';
-import { openRun } from '../src/train/restore.js';
+import { openRun } from '../src/runFolder/checkpoints.js';
 import { Gan } from '../src/train/gan.js';
 import { UsageError } from '../src/errors.js';
 import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';

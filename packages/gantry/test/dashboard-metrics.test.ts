@@ -3,10 +3,12 @@ import { appendFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { flatFields, KeyTable, readFlatRecord } from '../src/dashboard/flatRecord.js';
-import { MetricsTail } from '../src/dashboard/metricsTail.js';
+import { MetricSeries } from '../src/dashboard/metricSeries.js';
 import { MinMaxSeries } from '../src/dashboard/minMaxSeries.js';
-import { deriveState, readLockStatus, type StateEvidence } from '../src/dashboard/runState.js';
+import { flatFields, KeyTable, readFlatRecord } from '../src/runFolder/flatRecord.js';
+import { readLockStatus } from '../src/runFolder/lock.js';
+import { MetricsTail } from '../src/runFolder/metricsTail.js';
+import { deriveState, type StateEvidence } from '../src/runFolder/state.js';
 import { deadPid } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
 
@@ -108,12 +110,13 @@ test('the fast line reader agrees with JSON.parse on every number format, and re
 test('MetricsTail reads only appended bytes, waits for a line to be complete, counts torn lines', async () => {
   const dir = tempDir('gantry-tail-');
   const path = join(dir, 'metrics.jsonl');
-  const tail = new MetricsTail(path, 64);
+  const series = new MetricSeries(64);
+  const tail = new MetricsTail(path, series);
   assert.equal(await tail.update(), false, 'no file yet: nothing to read');
   writeFileSync(path, '{"step":1,"loss/D":1.5}\n{"step":2,"loss/D":1.25}\n');
   assert.equal(await tail.update(), true);
   assert.equal(tail.lines, 2);
-  assert.deepEqual(tail.series.get('loss/D')!.points().y, [1.5, 1.25]);
+  assert.deepEqual(series.byKey.get('loss/D')!.points().y, [1.5, 1.25]);
   // half a line: pending, not yet a record
   appendFileSync(path, '{"step":3,"loss/D":');
   await tail.update();
@@ -125,10 +128,10 @@ test('MetricsTail reads only appended bytes, waits for a line to be complete, co
   assert.equal(tail.pendingBytes, 0);
   assert.deepEqual(tail.lastFid, { step: 3, value: 42 });
   // bytes already read are never read again: rewriting them in place (same size) changes nothing
-  const before = tail.series.get('loss/D')!.points().y;
+  const before = series.byKey.get('loss/D')!.points().y;
   writeFileSync(path, '{"step":1,"loss/D":9.5}\n{"step":2,"loss/D":9.25}\n{"step":3,"loss/D":1.0,"eval/fid":42}\n');
   await tail.update();
-  assert.deepEqual(tail.series.get('loss/D')!.points().y, before);
+  assert.deepEqual(series.byKey.get('loss/D')!.points().y, before);
   // a line torn by a crash, then the resumed run's lines after it
   appendFileSync(path, '{"step":4,"loss/D":0.\n{"step":5,"loss/D":0.5,"time/elapsed_s":1}\n{"step":6,"event":"diverged","detail":"L_D = NaN"}\n');
   await tail.update();
@@ -143,7 +146,8 @@ test('MetricsTail starts over when the file is replaced (a resume rewrites it) a
   const dir = tempDir('gantry-tail-');
   const path = join(dir, 'metrics.jsonl');
   writeFileSync(path, '{"step":10,"loss/G":3,"time/elapsed_s":5}\n{"step":20,"loss/G":2,"time/elapsed_s":10}\n{"step":30,"loss/G":1,"time/elapsed_s":15}\n');
-  const tail = new MetricsTail(path);
+  const series = new MetricSeries();
+  const tail = new MetricsTail(path, series);
   await tail.update();
   assert.equal(tail.trainingSeconds, 15);
   const generation = tail.generation;
@@ -151,7 +155,7 @@ test('MetricsTail starts over when the file is replaced (a resume rewrites it) a
   renameSync(join(dir, 'next'), path);
   assert.equal(await tail.update(), true);
   assert.equal(tail.generation, generation + 1);
-  assert.deepEqual(tail.series.get('loss/G')!.points().x, [10, 20]);
+  assert.deepEqual(series.byKey.get('loss/G')!.points().x, [10, 20]);
   appendFileSync(path, '{"step":30,"loss/G":1.5,"time/elapsed_s":4}\n');
   await tail.update();
   assert.equal(tail.trainingSeconds, 14, 'a resumed session restarts elapsed time: 10 s, then 4 s more');

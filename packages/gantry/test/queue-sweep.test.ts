@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +10,6 @@ import { Redis } from 'ioredis';
 import { UsageError } from '../src/errors.js';
 import { runQueueName } from '../src/queue/jobs.js';
 import { connectQueueRedis } from '../src/queue/redis.js';
-import { MetricsFollower } from '../src/queue/metricsFollower.js';
 import { formatLeaderboard, leaderboard } from '../src/queue/results.js';
 import { countSweepRuns, expandSweep, validateSweepSpec, type SweepSpec } from '../src/queue/spec.js';
 import { writeSweepDirectory } from '../src/queue/sweepDirectory.js';
@@ -254,21 +253,4 @@ test('sweep results: a leaderboard by best FID or another metric, as a table, CS
   const bad = gantry(['sweep', 'results', '--out', work]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /is not a sweep directory \(no sweep\.json\)/);
-});
-
-test('the worker follows metrics.jsonl by its appended bytes: torn lines wait, a rewritten (shorter) log is read again', () => {
-  const path = join(work, 'follow.jsonl');
-  const follower = new MetricsFollower(path);
-  follower.poll();
-  assert.equal(follower.step, 0);
-  writeFileSync(path, '{"step":10,"loss/D":1}\n{"step":10,"eval/fid":50}\n{"step":20,"lo');
-  follower.poll();
-  assert.deepEqual([follower.step, follower.lastFid, follower.bestFid], [10, 50, 50]);
-  appendFileSync(path, 'ss/D":1}\n{"step":20,"eval/fid":70}\n');
-  follower.poll();
-  assert.deepEqual([follower.step, follower.lastFid, follower.bestFid], [20, 70, 50]);
-  // a resume keeps only the records up to its checkpoint
-  writeFileSync(path, '{"step":5,"eval/fid":90}\n');
-  follower.poll();
-  assert.deepEqual([follower.step, follower.lastFid, follower.bestFid], [5, 90, 90]);
 });

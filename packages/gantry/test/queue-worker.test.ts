@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -230,6 +231,50 @@ test('kill -9 of a worker alone: its trainer notices, checkpoints and stops, and
   other.child.kill('SIGTERM');
   assert.equal((await other.exited).code, 0);
   workers.length = 0;
+});
+
+test('a stalled job comes back while its old trainer still holds the run: the run waits, is not failed, and trains on from where that trainer stopped, each step once', async () => {
+  killLeftoverWorkers();
+  const a = startWorker();
+  await waitFor('the worker to start', () => a.log().includes('run(s) at a time'));
+  const spec = writeSpec('stall', [9]);
+  const sweepOut = join(work, 'sweeps');
+  assert.equal(gantry(['sweep', spec, '--redis', redis.url, '--out', sweepOut]).status, 0);
+  const dir = join(sweepOut, 'stall', 'run');
+  // the trainer (not the worker, which holds the lock only until its trainer takes it) has the run
+  await waitFor('the run to checkpoint', () => checkpointStep(dir) >= 5 && checkpointStep(dir) < steps - 15 && lockPid(dir) !== null && lockPid(dir) !== a.child.pid);
+  const oldTrainer = lockPid(dir)!;
+  try {
+    assert.equal(parentPid(oldTrainer), a.child.pid);
+    // The worker stalls (no lock renewal, so the job goes back to the queue), and for now its trainer
+    // stalls with it, keeping the run's lock while the job is handed on.
+    process.kill(oldTrainer, 'SIGSTOP');
+    process.kill(a.child.pid!, 'SIGSTOP');
+    const b = startWorker();
+    await waitFor('the returned job to find its run in use', () => b.log().includes(`stall/run: in use by process ${oldTrainer} on ${hostname()}; trying again later`), 60000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.notEqual((await states('stall', ['run']))[0], 'failed');
+    assert.doesNotMatch(b.log(), /stall\/run: (starting|resuming)/, 'a second trainer was started on a run in use');
+    assert.equal(lockPid(dir), oldTrainer);
+    // the old trainer goes on and is stopped: it checkpoints the step it is on and lets go of the run
+    process.kill(oldTrainer, 'SIGTERM');
+    process.kill(oldTrainer, 'SIGCONT');
+    await waitFor('the old trainer to let go of the run', () => lockPid(dir) !== oldTrainer, 60000);
+    const stoppedAt = checkpointStep(dir);
+    assert.ok(stoppedAt < steps, `the old trainer ran on to step ${stoppedAt}`);
+    await waitFor('the run to complete', async () => (await states('stall', ['run']))[0] === 'completed', 240000);
+    assert.equal(Number(/stall\/run: resuming at step (\d+)/.exec(b.log())?.[1]), stoppedAt, b.log());
+    assertNoStepTwice(dir);
+    assert.ok(finalWeights(dir).equals(trainAlone(dir, join(work, 'alone-stall'))), 'final weights differ from the run trained alone');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    b.child.kill('SIGTERM');
+    assert.equal((await b.exited).code, 0);
+    workers.length = 0;
+  } finally {
+    // a failed check must not leave the stopped trainer behind
+    if (lockPid(dir) === oldTrainer) process.kill(oldTrainer, 'SIGKILL');
+  }
 });
 
 test('Redis killed and restarted mid-sweep (append-only file): no job lost, none run twice, all finish', async () => {

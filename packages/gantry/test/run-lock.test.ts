@@ -1,17 +1,18 @@
 // The run directory's lock: one trainer per run, even when several processes find the same stale
-// lock at the same moment, and a lock file that is never seen half-written.
+// lock at the same moment; a lock file that is never seen half-written; and a lock a worker takes
+// for the trainer it starts, handed to that trainer and to no other process.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RunLock, holderActive, readLock } from '../src/io/runLock.js';
+import { RunLock, holderActive, readLock } from '../src/runFolder/lock.js';
 import { deadPid } from './dashboardFixtures.js';
 import { tempDir } from './fixtures.js';
 
-const lockModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'io', 'runLock.js')).href;
+const lockModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'runFolder', 'lock.js')).href;
 
 /**
  * Start `n` processes that all try to lock `dir` at the same instant; each says `won PID` or its
@@ -139,4 +140,61 @@ test('a lock of this host is held exactly while its process lives, whatever its 
   ageBy(path, 3_600_000);
   assert.equal(holderActive({ pid: process.pid, host: hostname(), startedAt: '' }, path), true);
   assert.equal(holderActive({ pid: deadPid(), host: hostname(), startedAt: '' }, path), false);
+});
+
+/** A script that tries to lock `dir` once and says `won PID` or `held by PID`; with `hold`, keeps a won lock until stdin ends. */
+function tryLockScript(dir: string, hold: boolean): string {
+  return `
+    const { RunLock } = await import(${JSON.stringify(lockModule)});
+    const got = RunLock.tryAcquire(${JSON.stringify(dir)});
+    console.log(got instanceof RunLock ? 'won ' + process.pid : 'held by ' + got.holder.pid);
+    if (${hold} && got instanceof RunLock) process.stdin.on('end', () => got.release()).resume();`;
+}
+
+test('tryAcquire answers who holds a live lock instead of failing', () => {
+  const dir = tempDir('gantry-lock-');
+  const lock = RunLock.acquire(dir);
+  const again = RunLock.tryAcquire(dir);
+  assert.ok(!(again instanceof RunLock), 'a held lock was taken twice');
+  assert.equal(again.holder.pid, process.pid);
+  assert.equal(again.path, join(dir, 'train.lock'));
+  lock.release();
+  const free = RunLock.tryAcquire(dir);
+  assert.ok(free instanceof RunLock);
+  free.release();
+});
+
+test('a lock taken by a parent is handed to its child when the child locks the run, and to no other process', async () => {
+  const dir = tempDir('gantry-lock-');
+  const path = join(dir, 'train.lock');
+  // the parent (this process, as a queue worker does) locks the run before it starts the trainer
+  const claim = RunLock.acquire(dir);
+  // the child first starts a process of its own that tries (a grandchild of the lock's holder: refused), then tries itself
+  const childScript = `
+    const { spawnSync } = await import('node:child_process');
+    const grandchild = spawnSync(process.execPath, ['--input-type=module', '-e', ${JSON.stringify(tryLockScript(dir, false))}], { encoding: 'utf8' });
+    console.log('grandchild ' + grandchild.stdout.trim());
+    ${tryLockScript(dir, true)}`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', childScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const lines = await new Promise<string[]>((resolve) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.split('\n').length > 2) resolve(out.trim().split('\n'));
+    });
+    child.on('exit', () => resolve(out.trim().split('\n')));
+  });
+  assert.deepEqual(lines, [`grandchild held by ${process.pid}`, `won ${child.pid}`]);
+  assert.equal(readLock(path)?.pid, child.pid, 'the lock names the child now');
+  assert.equal(claim.ownedHere(), false);
+  // another child of the same parent: the run is the first child's now
+  const sibling = spawnSync(process.execPath, ['--input-type=module', '-e', tryLockScript(dir, false)], { encoding: 'utf8' });
+  assert.equal(sibling.stdout.trim(), `held by ${child.pid}`);
+  // the parent's release leaves the child's lock alone; the child's removes it
+  claim.release();
+  assert.equal(readLock(path)?.pid, child.pid);
+  child.stdin.end();
+  await exited;
+  assert.deepEqual(readdirSync(dir), [], 'no lock, guard or private file is left');
 });

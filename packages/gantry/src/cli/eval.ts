@@ -9,7 +9,7 @@ import { precisionRecall } from '../eval/precisionRecall.js';
 import type { ImageShape } from '../data/dataset.js';
 import type { ImageOptions } from '../data/imageOptions.js';
 import { cyclingLabels, generateImages01 } from '../train/images.js';
-import { openRun } from '../train/restore.js';
+import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { permutation, Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
 import { cyclingLabels, generateImages01, imagesFromLatents01 } from '../train/images.js';
-import { openRun } from '../train/restore.js';
+import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { Stream } from '../util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';

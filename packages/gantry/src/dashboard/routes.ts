@@ -106,12 +106,12 @@ export function dashboardRoutes(index: RunIndex, options: { title?: string; webD
     await index.ready;
     const run = index.runs.get(c.req.query('id') ?? '');
     if (!run) return c.json({ error: 'no such run' }, 404, headers);
-    await run.metrics.update();
+    await run.folder.metrics.update();
     const asked = Number(c.req.query('points') ?? defaultPoints);
     const points = Number.isInteger(asked) && asked >= 10 ? Math.min(asked, maxPoints) : defaultPoints;
     const keys = c.req.query('keys')?.split(',').filter(Boolean);
     return c.json(
-      { id: run.id, lines: run.metrics.lines, generation: run.metrics.generation, series: run.downsampled(points, keys) },
+      { id: run.id, lines: run.folder.metrics.lines, generation: run.folder.metrics.generation, series: run.downsampled(points, keys) },
       200,
       headers,
     );

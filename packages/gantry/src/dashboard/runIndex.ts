@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { RunDirectory } from './runDirectory.js';
+import { runFiles } from '../runFolder/files.js';
+import { RunView } from './runView.js';
 import type { IndexChange, RunSummary } from './wire.js';
 
 /** How deep under the root run folders are looked for (a sweep's runs sit one level down). */
@@ -13,7 +14,8 @@ const settleMs = 60;
 
 /** A folder is a run when the trainer has written one of these in it. */
 function isRunFolder(dir: string): boolean {
-  return ['config.json', 'metrics.jsonl', 'train.lock'].some((f) => existsSync(join(dir, f)));
+  const files = runFiles(dir);
+  return [files.config, files.metrics, files.lock].some((f) => existsSync(f));
 }
 
 /**
@@ -23,7 +25,7 @@ function isRunFolder(dir: string): boolean {
  * thing that changed.
  */
 export class RunIndex extends EventEmitter<{ change: [IndexChange] }> {
-  readonly runs = new Map<string, RunDirectory>();
+  readonly runs = new Map<string, RunView>();
   private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
   private settle: NodeJS.Timeout | null = null;
@@ -110,21 +112,21 @@ export class RunIndex extends EventEmitter<{ change: [IndexChange] }> {
       let run = this.runs.get(id);
       const isNew = !run;
       if (!run) {
-        run = new RunDirectory(id, dir);
+        run = new RunView(id, dir);
         this.runs.set(id, run);
         this.watch(dir);
-        this.watch(join(dir, 'samples'));
-        this.watch(join(dir, 'checkpoints'));
+        this.watch(run.folder.files.samples);
+        this.watch(run.folder.files.checkpoints);
       }
       const before = isNew ? '' : JSON.stringify(run.summary());
-      const changed = await run.refresh();
+      const changed = await run.folder.refresh();
       if (this.closed) return;
-      if (!this.watchers.has(join(dir, 'samples'))) this.watch(join(dir, 'samples'));
-      if (!this.watchers.has(join(dir, 'checkpoints'))) this.watch(join(dir, 'checkpoints'));
+      // made after the run was found
+      for (const sub of [run.folder.files.samples, run.folder.files.checkpoints]) if (!this.watchers.has(sub)) this.watch(sub);
       const summary = run.summary();
       if (isNew || JSON.stringify(summary) !== before) this.emit('change', { type: 'run', summary });
-      if (changed.metrics) this.emit('change', { type: 'metrics', id, lines: run.metrics.lines, generation: run.metrics.generation });
-      if (changed.samples) this.emit('change', { type: 'samples', id, steps: run.sampleSteps });
+      if (changed.metrics) this.emit('change', { type: 'metrics', id, lines: run.folder.metrics.lines, generation: run.folder.metrics.generation });
+      if (changed.samples) this.emit('change', { type: 'samples', id, steps: run.folder.sampleSteps });
     }
   }
 

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { CheckpointStore, type SkippedCheckpoint } from '../io/checkpoint.js';
 import { kerasGenerator } from '../models/kerasExport.js';
 import { imageShapeOf } from '../train/images.js';
-import { openRun } from '../train/restore.js';
+import { openRun } from '../runFolder/checkpoints.js';
 import { gantryVersion } from '../version.js';
 import { classNames, outputMapping } from './exportManifest.js';
 import type { ExportManifest, WeightsFile } from './format.js';

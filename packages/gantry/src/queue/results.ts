@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readMetrics, readRunOnDisk } from './runState.js';
+import { readMetrics, readRunOnDisk } from '../runFolder/records.js';
 import { formatTable } from './status.js';
 import { readSweepManifest } from './sweepDirectory.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { runJobId, type RunJobData, type RunProgress } from './jobs.js';
-import { readRunOnDisk } from './runState.js';
+import { readRunOnDisk } from '../runFolder/records.js';
 import { readSweepManifest } from './sweepDirectory.js';
 
 export interface RunStatus {

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
-import { MetricsFollower } from './metricsFollower.js';
-import { plannedSteps, readRunOnDisk } from './runState.js';
-import { holderActive, readLock } from '../io/runLock.js';
+import { runFiles } from '../runFolder/files.js';
+import { RunLock } from '../runFolder/lock.js';
+import { MetricsTail } from '../runFolder/metricsTail.js';
+import { plannedSteps, readRunOnDisk } from '../runFolder/records.js';
 
 export interface WorkerSettings {
   redisUrl: string;
@@ -81,21 +82,31 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
   async function trainRun(job: Job<RunJobData, RunResult>, token?: string): Promise<RunResult> {
     const id = job.id as string;
     const { dir } = job.data;
-    if (!existsSync(join(dir, 'config.json'))) {
+    const files = runFiles(dir);
+    if (!existsSync(files.config)) {
       throw new Error(`${dir}/config.json is missing on ${hostname()}; every worker must see the sweep's storage at the same path`);
     }
-    const lockPath = join(dir, 'train.lock');
-    const holder = readLock(lockPath);
-    const waitForHolder = async (): Promise<never> => {
+    // The run's lock, taken before its trainer starts and handed to it (see RunLock): of two
+    // workers given the same run, exactly one gets it. Held by a trainer still at work (this
+    // job's earlier attempt that stalled and came back to the queue, on this machine or another,
+    // or a run started by hand), the run waits for it and is tried again; it does not fail.
+    const claim = RunLock.tryAcquire(dir);
+    if (!(claim instanceof RunLock)) {
+      log(`${id}: in use by process ${claim.holder.pid} on ${claim.holder.host}; trying again later`);
       await job.moveToDelayed(Date.now() + Math.max(1000, lockMs / 2), token);
       throw new DelayedError();
-    };
-    // a trainer still runs this run: here (this worker's own child after a lost lock, or a run
-    // started by hand), or on another machine whose worker lost the job but whose trainer has not
-    // stopped yet (it still refreshes the lock): wait for it. A lock it stopped refreshing is taken
-    // over by the trainer started below.
-    if (holder && holderActive(holder, lockPath)) await waitForHolder();
+    }
+    try {
+      return await trainClaimed(job, token, claim);
+    } finally {
+      // the trainer owns the lock once it has started; this removes it only if it never got that far
+      claim.release();
+    }
+  }
 
+  async function trainClaimed(job: Job<RunJobData, RunResult>, token: string | undefined, claim: RunLock): Promise<RunResult> {
+    const id = job.id as string;
+    const { dir } = job.data;
     const before = readRunOnDisk(dir);
     log(`${id}: ${before.step > 0 ? `resuming at step ${before.step}` : 'starting'} (attempt ${job.attemptsMade + 1})`);
     const child = spawn(process.execPath, [gantryBin, 'train', '--out', dir, '--resume', '--quiet', '--threads', String(settings.threads)], {
@@ -115,13 +126,20 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     });
 
     let reported = '';
-    const metrics = new MetricsFollower(join(dir, 'metrics.jsonl'));
+    const metrics = new MetricsTail(runFiles(dir).metrics);
     let total = before.total;
     const report = async () => {
-      metrics.poll();
+      await metrics.update().catch(() => false);
       // an --epochs run learns its step count when its data is loaded
       if (total === 0) total = plannedSteps(dir);
-      const progress: RunProgress = { step: metrics.step, total, lastFid: metrics.lastFid, bestFid: metrics.bestFid, host: hostname(), pid: process.pid };
+      const progress: RunProgress = {
+        step: metrics.lastStep ?? 0,
+        total,
+        lastFid: metrics.lastFid?.value ?? null,
+        bestFid: metrics.bestFid?.value ?? null,
+        host: hostname(),
+        pid: process.pid,
+      };
       const key = JSON.stringify(progress);
       if (key === reported) return;
       reported = key;
@@ -135,6 +153,8 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     clearInterval(timer);
     children.delete(id);
     await report();
+    // the child is gone: a lock it never took over is ours to give back before the job moves on
+    claim.release();
 
     const after = readRunOnDisk(dir);
     const lastLine = stderr[stderr.length - 1] ?? '';
@@ -150,14 +170,8 @@ export async function runWorker(settings: WorkerSettings): Promise<void> {
     }
     if (lostLocks.delete(id)) throw new Error(`lost the job's lock at step ${after.step}; another worker continues it`);
     if (exit.code === 2) {
-      // the trainer's lock is the one authority: a run started by hand after the check above makes
-      // the trainer refuse the run as in use, which is a reason to wait, not a bad input
-      const now = readLock(lockPath);
-      if (now && !(now.pid === child.pid && now.host === hostname()) && holderActive(now, lockPath)) {
-        log(`${id}: in use by process ${now.pid} on ${now.host}; trying again later`);
-        await waitForHolder();
-      }
-      // bad input (the config, the data, the run directory): trying again cannot help
+      // bad input (the config, the data, the run directory): trying again cannot help. (Not a run
+      // in use: the lock was this worker's before the trainer started.)
       log(`${id}: failed: ${lastLine}`);
       throw new UnrecoverableError(lastLine || 'training refused its input (exit code 2)');
     }

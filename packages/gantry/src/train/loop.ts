@@ -7,10 +7,11 @@ import { loadDataset } from '../data/load.js';
 import { UsageError } from '../errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
 import { makeDirectory } from '../io/directories.js';
-import { CheckpointStore, NonFiniteWeightsError, restoreVariables } from '../io/checkpoint.js';
-import { RunLock } from '../io/runLock.js';
+import { CheckpointStore, NonFiniteWeightsError } from '../io/checkpoint.js';
 import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
 import { writeImageGridPng } from '../io/png.js';
+import { restoreCheckpoint } from '../runFolder/checkpoints.js';
+import { RunLock } from '../runFolder/lock.js';
 import { Stream } from '../util/random.js';
 import { RealBatches, noiseBatch, randomLabels } from './batches.js';
 import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch, type StepStats } from './gan.js';
@@ -91,15 +92,13 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
   // Step 1: initialise G and D (seeded), and their optimizers.
   const gan = new Gan(config, { fusedOptimizers: !options.referenceOptimizers });
   const rollBack = (name?: string): number => {
-    const ckpt = store.load(name);
+    const ckpt = restoreCheckpoint(store, gan, name);
     for (const skipped of ckpt.skipped) {
       // a damaged checkpoint is passed over, said once on stderr and once in the log
       console.error(`gantry: warning: checkpoint ${skipped.name} skipped (${skipped.reason}); continuing from ${basename(ckpt.dir)}`);
-      log.append({ step: ckpt.manifest.step, event: 'checkpoint-skipped', checkpoint: skipped.name, reason: skipped.reason, resumedFrom: basename(ckpt.dir) });
+      log.append({ step: ckpt.step, event: 'checkpoint-skipped', checkpoint: skipped.name, reason: skipped.reason, resumedFrom: basename(ckpt.dir) });
     }
-    restoreVariables(ckpt, gan.namedState());
-    gan.restoreCounters(ckpt.manifest.counters);
-    return ckpt.manifest.step;
+    return ckpt.step;
   };
   let startStep = 0;
   const resume = options.resume || options.resumeFrom !== undefined;

@@ -1,12 +1,20 @@
 import { open, stat } from 'node:fs/promises';
 import { flatFields, KeyTable, readFlatRecord } from './flatRecord.js';
-import { MinMaxSeries } from './minMaxSeries.js';
 
 /** A record that marks something that happened (`{"step": 40, "event": "diverged", "detail": ...}`). */
 export interface MetricsEvent {
   step: number;
   event: string;
   detail?: string;
+}
+
+/**
+ * What a reader of the tail keeps of each record (the dashboard: a bounded series per key). The
+ * arrays are reused from record to record; `reset` says reading starts over from the first line.
+ */
+export interface MetricsSink {
+  scalars(step: number, keys: readonly string[], values: ArrayLike<number>, count: number): void;
+  reset(): void;
 }
 
 /** Keep this many events of a run; a run that diverges more often than this has told its story. */
@@ -16,13 +24,14 @@ const chunkBytes = 4 << 20;
 
 /**
  * metrics.jsonl read as it grows: each `update()` reads only the bytes appended since the last
- * one, parses the complete lines and feeds every numeric key into a bounded `MinMaxSeries`. A
- * line without its newline yet stays pending until the rest arrives. A line that does not parse
- * (a run killed mid-write, then resumed) is skipped and counted. When the file is replaced or
- * shrinks (a resume or a divergence rollback rewrites it), reading starts over.
+ * one (from the offset where the last read ended), parses the complete lines, keeps what any
+ * reader of a run wants (the last step and event, FID, training time) and hands every record's
+ * scalars to the sink, if there is one. A line without its newline yet stays pending until the
+ * rest arrives. A line that does not parse (a run killed mid-write, then resumed) is skipped and
+ * counted. When the file is replaced or shrinks (a resume or a divergence rollback rewrites it),
+ * reading starts over.
  */
 export class MetricsTail {
-  series = new Map<string, MinMaxSeries>();
   events: MetricsEvent[] = [];
   /** Complete lines read, parsed or not. */
   lines = 0;
@@ -35,6 +44,8 @@ export class MetricsTail {
   lastEvent: string | null = null;
   lastFid: { step: number; value: number } | null = null;
   bestFid: { step: number; value: number } | null = null;
+  /** The last `eval/kid` logged. */
+  lastKid: { step: number; value: number } | null = null;
   /** Seconds of training, summed over the sessions of a resumed run (time/elapsed_s restarts at 0). */
   private elapsedBefore = 0;
   private elapsedNow = 0;
@@ -47,10 +58,8 @@ export class MetricsTail {
   private running: Promise<boolean> | null = null;
   private readonly keys = new KeyTable();
   private readonly fields = flatFields();
-  private keyAt: string[] = [];
-  private seriesAt: MinMaxSeries[] = [];
 
-  constructor(readonly path: string, private readonly capacity = 4096) {}
+  constructor(readonly path: string, private readonly sink?: MetricsSink) {}
 
   get trainingSeconds(): number {
     return this.elapsedBefore + this.elapsedNow;
@@ -67,12 +76,10 @@ export class MetricsTail {
   }
 
   private reset(): void {
-    this.series = new Map();
-    this.keyAt = [];
-    this.seriesAt = [];
+    this.sink?.reset();
     this.events = [];
     this.lines = this.badLines = this.pendingBytes = 0;
-    this.lastStep = this.lastEvent = this.lastFid = this.bestFid = null;
+    this.lastStep = this.lastEvent = this.lastFid = this.bestFid = this.lastKid = null;
     this.elapsedBefore = this.elapsedNow = 0;
     this.offset = 0;
     this.pending = Buffer.alloc(0);
@@ -187,30 +194,23 @@ export class MetricsTail {
     this.record(step, keys, values, keys.length);
   }
 
-  /** A record of scalars at `step`: every one goes into its series. */
+  /** A record of scalars at `step`. */
   private record(step: number, keys: string[], values: ArrayLike<number>, count: number): void {
     this.lastEvent = null;
     this.lastStep = step;
     for (let i = 0; i < count; i++) {
       const key = keys[i];
-      if (key === 'step') continue;
       const value = values[i];
-      // the previous line's series at this position, when the key is the same (it almost always is)
-      let s = this.keyAt[i] === key ? this.seriesAt[i] : this.series.get(key);
-      if (!s) {
-        s = new MinMaxSeries(this.capacity);
-        this.series.set(key, s);
-      }
-      this.keyAt[i] = key;
-      this.seriesAt[i] = s;
-      s.push(step, value);
       if (key === 'time/elapsed_s') {
         if (value < this.elapsedNow) this.elapsedBefore += this.elapsedNow;
         this.elapsedNow = value;
       } else if (key === 'eval/fid' && Number.isFinite(value)) {
         this.lastFid = { step, value };
         if (!this.bestFid || value < this.bestFid.value) this.bestFid = { step, value };
+      } else if (key === 'eval/kid' && Number.isFinite(value)) {
+        this.lastKid = { step, value };
       }
     }
+    this.sink?.scalars(step, keys, values, count);
   }
 }

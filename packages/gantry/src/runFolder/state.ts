@@ -1,33 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { holderActive } from '../io/runLock.js';
-import type { RunState } from './wire.js';
-
-/** What train.lock says: absent, held by a live process, or left behind by a dead one. */
-export type LockStatus = { kind: 'none' } | { kind: 'live' | 'stale'; pid: number | null; startedAt: string | null };
-
-/** train.lock of a run (see io/runLock.ts): a live holder means the run is training now. */
-export function readLockStatus(lockPath: string): LockStatus {
-  let text: string;
-  try {
-    text = readFileSync(lockPath, 'utf8');
-  } catch {
-    return { kind: 'none' };
-  }
-  let info: { pid?: unknown; host?: unknown; startedAt?: unknown };
-  try {
-    info = JSON.parse(text) as typeof info;
-  } catch {
-    // created but never written: the process died between the two
-    return { kind: 'stale', pid: null, startedAt: null };
-  }
-  const pid = typeof info.pid === 'number' ? info.pid : null;
-  const startedAt = typeof info.startedAt === 'string' ? info.startedAt : null;
-  if (pid === null) return { kind: 'stale', pid, startedAt };
-  // a lock taken on another machine is live while its holder keeps refreshing it, as `train` judges
-  const host = typeof info.host === 'string' ? info.host : hostname();
-  return { kind: holderActive({ pid, host, startedAt: startedAt ?? '' }, lockPath) ? 'live' : 'stale', pid, startedAt };
-}
+import type { RunState } from '../dashboard/wire.js';
+import type { LockStatus } from './lock.js';
 
 export interface StateEvidence {
   lock: LockStatus;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MetricsRecord } from '../io/metricsLog.js';
+import { readJsonFile, runFiles } from './files.js';
 
 /** What a run directory says about itself: how far it is and how good it got. */
 export interface RunOnDisk {
@@ -15,16 +15,9 @@ export interface RunOnDisk {
   loggedStep: number;
 }
 
+/** A run's checkpoint, plan and FIDs, read whole once (the sweep's status and results; see MetricsTail to follow a run). */
 export function readRunOnDisk(dir: string): RunOnDisk {
-  const json = (path: string): Record<string, unknown> | null => {
-    try {
-      return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    } catch {
-      return null;
-    }
-  };
-  const latest = json(join(dir, 'checkpoints', 'latest.json'));
-  const config = json(join(dir, 'config.json'));
+  const latest = readJsonFile(runFiles(dir).latest);
   const records = readMetrics(dir);
   let bestFid: number | null = null;
   let bestFidStep: number | null = null;
@@ -40,22 +33,18 @@ export function readRunOnDisk(dir: string): RunOnDisk {
       bestFidStep = r.step;
     }
   }
-  return { step: typeof latest?.step === 'number' ? latest.step : 0, total: typeof config?.steps === 'number' ? config.steps : 0, bestFid, bestFidStep, lastFid, loggedStep };
+  return { step: typeof latest?.step === 'number' ? latest.step : 0, total: plannedSteps(dir), bestFid, bestFidStep, lastFid, loggedStep };
 }
 
 /** The run's total steps from its config.json (0 until an --epochs run has worked it out). */
 export function plannedSteps(dir: string): number {
-  try {
-    const steps = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { steps?: unknown }).steps;
-    return typeof steps === 'number' ? steps : 0;
-  } catch {
-    return 0;
-  }
+  const steps = readJsonFile(runFiles(dir).config)?.steps;
+  return typeof steps === 'number' ? steps : 0;
 }
 
 /** metrics.jsonl, tolerating a torn last line of a run being written right now. */
 export function readMetrics(dir: string): MetricsRecord[] {
-  const path = join(dir, 'metrics.jsonl');
+  const path = runFiles(dir).metrics;
   if (!existsSync(path)) return [];
   const out: MetricsRecord[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { runFiles } from './files.js';
 
 export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
+}
+
+/** A lock that was not taken: who holds it, and (for a holder on another host) when it last said so. */
+export interface LockHeld {
+  holder: LockInfo;
+  path: string;
+  refreshedMsAgo: number;
 }
 
 /**
@@ -17,6 +24,11 @@ export interface LockInfo {
  * broken one. A lock whose process no longer exists (a killed run) is stale and is taken over; a
  * live one is refused. Taking over is guarded too: of several processes that find the same stale
  * lock at once, exactly one gets the run.
+ *
+ * A lock held by the taker's own parent process is handed over: the queue worker locks a run
+ * before it starts the trainer for it (so that of two workers given the same run, exactly one
+ * starts a trainer), and the trainer, its child, then owns the lock. Nobody else can take a lock
+ * while its holder lives, so the run is never unlocked between the two.
  *
  * A process on another machine (run directories on shared storage) cannot be looked up, so the
  * holder refreshes the lock's modification time every `GANTRY_LOCK_HEARTBEAT_MS` (10 s); a lock
@@ -36,8 +48,7 @@ export class RunLock {
   /** Marks the lock as still held (its modification time), if it is still this process's. */
   private refresh(): void {
     try {
-      const holder = readLock(this.path);
-      if (holder?.pid === process.pid && holder.host === hostname()) {
+      if (this.ownedHere()) {
         const now = new Date();
         utimesSync(this.path, now, now);
       }
@@ -46,23 +57,48 @@ export class RunLock {
     }
   }
 
+  /** Whether the lock file still names this process (a child it was handed to owns it after). */
+  ownedHere(): boolean {
+    const holder = readLock(this.path);
+    return holder?.pid === process.pid && holder.host === hostname();
+  }
+
+  /** Lock `runDir`, or fail with a line that says who has it. */
   static acquire(runDir: string): RunLock {
-    const path = join(runDir, 'train.lock');
+    const got = RunLock.tryAcquire(runDir);
+    if (got instanceof RunLock) return got;
+    const { holder, path, refreshedMsAgo } = got;
+    if (holder.host === hostname()) {
+      throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
+    }
+    throw new UsageError(`run directory ${runDir} is in use by process ${holder.pid} on host ${holder.host} (lock refreshed ${Math.round(refreshedMsAgo / 1000)} s ago); wait for it to finish, or delete ${path} if that machine is gone`);
+  }
+
+  /**
+   * Lock `runDir` in one step: the lock, or who holds it. Of any number of processes that try at
+   * once, exactly one gets it; the check and the taking are the same act.
+   */
+  static tryAcquire(runDir: string): RunLock | LockHeld {
+    const path = runFiles(runDir).lock;
     const body = JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() } satisfies LockInfo) + '\n';
     for (let attempt = 0; attempt < 20; attempt++) {
       if (createWhole(path, body)) return new RunLock(path);
       const seen = readRaw(path);
       const holder = parseLock(seen);
       if (holder && holderActive(holder, path)) {
-        if (holder.host === hostname()) {
-          throw new UsageError(`run directory ${runDir} is in use by training process ${holder.pid} (started ${holder.startedAt}); wait for it to finish or stop it first`);
+        if (holder.host === hostname() && holder.pid === process.ppid) {
+          // taken by our parent for us (see above); if it changed meanwhile, look again
+          if (underGuard(path, () => replaceIfUnchanged(path, seen, body))) return new RunLock(path);
+          continue;
         }
-        const ago = Math.round((lockAgeMs(path) ?? 0) / 1000);
-        throw new UsageError(`run directory ${runDir} is in use by process ${holder.pid} on host ${holder.host} (lock refreshed ${ago} s ago); wait for it to finish, or delete ${path} if that machine is gone`);
+        return { holder, path, refreshedMsAgo: lockAgeMs(path) ?? 0 };
       }
       // stale (its process is gone, or its host stopped refreshing it) or unreadable: remove it,
       // unless someone else got there first
-      removeIfUnchanged(path, seen);
+      underGuard(path, () => {
+        if (seen !== null && readRaw(path) === seen) rmSync(path, { force: true });
+        return false;
+      });
     }
     throw new UsageError(`could not lock run directory ${runDir}; another process keeps taking it`);
   }
@@ -81,8 +117,30 @@ export class RunLock {
   }
 }
 
+/** What train.lock says: absent, held by a live process, or left behind by a dead one. */
+export type LockStatus = { kind: 'none' } | { kind: 'live' | 'stale'; pid: number | null; startedAt: string | null };
+
+/** The lock of a run as a reader sees it: a live holder means the run is training now. */
+export function readLockStatus(lockPath: string): LockStatus {
+  const text = readRaw(lockPath);
+  if (text === null) return { kind: 'none' };
+  let info: { pid?: unknown; host?: unknown; startedAt?: unknown };
+  try {
+    info = JSON.parse(text) as typeof info;
+  } catch {
+    // created but never written (older versions wrote it after creating it): the process died between the two
+    return { kind: 'stale', pid: null, startedAt: null };
+  }
+  const pid = typeof info.pid === 'number' ? info.pid : null;
+  const startedAt = typeof info.startedAt === 'string' ? info.startedAt : null;
+  if (pid === null) return { kind: 'stale', pid, startedAt };
+  // a lock taken on another machine is live while its holder keeps refreshing it, as `train` judges
+  const host = typeof info.host === 'string' ? info.host : hostname();
+  return { kind: holderActive({ pid, host, startedAt: startedAt ?? '' }, lockPath) ? 'live' : 'stale', pid, startedAt };
+}
+
 /**
- * Whether the lock at `path` (held by `holder`) still belongs to a running trainer: a live
+ * Whether the lock at `path` (held by `holder`) still belongs to a running process: a live
  * process here, or one on another host that refreshed it within six heartbeats.
  */
 export function holderActive(holder: LockInfo, path: string): boolean {
@@ -132,10 +190,15 @@ function readRaw(path: string): string | null {
   }
 }
 
-/** Create `path` holding `body`, whole, unless it exists. */
-function createWhole(path: string, body: string): boolean {
+function privateFile(path: string, body: string): string {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, body, { flag: 'wx' });
+  return tmp;
+}
+
+/** Create `path` holding `body`, whole, unless it exists. */
+function createWhole(path: string, body: string): boolean {
+  const tmp = privateFile(path, body);
   try {
     linkSync(tmp, path);
     return true;
@@ -158,12 +221,26 @@ function createWhole(path: string, body: string): boolean {
   }
 }
 
+/** Replace the lock at `path` with `body`, whole, if it still holds `seen`. Call under the guard. */
+function replaceIfUnchanged(path: string, seen: string | null, body: string): boolean {
+  if (seen === null || readRaw(path) !== seen) return false;
+  const tmp = privateFile(path, body);
+  try {
+    renameSync(tmp, path);
+    return true;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
 /**
- * Remove the lock at `path` if it still holds `seen`: under a guard folder, so that two processes
- * that found the same stale lock cannot both remove it (the second would remove the first's new
- * lock). A guard left by a process that died holding it is cleared after a few seconds.
+ * Run `change` (a look at the lock and a change to it) under a guard folder, so that no other
+ * process changes the lock in between: two processes that found the same stale lock cannot both
+ * remove it (the second would remove the first's new lock). A guard left by a process that died
+ * holding it is cleared after a few seconds. Busy: waits a moment and returns false, for the
+ * caller to look again.
  */
-function removeIfUnchanged(path: string, seen: string | null): void {
+function underGuard(path: string, change: () => boolean): boolean {
   const guard = `${path}.takeover`;
   try {
     mkdirSync(guard);
@@ -174,12 +251,12 @@ function removeIfUnchanged(path: string, seen: string | null): void {
     } catch {
       // gone already
     }
-    // another process is taking over: let it finish, then look again
+    // another process is changing the lock: let it finish, then look again
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
-    return;
+    return false;
   }
   try {
-    if (seen !== null && readRaw(path) === seen) rmSync(path, { force: true });
+    return change();
   } finally {
     rmSync(guard, { recursive: true, force: true });
   }

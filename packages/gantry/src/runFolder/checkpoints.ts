@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { resolveTrainConfig, type TrainConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { CheckpointStore, restoreVariables, type LoadedCheckpoint, type SkippedCheckpoint } from '../io/checkpoint.js';
+import { Gan } from '../train/gan.js';
+
+/** A checkpoint put back into a GAN. */
+export interface RestoredCheckpoint {
+  /** The step the checkpoint was written at. */
+  step: number;
+  /** Its folder. */
+  dir: string;
+  /** Damaged checkpoints passed over on the way to it (newest first), with why. */
+  skipped: SkippedCheckpoint[];
+}
+
+/**
+ * Load a run's checkpoint (the named one, or else the newest intact one) into `gan`: its weights
+ * and optimizer state, and its counters. How a trainer resumes or rolls back, and how a finished
+ * run is opened.
+ */
+export function restoreCheckpoint(store: CheckpointStore, gan: Gan, name?: string): RestoredCheckpoint {
+  const loaded = store.load(name);
+  putBack(loaded, gan);
+  return { step: loaded.manifest.step, dir: loaded.dir, skipped: loaded.skipped };
+}
+
+/** A loaded checkpoint's tensors into the GAN's variables, and its counters. */
+function putBack(loaded: LoadedCheckpoint, gan: Gan): void {
+  restoreVariables(loaded, gan.namedState());
+  gan.restoreCounters(loaded.manifest.counters);
+}
+
+/**
+ * A trained GAN loaded from a run directory's checkpoint: the named one, or else the newest intact
+ * one (`skipped` lists the damaged ones passed over, with why).
+ */
+export function openRun(runDir: string, checkpointName?: string): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string; skipped: SkippedCheckpoint[] } {
+  if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist; pass the --out of a training run`);
+  const loaded = new CheckpointStore(runDir).load(checkpointName);
+  const stored = loaded.manifest.config;
+  if (typeof stored !== 'object' || stored === null) throw new UsageError(`checkpoint ${loaded.dir} holds no config; it is damaged`);
+  const config = resolveTrainConfig({}, stored as never, `${loaded.dir}/manifest.json config`);
+  const gan = new Gan(config);
+  try {
+    putBack(loaded, gan);
+  } catch (e) {
+    gan.dispose();
+    throw e;
+  }
+  return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir, skipped: loaded.skipped };
+}
