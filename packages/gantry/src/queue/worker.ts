@@ -39,9 +39,9 @@ const progressMs = Math.min(2000, lockMs / 4);
 
 /**
  * Take runs from the queue and train each with `gantry train --out RUN --resume` in a child
- * process, until SIGTERM or SIGINT. The worker adds nothing to training: it starts the
- * child, relays its progress to the job, and decides from the exit code what the job
- * becomes. A run handed over from a dead worker resumes from its last checkpoint, because
+ * process, until SIGTERM or SIGINT. The worker adds nothing to training: it locks the run
+ * for the child, starts it, relays its progress to the job, and decides from the exit code
+ * what the job becomes. A run handed over from a dead worker resumes from its last checkpoint, because
  * resuming is what the child always does.
  */
 export async function runWorker(settings: WorkerSettings): Promise<void> {

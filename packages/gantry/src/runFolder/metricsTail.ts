@@ -44,7 +44,7 @@ export class MetricsTail {
   lastEvent: string | null = null;
   lastFid: { step: number; value: number } | null = null;
   bestFid: { step: number; value: number } | null = null;
-  /** The last `eval/kid` logged. */
+  /** The last finite `eval/kid` logged. */
   lastKid: { step: number; value: number } | null = null;
   /** Seconds of training, summed over the sessions of a resumed run (time/elapsed_s restarts at 0). */
   private elapsedBefore = 0;
