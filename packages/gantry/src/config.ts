@@ -4,7 +4,8 @@ import { DEFAULT_IMAGE_OPTIONS, resolveImageOptions, type ImageOptions } from '.
 import { hasFeatureNetwork } from './eval/featureNetwork.js';
 import { adversarialLosses } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
-import { layerOutputShape, type LayerSpec, type NetworkSpec } from './models/network.js';
+import { checkLayerValues, isLayerKind, layerConfigKeys, layerKinds, layerOutputShape } from './models/layerRegistry.js';
+import type { NetworkSpec } from './models/network.js';
 import type { OptimizerSettings } from './train/optimizer.js';
 import { augmentOps } from './train/augment.js';
 import type { BackendChoice, LrSchedule, TrainConfig } from './trainConfig.js';
@@ -242,27 +243,6 @@ function validateOptimizer(o: OptimizerSettings, where: string): void {
   }
 }
 
-const layerKeys: Record<LayerSpec['kind'], string[]> = {
-  dense: ['units', 'bias', 'spectralNorm'],
-  conv2d: ['filters', 'kernel', 'stride', 'padding', 'bias', 'spectralNorm'],
-  conv2dTranspose: ['filters', 'kernel', 'stride', 'padding', 'bias', 'spectralNorm'],
-  batchNorm: ['momentum', 'epsilon'],
-  relu: [],
-  leakyRelu: ['alpha'],
-  sigmoid: [],
-  tanh: [],
-  reshape: ['shape'],
-  flatten: [],
-  labelConcat: ['classes', 'embedding'],
-  projection: ['classes', 'spectralNorm'],
-  auxClassifier: ['classes', 'spectralNorm'],
-  resBlockUp: ['filters', 'momentum', 'epsilon', 'spectralNorm'],
-  resBlockDown: ['filters', 'preactivation', 'spectralNorm'],
-  upsample: [],
-  avgPool: [],
-  globalSumPool: [],
-};
-
 function validateNetwork(n: NetworkSpec, where: string): void {
   if (typeof n !== 'object' || n === null || !Array.isArray(n.input) || !Array.isArray(n.layers)) {
     throw new UsageError(`${where} must be {"input": [...], "layers": [...]}`);
@@ -271,36 +251,11 @@ function validateNetwork(n: NetworkSpec, where: string): void {
   if (!n.input.every(isPositiveInt)) throw new UsageError(`${where}.input must be a list of positive integers`);
   n.layers.forEach((layer, i) => {
     const at = `${where}.layers[${i}]`;
-    if (typeof layer !== 'object' || layer === null || !(layer.kind in layerKeys)) {
-      throw new UsageError(`${at}.kind must be one of: ${Object.keys(layerKeys).join(', ')}`);
+    if (typeof layer !== 'object' || layer === null || !isLayerKind(layer.kind)) {
+      throw new UsageError(`${at}.kind must be one of: ${layerKinds.join(', ')}`);
     }
-    checkKnownKeys(layer as unknown as Record<string, unknown>, ['kind', ...layerKeys[layer.kind]], at);
-    const l = layer as unknown as Record<string, unknown>;
-    for (const key of ['units', 'filters', 'kernel', 'stride']) {
-      if (layerKeys[layer.kind].includes(key)) {
-        if (!isPositiveInt(l[key])) throw new UsageError(`${at}.${key} must be a positive integer`);
-      }
-    }
-    if (layerKeys[layer.kind].includes('classes') && !(isPositiveInt(l.classes) && (l.classes as number) >= 2)) {
-      throw new UsageError(`${at}.classes must be an integer of at least 2 (the number of classes in the labels)`);
-    }
-    if ('embedding' in l && !isPositiveInt(l.embedding)) {
-      throw new UsageError(`${at}.embedding must be a positive integer (the embedding width); leave it out for a one-hot label`);
-    }
-    if ('padding' in l && l.padding !== 'same' && l.padding !== 'valid') throw new UsageError(`${at}.padding must be "same" or "valid"`);
-    for (const key of ['bias', 'spectralNorm', 'preactivation']) {
-      if (key in l && typeof l[key] !== 'boolean') throw new UsageError(`${at}.${key} must be true or false`);
-    }
-    if (layer.kind === 'leakyRelu' && !(typeof layer.alpha === 'number' && layer.alpha >= 0 && layer.alpha < 1)) {
-      throw new UsageError(`${at}.alpha must be a number in [0, 1)`);
-    }
-    if (layer.kind === 'reshape' && !(Array.isArray(layer.shape) && layer.shape.every(isPositiveInt))) {
-      throw new UsageError(`${at}.shape must be a list of positive integers`);
-    }
-    if (layer.kind === 'batchNorm' || layer.kind === 'resBlockUp') {
-      if (layer.momentum !== undefined && !(typeof layer.momentum === 'number' && layer.momentum >= 0 && layer.momentum < 1)) throw new UsageError(`${at}.momentum must be a number in [0, 1)`);
-      if (layer.epsilon !== undefined && !(typeof layer.epsilon === 'number' && layer.epsilon > 0)) throw new UsageError(`${at}.epsilon must be a number above 0`);
-    }
+    checkKnownKeys(layer as unknown as Record<string, unknown>, ['kind', ...layerConfigKeys(layer.kind)], at);
+    checkLayerValues(layer, at);
   });
   outputShape(n, where);
 }

@@ -51,6 +51,6 @@ test('the export page bundles for the browser with no Node module, trainer or na
 test('the check fails on a Node import and on the trainer (it can fail)', async () => {
   const node = await bundleForBrowser("import { readFileSync } from 'node:fs';\nconsole.log(readFileSync);\n", gantryRoot);
   assert.ok(node.errors.length > 0 && /node:fs/.test(node.errors.join(' ')), node.errors.join('; '));
-  const trainer = await bundleForBrowser("import { kerasLayerTable } from './src/models/kerasExport.ts';\nconsole.log(kerasLayerTable);\n", gantryRoot);
+  const trainer = await bundleForBrowser("import { kerasGenerator } from './src/models/kerasExport.ts';\nconsole.log(kerasGenerator);\n", gantryRoot);
   assert.ok(trainer.errors.length > 0 || forbidden(trainer.inputs).length > 0, 'the trainer is caught');
 });

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AddParam } from './initializers.js';
+import * as keras from './kerasLayers.js';
+import type { LayerDefinitions } from './layerDefinition.js';
 import { nnOps, type ConvActivation, type NnOps } from './nnOps.js';
+import * as onnx from './onnxLayers.js';
+
+/** Batchnorm over every axis but the last (channels-last); `momentum` and `epsilon` default to Keras' values. */
+export type BatchNormLayerSpec = { kind: 'batchNorm'; momentum?: number; epsilon?: number };
 
 /** Keras' batchnorm defaults. */
 export const defaultBatchNormMomentum = 0.99;
@@ -53,3 +59,20 @@ export function applyBatchNorm(
   }
   return y;
 }
+
+export const batchNormLayers: LayerDefinitions<BatchNormLayerSpec> = {
+  batchNorm: {
+    keys: { momentum: true, epsilon: true },
+    outputShape: (_s, shape) => shape.slice(),
+    params: (_s, shape, add) => {
+      addBatchNormParams(add, '', shape[shape.length - 1]);
+    },
+    apply: (s, x, p, { opts, activation }) =>
+      applyBatchNorm(x, p as unknown as BatchNormParams, s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon, opts, activation),
+    takesActivation: () => true,
+    couplesBatch: true,
+    keras: { build: (s, ctx) => keras.batchNorm(ctx, ctx.x, '', ctx.name(), s.momentum ?? defaultBatchNormMomentum, s.epsilon ?? defaultBatchNormEpsilon) },
+    onnx: { build: (s, ctx) => onnx.batchNorm(ctx, ctx.x, '', s.epsilon ?? defaultBatchNormEpsilon, ctx.name()) },
+    example: { input: [3, 3, 4], spec: { kind: 'batchNorm', momentum: 0.9 } },
+  },
+};
