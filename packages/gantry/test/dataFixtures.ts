@@ -1,9 +1,7 @@
 // Builders for the binary files the data tests feed to the loaders, and a check for user errors.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { UsageError } from '../src/errors.js';
 
 /**
@@ -12,12 +10,7 @@ import { UsageError } from '../src/errors.js';
  */
 export const TEST_CACHE_DIR = join(tmpdir(), 'gantry-test-cache');
 
-/** A fresh temp folder, removed when the test file ends. */
-export async function tempDir(prefix = 'gantry-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from './tempDirs.js';
 
 /** An IDX file: magic 0x0000TTNN, big-endian dims, then `body`. */
 export function idxBytes(type: number, dims: number[], body: Uint8Array): Buffer {

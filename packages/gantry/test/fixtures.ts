@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../src/config.js';
 import type { ImageSet } from '../src/data/dataset.js';
@@ -44,9 +41,7 @@ export function tinyImages(count = 20, seed = 7): ImageSet {
   return { source: 'test', count, height: 8, width: 8, channels: 1, pixels01, labels, numClasses: 2 };
 }
 
-export function tempDir(prefix = 'gantry-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from './tempDirs.js';
 
 /** Copies of every variable's values, for bit-exact comparisons. */
 export function snapshot(vars: { name: string; variable: tf.Variable }[]): Map<string, Float32Array> {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { removeStaleTemporaries, temporaryPathFor } from '../io/atomicFile.js';
 import { CheckpointStore, type SkippedCheckpoint } from '../io/checkpoint.js';
 import { kerasGenerator } from '../models/kerasExport.js';
 import { imageShapeOf } from '../train/images.js';
@@ -59,6 +60,9 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
   if (!exportFormats.includes(format)) throw new UsageError(`format must be one of ${exportFormats.join(', ')}, got '${String(format)}'`);
   const withTfjs = format !== 'onnx';
   const withOnnx = format !== 'tfjs';
+  // what an export killed mid-write left for this --out goes first (a replaced export it had
+  // moved aside comes back, so the check below sees what is really there)
+  removeStaleTemporaries(out);
   checkOut(out, opts.force ?? false);
   const assets = pageAssets({ tfjs: withTfjs, onnx: withOnnx });
   const { gan, config, step, checkpointDir, skipped } = openRun(opts.runDir, opts.checkpoint);
@@ -85,7 +89,7 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
     const model = withTfjs ? kerasGenerator(net) : null;
     try {
       makeDirectory(dirname(out), 'folder for --out');
-      tmp = join(dirname(out), `.${basename(out)}.export-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+      tmp = temporaryPathFor(out, 'export');
       makeDirectory(withTfjs ? join(tmp, 'model') : tmp, 'export folder');
     } catch (e) {
       model?.dispose();
