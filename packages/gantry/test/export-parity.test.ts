@@ -181,6 +181,32 @@ test('Chromium: the export page draws gantry sample --z pixels (TF.js cpu 1e-5, 
   }
 });
 
+test('Chromium: the export page shows its class picker for conditional generators only, with every class named', async () => {
+  const page = await browser.newPage();
+  try {
+    const seen = { conditional: 0, unconditional: 0 };
+    for (const p of prepared) {
+      await page.goto(`${server.url}${p.preset}/?runtime=tfjs&backend=cpu&grid=4`);
+      await page.evaluate(() => window.gantryPage.ready);
+      const info = JSON.parse(readFileSync(join(exportsDir, p.preset, 'gantry.json'), 'utf8'));
+      const visible = await page.locator('#class-field').isVisible();
+      assert.equal(visible, p.labels !== undefined, `${p.preset}: the class picker is ${visible ? 'shown' : 'hidden'}`);
+      const options = await page.locator('#class-select option').allTextContents();
+      if (p.labels) {
+        assert.deepEqual(options, ['All, in turn', ...info.classes.names], p.preset);
+        seen.conditional += 1;
+      } else {
+        assert.deepEqual(options, [], p.preset);
+        assert.equal(info.classes, null, p.preset);
+        seen.unconditional += 1;
+      }
+    }
+    assert.ok(seen.conditional > 0 && seen.unconditional > 0, `both kinds were checked: ${JSON.stringify(seen)}`);
+  } finally {
+    await page.close();
+  }
+});
+
 /**
  * Presets whose generators hold the DCGAN family's operators (dense, batchnorm, transposed
  * convolutions, the label embedding and planes). SwiftShader's WebGPU runs on the CPU: a residual

@@ -1,31 +1,16 @@
-import { Hono } from 'hono';
 import { UsageError } from '../errors.js';
-import { confinedFile, listen, pathAfter, sendConfinedFile, servedRoot } from '../serve/http.js';
+import { exportLayout, exportSite } from '../serve/exportSite.js';
+import { listen, servedRoot } from '../serve/http.js';
 import { intFlag, parseFlags } from './args.js';
 
 export const serveHelp = `gantry serve OUTDIR [--port N]
 
 Serve an export (from 'gantry export') on 127.0.0.1, so that its page can load the model
-(browsers refuse to fetch files from file:// pages). Stop with Ctrl-C.
+(browsers refuse to fetch files from file:// pages). Stop with Ctrl-C. OUTDIR may also be a
+folder of exports: each is then served at /NAME/, and nothing else in the folder is. Any other
+folder (a run directory, say) is refused.
 
   --port N   the port (default 8080; 0 takes any free port)`;
-
-/** The export folder as a static site: '/' is index.html; every file through the one confinement rule. */
-export function exportSite(rootReal: string): Hono {
-  const app = new Hono();
-  app.get('*', (c) => {
-    const path = pathAfter(c, '/') ?? '';
-    if (path === '' || path.endsWith('/')) return sendConfinedFile(c, rootReal, `${path}index.html`);
-    // a folder named without its slash: send the browser to the folder, so that the page's
-    // relative links (model/, gantry.json) resolve inside it
-    if (confinedFile(rootReal, path) === null && confinedFile(rootReal, `${path}/index.html`) !== null) {
-      const url = new URL(c.req.url);
-      return c.redirect(`${url.pathname}/${url.search}`, 301);
-    }
-    return sendConfinedFile(c, rootReal, path);
-  });
-  return app;
-}
 
 export async function serveCommand(argv: string[]): Promise<void> {
   // The folder is the one argument that is neither a flag nor --port's value.
@@ -41,8 +26,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   if (folders.length !== 1) throw new UsageError(`gantry serve needs one folder, an export made by 'gantry export' (got ${folders.length})`);
   const root = servedRoot(folders[0]!, 'export folder');
+  const layout = exportLayout(folders[0]!, root);
   const port = intFlag(v, 'port', 0, 65535) ?? 8080;
-  const server = await listen(exportSite(root), { port, command: 'serve' });
+  const server = await listen(exportSite(root, layout), { port, command: 'serve' });
   console.log(`gantry: serving ${root} at ${server.url} (Ctrl-C stops)`);
   await new Promise<void>((resolvePromise) => {
     const stop = () => {

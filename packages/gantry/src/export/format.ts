@@ -1,6 +1,7 @@
 // gantry.json, the one file that describes an export: written by `gantry export`
-// (exportManifest.ts) and read by the browser package (packages/web/src/generator/exportInfo.ts,
-// which imports these types). Types only, with no imports, so that both sides can use them.
+// (exportManifest.ts), checked by `gantry serve` and read by the browser package
+// (packages/web/src/generator/exportInfo.ts). Its types and its one check, with no imports, so
+// that both sides can use them.
 
 /** One weights file of an export, as gantry.json lists it. */
 export interface WeightsFile {
@@ -52,4 +53,21 @@ export interface OnnxModelInfo {
   outputs: { name: string; shape: (number | null)[]; dtype: 'float32'; meaning: string }[];
   /** The layout of the images: NHWC, the TF.js model's. */
   layout: 'NHWC';
+}
+
+/**
+ * Checks that `json` is a gantry.json this version reads, and returns it; throws an Error whose
+ * message is one sentence naming `where` otherwise. Any `formatVersion` is read, then checked.
+ */
+export function checkExportManifest(json: unknown, where: string): ExportManifest {
+  const info = json as Partial<Omit<ExportManifest, 'formatVersion'> & { formatVersion: unknown }> | null;
+  if (typeof info !== 'object' || info === null || info.format !== 'gantry-generator') {
+    throw new Error(`${where} is not a Gantry export's gantry.json (no "format": "gantry-generator")`);
+  }
+  if (info.formatVersion !== 1) throw new Error(`${where} has formatVersion ${String(info.formatVersion)}; this version of Gantry reads version 1`);
+  const model = typeof info.model === 'string' || (info.model === null && typeof info.onnx?.model === 'string');
+  if (!Number.isInteger(info.latentDim) || !info.image || !info.output || !model) {
+    throw new Error(`${where} lacks latentDim, image, output or a model; export it again with gantry export`);
+  }
+  return info as ExportManifest;
 }

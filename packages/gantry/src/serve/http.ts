@@ -31,12 +31,12 @@ export const contentTypes: Readonly<Record<string, string>> = {
 };
 
 /**
- * The file that the URL path `urlPath` (still percent-encoded, as on the wire) names under `rootReal`
- * (an already real, absolute folder), or null when the request must not reach any file: a path that
- * does not decode, holds a NUL byte or a backslash, has a `.` or `..` segment (encoded or not), or
- * resolves (after following symlinks) to anything outside the root or to something that is not a file.
+ * The real path of what the URL path `urlPath` (still percent-encoded, as on the wire) names under
+ * `rootReal` (an already real, absolute folder), or null when the request must not reach it: a path
+ * that does not decode, holds a NUL byte or a backslash, has a `.` or `..` segment (encoded or not),
+ * does not exist, or resolves (after following symlinks) to anything outside the root.
  */
-export function confinedFile(rootReal: string, urlPath: string): string | null {
+function confinedPath(rootReal: string, urlPath: string): string | null {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
@@ -53,12 +53,28 @@ export function confinedFile(rootReal: string, urlPath: string): string | null {
     return null;
   }
   if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) return null;
-  try {
-    if (!statSync(real).isFile()) return null;
-  } catch {
-    return null;
-  }
   return real;
+}
+
+function isKind(path: string, kind: 'file' | 'folder'): boolean {
+  try {
+    const stat = statSync(path);
+    return kind === 'file' ? stat.isFile() : stat.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The file that `urlPath` names under `rootReal` by the rule of `confinedPath`, or null (also for anything but a file). */
+export function confinedFile(rootReal: string, urlPath: string): string | null {
+  const real = confinedPath(rootReal, urlPath);
+  return real !== null && isKind(real, 'file') ? real : null;
+}
+
+/** The folder that `urlPath` names under `rootReal` (the root itself for an empty path) by the same rule, or null. */
+export function confinedFolder(rootReal: string, urlPath: string): string | null {
+  const real = confinedPath(rootReal, urlPath);
+  return real !== null && isKind(real, 'folder') ? real : null;
 }
 
 /** The real path of a folder to serve from; a missing root or a file is a usage error. */
