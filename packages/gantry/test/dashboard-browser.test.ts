@@ -128,6 +128,18 @@ test('a run whose name holds a comma is compared like any other, and stays one r
   assert.match(page.url(), /runs=lr%3D2e-4%2Cb%3D64,mlp-finished,mlp-stopped&metric=loss\/D$/);
 });
 
+test('runs may also be named one by one (run=, repeated): each is one name, a comma and all; mixed with runs= in order', async () => {
+  const name = 'bs=32,lr=1e-3';
+  writeFixtureRun(join(root, name), { lastStep: 100, totalSteps: 100, checkpoint: 100 });
+  await page.goto(`${dash.url}#/compare?run=${name}&run=mlp-finished&metric=loss/D`);
+  await page.waitForFunction(() => document.querySelectorAll('.compare-legend .legend-item').length === 2);
+  assert.deepEqual(await page.locator('.compare-legend .legend-item').allInnerTexts(), [name, 'mlp-finished']);
+  assert.equal(await page.locator(`label.pick[data-run="${name}"] input`).isChecked(), true);
+  await page.goto(`${dash.url}#/compare?runs=mlp-stopped,mlp-finished&run=${encodeURIComponent(name)}&run=mlp-stopped&metric=loss/D`);
+  await page.waitForFunction(() => document.querySelectorAll('.compare-legend .legend-item').length === 3);
+  assert.deepEqual(await page.locator('.compare-legend .legend-item').allInnerTexts(), ['mlp-stopped', 'mlp-finished', name]);
+});
+
 test('traversal attempts from the browser get 404', async () => {
   for (const path of ['files/..%2fsecret.json', 'files/%2e%2e/secret.json', 'files/mlp-finished/..%2f..%2fsecret.json', 'files/%252e%252e/secret.json', 'static/..%2f..%2fpackage.json']) {
     const res = await page.goto(`${dash.url}${path}`);

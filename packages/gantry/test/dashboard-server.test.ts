@@ -133,6 +133,19 @@ test('appended metrics reach the event stream', async () => {
   assert.equal(m.series['loss/D'].y.at(-1), 0.25);
 });
 
+test('metrics are asked for one by one (key=, repeated), so a name may hold a comma; keys=A,B still works', async () => {
+  appendFileSync(join(root, 'mlp-running', 'metrics.jsonl'), JSON.stringify({ step: 220, 'loss/D': 0.5, 'probe/a,b': 7 }) + '\n');
+  type Metrics = { series: Record<string, { x: number[]; y: number[] }> };
+  const one = (await (await fetch(`${dash.url}api/metrics?id=mlp-running&key=${encodeURIComponent('probe/a,b')}&key=loss%2FD`)).json()) as Metrics;
+  assert.deepEqual(Object.keys(one.series).sort(), ['loss/D', 'probe/a,b']);
+  assert.equal(one.series['probe/a,b']!.y.at(-1), 7);
+  assert.equal(one.series['loss/D']!.y.at(-1), 0.5);
+  const listed = (await (await fetch(`${dash.url}api/metrics?id=mlp-running&keys=loss/D,loss/G`)).json()) as Metrics;
+  assert.deepEqual(Object.keys(listed.series).sort(), ['loss/D', 'loss/G']);
+  const all = (await (await fetch(`${dash.url}api/metrics?id=mlp-running`)).json()) as Metrics;
+  assert.ok(Object.keys(all.series).length > 2 && 'probe/a,b' in all.series);
+});
+
 test('a port in use and a missing root are usage errors (exit 2, one line)', async () => {
   await assert.rejects(startDashboard({ root, port: dash.port }), (e: unknown) => isUsageError(e) && /in use.*--port/.test((e as Error).message));
   const missing = spawnSync(process.execPath, [bin, 'dashboard', '--root', join(base, 'nope'), '--port', '0'], { encoding: 'utf8' });

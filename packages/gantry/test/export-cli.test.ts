@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, watch, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,8 @@ import * as ort from 'onnxruntime-node';
 import { readNpy } from '../src/io/npy.js';
 import { train } from '../src/train/loop.js';
 import { tempDir, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
-import { checkOnnxModels, maxAbsDifference, onnxCheckerMissing, runGantryCli, startServe, writeInt64Npy, writeLatents, writeNpyBytes } from './exportFixtures.js';
+import { deadPid } from './dashboardFixtures.js';
+import { checkOnnxModels, gantryBin, maxAbsDifference, onnxCheckerMissing, runGantryCli, startServe, writeInt64Npy, writeLatents, writeNpyBytes } from './exportFixtures.js';
 
 /**
  * gantry export, serve and sample --z from the command line on tiny runs: what a good export
@@ -112,6 +114,11 @@ test('gantry serve serves the export on 127.0.0.1: the page at /, the files besi
     assert.equal((await info.json()).format, 'gantry-generator');
     assert.equal((await fetch(`${server.url}wasm/tfjs-backend-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
     assert.equal((await fetch(`${server.url}%2e%2e/run/config.json`)).status, 404);
+    // any folder named without its slash is sent to the folder, its query kept
+    const folder = await fetch(`${server.url}model?v=2`, { redirect: 'manual' });
+    assert.equal(folder.status, 301);
+    assert.equal(folder.headers.get('location'), '/model/?v=2');
+    assert.equal((await fetch(`${server.url}model.json`, { redirect: 'manual' })).status, 404, 'a missing file is not redirected');
   } finally {
     await server.stop();
   }
@@ -124,12 +131,37 @@ test('gantry serve serves the export on 127.0.0.1: the page at /, the files besi
     const page = await fetch(`${parent.url}export`);
     assert.equal(page.url, `${parent.url}export/`);
     assert.match(await page.text(), /<script src="page\.js">/);
-    assert.equal((await fetch(`${parent.url}run`, { redirect: 'manual' })).status, 404, 'a folder without a page is not redirected');
+    assert.equal((await fetch(`${parent.url}run`, { redirect: 'manual' })).status, 404, 'a folder that is not an export is not redirected');
     assert.equal((await fetch(`${parent.url}%2e%2e`, { redirect: 'manual' })).status, 404);
+    // only the exports in it are served: not the run beside them, nor loose files
+    assert.equal((await fetch(`${parent.url}export/gantry.json`)).status, 200);
+    assert.equal((await fetch(`${parent.url}export/model`, { redirect: 'manual' })).headers.get('location'), '/export/model/');
+    assert.equal((await fetch(`${parent.url}run/config.json`)).status, 404);
+    assert.equal((await fetch(`${parent.url}run/checkpoints/latest.json`)).status, 404);
   } finally {
     await parent.stop();
   }
   expectBadInput(['serve', join(work, 'missing')], /does not exist/);
+});
+
+test('gantry serve refuses a folder that is not an export, in one line that names gantry export', () => {
+  const runPattern = run.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  expectBadInput(['serve', run], new RegExp(`^gantry serve: '${runPattern}' is not an export \\(a run directory: no gantry\\.json\\); make one with 'gantry export --run ${runPattern} --out DIR', then serve DIR$`));
+  const other = tempDir('gantry-serve-refusals-');
+  expectBadInput(['serve', other], /is not an export \(no valid gantry\.json in it or in its subfolders\); make one with 'gantry export --run RUN --out DIR', then serve DIR$/);
+  // a folder of runs
+  const runs = tempDir('gantry-serve-runs-');
+  cpSync(run, join(runs, 'a'), { recursive: true });
+  expectBadInput(['serve', runs], /is not an export \(no valid gantry\.json in it or in its subfolders\)/);
+  mkdirSync(join(other, 'sub'));
+  writeFileSync(join(other, 'sub', 'gantry.json'), '{"format": "gantry-generator", "formatVersion": 1}');
+  expectBadInput(['serve', other], /no valid gantry\.json in it or in its subfolders/);
+  writeFileSync(join(other, 'gantry.json'), '{"format": "gantry-generator",');
+  expectBadInput(['serve', other], /is not an export \(its gantry\.json is not valid JSON\)/);
+  writeFileSync(join(other, 'gantry.json'), '{"format": "gantry-generator", "formatVersion": 7}');
+  expectBadInput(['serve', other], /is not an export \(its gantry\.json has formatVersion 7; this version of Gantry reads version 1\)/);
+  writeFileSync(join(other, 'gantry.json'), '{"name": "my-app"}');
+  expectBadInput(['serve', other], /is not an export \(its gantry\.json is not a Gantry export's gantry\.json/);
 });
 
 test('a non-empty --out is kept without --force and replaced whole with it', () => {
@@ -289,4 +321,32 @@ test('bad --format and a G layer with no ONNX form: one line, exit 2, nothing wr
   trained.gan.dispose();
   expectBadInput(['export', '--run', headed, '--out', join(dir, 'out'), '--format', 'onnx'], /G cannot be exported as ONNX: layer 1 \(projection\): it is a discriminator's head/);
   assertOnly(dir, ['run-head']);
+});
+
+test('an export removes the temporary folders that exports killed mid-write left beside --out, never a live one\'s', async (t) => {
+  const dir = tempDir('gantry-export-litter-');
+  const out = join(dir, 'web');
+  // a real kill: SIGKILL as soon as the temporary folder appears
+  const watcher = watch(dir);
+  const child = spawn(process.execPath, [gantryBin, 'export', '--run', run, '--out', out], { stdio: 'ignore' });
+  const killed = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  watcher.on('change', (_, name) => {
+    if (String(name).startsWith('.web.export-')) child.kill('SIGKILL');
+  });
+  await killed;
+  watcher.close();
+  const left = readdirSync(dir);
+  t.diagnostic(`the killed export left ${JSON.stringify(left)}`);
+  // and what earlier versions and other processes leave: a dead writer's folder (the name an earlier
+  // version gave it, and today's), a live writer's, and one made on another machine
+  const dead = deadPid();
+  const keep = [`.web.export-${process.pid}@${hostname()}-0a1b2c3d`, `.web.export-${dead}@another-host.example-0a1b2c3d`];
+  for (const name of [`.web.export-${dead}-k3j9x2`, `.web.export-${dead}@${hostname()}-0a1b2c3d`, ...keep]) {
+    mkdirSync(join(dir, name, 'model'), { recursive: true });
+    writeFileSync(join(dir, name, 'model', 'model.json'), '{}');
+  }
+  const r = runGantryCli(['export', '--run', run, '--out', out, ...(existsSync(out) ? ['--force'] : [])]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), [...keep, 'web'].sort());
+  assert.equal(JSON.parse(readFileSync(join(out, 'gantry.json'), 'utf8')).format, 'gantry-generator');
 });

@@ -57,7 +57,7 @@ const notBuilt = `<!doctype html><meta charset="utf-8"><title>gantry dashboard</
  * The dashboard's HTTP routes; all read-only (GET only, nothing writes, deletes or runs).
  * - `/`: the page; `/static/*`: its bundle
  * - `/api/runs`: every run's summary; `/api/run?id=`: one run's details;
- *   `/api/metrics?id=&points=&keys=`: its series, downsampled on the server
+ *   `/api/metrics?id=&points=&key=&key=` (or `&keys=A,B`): its series, downsampled on the server
  * - `/api/events`: server-sent events, one per change the index sees
  * - `/files/<run>/...`: the run's own files (sample grids, config, checkpoint pointers), confined to the root
  */
@@ -109,7 +109,9 @@ export function dashboardRoutes(index: RunIndex, options: { title?: string; webD
     await run.folder.metrics.update();
     const asked = Number(c.req.query('points') ?? defaultPoints);
     const points = Number.isInteger(asked) && asked >= 10 ? Math.min(asked, maxPoints) : defaultPoints;
-    const keys = c.req.query('keys')?.split(',').filter(Boolean);
+    // the metrics to send: `key=A&key=B` (each whole, so a name may hold a comma) or `keys=A,B`; all when neither
+    const named = [...(c.req.query('keys')?.split(',') ?? []), ...(c.req.queries('key') ?? [])].filter(Boolean);
+    const keys = c.req.query('keys') === undefined && c.req.queries('key') === undefined ? undefined : named;
     return c.json(
       { id: run.id, lines: run.folder.metrics.lines, generation: run.folder.metrics.generation, series: run.downsampled(points, keys) },
       200,

@@ -49,7 +49,7 @@ export function exportLayout(dir: string, dirReal: string): ExportLayout {
     if (names.some((n) => servedExport(dirReal, encodeURIComponent(n)) !== null)) return 'folder of exports';
   }
   const isRun = existsSync(join(dirReal, 'config.json')) && existsSync(join(dirReal, 'checkpoints'));
-  const why = hasManifest ? problem : isRun ? 'a run directory: no gantry.json' : 'no gantry.json in it or in its subfolders';
+  const why = hasManifest ? problem : isRun ? 'a run directory: no gantry.json' : 'no valid gantry.json in it or in its subfolders';
   throw new UsageError(`'${dir}' is not an export (${why}); make one with 'gantry export --run ${isRun ? dir : 'RUN'} --out DIR', then serve DIR`);
 }
 

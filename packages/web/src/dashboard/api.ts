@@ -36,7 +36,8 @@ export const fetchRuns = () => getJson<{ root: string; runs: RunSummary[] }>('/a
 export const fetchRun = (id: string) => getJson<RunDetail>(`/api/run?id=${encodeURIComponent(id)}`);
 
 export async function fetchMetrics(id: string, keys?: string[]): Promise<MetricsResponse> {
-  const q = keys ? `&keys=${keys.map(encodeURIComponent).join(',')}` : '';
+  // one `key` per metric: a name may hold a comma
+  const q = keys ? keys.map((k) => `&key=${encodeURIComponent(k)}`).join('') : '';
   const raw = await getJson<WireMetrics>(
     `/api/metrics?id=${encodeURIComponent(id)}&points=2000${q}`,
   );

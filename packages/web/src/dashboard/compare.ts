@@ -10,19 +10,25 @@ import type { AppContext, View } from './view.js';
 /**
  * The compare view's place in the URL: `#/compare?runs=a,b&metric=loss/G`. Each run name is
  * percent-encoded before the names are joined, so a comma inside a name (`%2C`) is never taken
- * for the separator.
+ * for the separator. A link made by hand or by a script may also name the runs one by one,
+ * `#/compare?run=a&run=b`: each `run` is one name, whatever it holds (a comma included). Both
+ * forms may be mixed; the runs come in the order given, each once.
  */
 function readQuery(query: string): { runs: string[]; metric: string | null } {
-  let runs: string[] = [];
+  const runs: string[] = [];
   let metric: string | null = null;
   for (const part of query.split('&')) {
     const eq = part.indexOf('=');
     const key = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? '' : part.slice(eq + 1);
-    if (key === 'runs') runs = value.split(',').map(decodeComponent).filter((r): r is string => Boolean(r));
+    if (key === 'runs') runs.push(...value.split(',').map(decodeComponent).filter((r): r is string => Boolean(r)));
+    if (key === 'run') {
+      const run = decodeComponent(value);
+      if (run) runs.push(run);
+    }
     if (key === 'metric') metric = decodeComponent(value);
   }
-  return { runs, metric };
+  return { runs: [...new Set(runs)], metric };
 }
 
 function decodeComponent(s: string): string | null {
