@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Hono } from 'hono';
 import { isUsageError } from '../src/errors.js';
-import { confinedFile, listen, pathAfter, sendConfinedFile, servedRoot } from '../src/serve/http.js';
+import { confinedFile, confinedFolder, listen, pathAfter, sendConfinedFile, servedRoot } from '../src/serve/http.js';
 import { tempDir } from './fixtures.js';
 import { rawRequest as rawGet } from './httpFixtures.js';
 
@@ -45,6 +45,16 @@ test('confinedFile resolves files inside the root and nothing else', () => {
     '/%E0%A4%A', // does not decode
   ]) {
     assert.equal(confinedFile(root, bad), null, bad);
+  }
+});
+
+test('confinedFolder resolves folders inside the root by the same rule, and nothing else', () => {
+  const { root } = fixtureRoot();
+  assert.equal(confinedFolder(root, ''), root);
+  assert.equal(confinedFolder(root, '/run'), join(root, 'run'));
+  assert.equal(confinedFolder(root, 'run/samples/'), join(root, 'run', 'samples'));
+  for (const bad of ['/..', '/%2e%2e', '/run/%2E%2E/..', '/outside', '/run/metrics.jsonl', '/run/missing', '/run%00', '/%E0%A4%A']) {
+    assert.equal(confinedFolder(root, bad), null, bad);
   }
 });
 
