@@ -80,11 +80,32 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     preset: presetName,
   } as TrainConfig;
   if (flags.epochs !== undefined && flags.steps === undefined) config.steps = 0;
-  validateTrainConfig(config, where);
-  return config;
+  const resolved = withSectionDefaults(config);
+  validateTrainConfig(resolved, where);
+  return resolved;
 }
 
-export function validateTrainConfig(c: TrainConfig, where: string): void {
+/**
+ * The defaults inside the optional sections (regularizer, lrSchedule, ema, ada), filled in where
+ * a section is an object; a missing key joins the end, as in config.json. Anything else is left
+ * as it is for validation to refuse.
+ */
+function withSectionDefaults(c: TrainConfig): TrainConfig {
+  const section = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+  const out: Record<string, unknown> = { ...c };
+  const reg = section(c.regularizer);
+  if (reg) out.regularizer = reg.kind === 'gradient-penalty' ? { ...reg, every: reg.every ?? 1, center: reg.center ?? 1 } : { ...reg, every: reg.every ?? 1 };
+  const schedule = section(c.lrSchedule);
+  if (schedule && (schedule.kind === 'linear' || schedule.kind === 'cosine')) out.lrSchedule = { ...schedule, warmupSteps: schedule.warmupSteps ?? 0, endScale: schedule.endScale ?? 0 };
+  const ema = section(c.ema);
+  if (ema) out.ema = { ...ema, startStep: ema.startStep ?? 0 };
+  const ada = section(c.ada);
+  if (ada) out.ada = { ...ada, target: ada.target ?? 0.6, interval: ada.interval ?? 4, speedImages: ada.speedImages ?? 100000, initialP: ada.initialP ?? 0 };
+  return out as unknown as TrainConfig;
+}
+
+/** Checks a resolved config (defaults filled in by resolveTrainConfig); it never changes it. */
+export function validateTrainConfig(c: Readonly<TrainConfig>, where: string): void {
   const int = (key: keyof TrainConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = c[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -106,7 +127,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
   }
   if (typeof c.data !== 'string' || c.data.length === 0) throw new UsageError(`${where}: data must be a data spec such as mnist or npy:PATH`);
   parseDataSpec(c.data);
-  c.dataOptions = resolveImageOptions(c.dataOptions, where);
+  resolveImageOptions(c.dataOptions, where); // for its checks: the value is already complete
   if (c.pixelRange !== '0,1' && c.pixelRange !== '-1,1') throw new UsageError(`${where}: pixelRange must be "0,1" or "-1,1"`);
   if (!(c.loss in adversarialLosses)) {
     throw new UsageError(`${where}: unknown loss '${String(c.loss)}'; choose one of: ${Object.keys(adversarialLosses).join(', ')}`);
@@ -145,7 +166,7 @@ export function validateTrainConfig(c: TrainConfig, where: string): void {
   if (gOut.length !== 3) throw new UsageError(`${where}: the generator must end in an image [height, width, channels]`);
 }
 
-function validateTraining(c: TrainConfig, where: string): void {
+function validateTraining(c: Readonly<TrainConfig>, where: string): void {
   const num = (v: unknown, name: string, lo: number, hi: number, open = false): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === hi)) {
       throw new UsageError(`${where}: ${name} must be a number from ${lo} to ${hi}${open ? ' (exclusive)' : ''}, got ${JSON.stringify(v)}`);
@@ -155,7 +176,7 @@ function validateTraining(c: TrainConfig, where: string): void {
   const int = (v: unknown, name: string, lo: number) => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < lo) throw new UsageError(`${where}: ${name} must be an integer of at least ${lo}, got ${JSON.stringify(v)}`);
   };
-  const obj = (v: unknown, name: string, keys: string[]) => {
+  const obj = (v: unknown, name: string, keys: string[]): Readonly<Record<string, unknown>> => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`${where}: ${name} must be an object with ${keys.join(', ')}, or null`);
     checkKnownKeys(v as Record<string, unknown>, keys, `${where}: ${name}`);
     return v as Record<string, unknown>;
@@ -165,10 +186,8 @@ function validateTraining(c: TrainConfig, where: string): void {
     const r = obj(c.regularizer, 'regularizer', ['kind', 'weight', 'center', 'every']);
     if (r.kind !== 'gradient-penalty' && r.kind !== 'r1' && r.kind !== 'r2') throw new UsageError(`${where}: regularizer.kind must be "gradient-penalty", "r1" or "r2"`);
     num(r.weight, 'regularizer.weight', 0, 1e6);
-    r.every ??= 1;
     int(r.every, 'regularizer.every', 1);
     if (r.kind === 'gradient-penalty') {
-      r.center ??= 1;
       if (r.center !== 0 && r.center !== 1) throw new UsageError(`${where}: regularizer.center must be 0 or 1`);
     } else if ('center' in r) throw new UsageError(`${where}: regularizer.center applies to "gradient-penalty" only`);
   }
@@ -186,8 +205,6 @@ function validateTraining(c: TrainConfig, where: string): void {
   if (c.weightClip !== null) num(c.weightClip, 'weightClip', 1e-12, 1e6);
   const s = obj(c.lrSchedule, 'lrSchedule', ['kind', 'warmupSteps', 'endScale']);
   if (s.kind === 'linear' || s.kind === 'cosine') {
-    s.warmupSteps ??= 0;
-    s.endScale ??= 0;
     int(s.warmupSteps, 'lrSchedule.warmupSteps', 0);
     num(s.endScale, 'lrSchedule.endScale', 0, 1);
   } else if (s.kind !== 'constant' || Object.keys(s).length > 1) {
@@ -196,7 +213,6 @@ function validateTraining(c: TrainConfig, where: string): void {
   if (c.ema !== null) {
     const e = obj(c.ema, 'ema', ['decay', 'startStep']);
     num(e.decay, 'ema.decay', 0, 1, true);
-    e.startStep ??= 0;
     int(e.startStep, 'ema.startStep', 0);
   }
   if (!Array.isArray(c.augment) || !c.augment.every((a) => augmentOps.includes(a))) {
@@ -204,10 +220,6 @@ function validateTraining(c: TrainConfig, where: string): void {
   }
   if (c.ada !== null) {
     const a = obj(c.ada, 'ada', ['target', 'interval', 'speedImages', 'initialP']);
-    a.target ??= 0.6;
-    a.interval ??= 4;
-    a.speedImages ??= 100000;
-    a.initialP ??= 0;
     num(a.target, 'ada.target', 0, 1, true);
     int(a.interval, 'ada.interval', 1);
     num(a.speedImages, 'ada.speedImages', 1, 1e12);
