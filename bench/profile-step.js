@@ -7,26 +7,23 @@ import { parseArgs } from 'node:util';
 
 process.env.GANTRY_ONEDNN_PROFILE ??= '1';
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'dcgan-mnist' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '5' } } });
-const tf = await import('@tensorflow/tfjs');
 const { selectBackend } = await import('../packages/gantry/dist/src/backend.js');
 const { resolveTrainConfig } = await import('../packages/gantry/dist/src/config.js');
 const { Gan } = await import('../packages/gantry/dist/src/train/gan.js');
-const { noiseBatch } = await import('../packages/gantry/dist/src/train/batches.js');
-const { Rng, Stream } = await import('../packages/gantry/dist/src/util/random.js');
+const { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } = await import('../packages/gantry/dist/src/train/stepInputs.js');
 const onednn = await import('tfjs-backend-onednn');
 
 const backend = await selectBackend('onednn');
-const config = resolveTrainConfig({}, { preset: values.preset });
+const config = withAssumedClasses(resolveTrainConfig({}, { preset: values.preset }));
 const gan = new Gan(config);
-const [h, w, c] = gan.G.outputShape;
 const b = config.batchSize;
-const real = tf.tensor4d(new Rng(0, Stream.dataOrder, 0).fillUniform(new Float32Array(b * h * w * c), -1, 1), [b, h, w, c]);
+// the step's inputs as gantry bench makes them: one random real batch, reused
+const real = new RandomRealBatch(config, gan.G.outputShape);
 const step = (i) => {
-  const d = [{ real, z: noiseBatch(0, Stream.noiseD, i, b, config.latentDim), counter: i }];
-  const g = { z: noiseBatch(0, Stream.noiseG, i, b, config.latentDim), counter: i };
-  gan.trainStep(i, d, g, false);
+  const inputs = stepInputs(config, i, real);
+  gan.trainStep(i, inputs.d, inputs.g, false);
   gan.G.trainable[0].variable.dataSync();
-  tf.dispose([d[0].z, g.z]);
+  disposeStepInputs(inputs, true);
 };
 const warmup = Number(values.warmup);
 const steps = Number(values.steps);

@@ -5,7 +5,8 @@ import { selectBackend } from '../src/backend.js';
 import { resolveTrainConfig } from '../src/config.js';
 import { noiseBatch } from '../src/train/batches.js';
 import { countFlops } from '../src/train/flops.js';
-import { Gan, disposeStepInputs } from '../src/train/gan.js';
+import { Gan } from '../src/train/gan.js';
+import { disposeStepInputs } from '../src/train/stepInputs.js';
 import { Stream } from '../src/util/random.js';
 
 /** FLOPs of one D+G step of a preset at its batch size, counted from the kernels it runs. */
@@ -17,7 +18,7 @@ async function stepFlops(preset: string) {
   const d = [{ real: tf.zeros([b, h, w, c]), z: noiseBatch(0, Stream.noiseD, 0, b, config.latentDim), counter: 0 }];
   const g = { z: noiseBatch(0, Stream.noiseG, 0, b, config.latentDim), counter: 0 };
   const count = await countFlops(() => gan.trainStep(0, d, g, false));
-  disposeStepInputs(d, g);
+  disposeStepInputs({ d, g });
   gan.dispose();
   return count;
 }

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendChoices, resolveTrainConfig } from '../config.js';
 import { selectBackend } from '../backend.js';
-import { noiseBatch, randomLabels } from '../train/batches.js';
 import { presetNames } from '../models/presets.js';
-import { Gan, disposeStepInputs, type DiscriminatorBatch, type GeneratorBatch } from '../train/gan.js';
-import { Rng, Stream } from '../util/random.js';
+import { Gan } from '../train/gan.js';
+import { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } from '../train/stepInputs.js';
 import { MatmulPeakProbe, countFlops } from '../train/flops.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
@@ -64,27 +63,18 @@ export async function benchCommand(argv: string[]): Promise<void> {
     console.log(benchHelp);
     return;
   }
-  const config = resolveTrainConfig({}, { preset: stringFlag(v, 'preset'), batchSize: intFlag(v, 'batch-size', 1, 65536) });
+  // random data stands in for the preset's (a step costs the same on any), so a conditional preset is given its classes here
+  const config = withAssumedClasses(resolveTrainConfig({}, { preset: stringFlag(v, 'preset'), batchSize: intFlag(v, 'batch-size', 1, 65536) }));
   const steps = intFlag(v, 'steps', 1, 100000) ?? 30;
   const warmup = intFlag(v, 'warmup', 0, 100000) ?? 5;
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { threads: intFlag(v, 'threads', 1, 1024) });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
 
   const gan = new Gan(config);
-  const [h, w, c] = gan.G.outputShape;
   const b = config.batchSize;
-  const lo = config.pixelRange === '-1,1' ? -1 : 0;
-  const real = tf.tensor4d(new Rng(config.seed, Stream.dataOrder, 0).fillUniform(new Float32Array(b * h * w * c), lo, 1), [b, h, w, c]);
+  const real = new RandomRealBatch(config, gan.G.outputShape);
   const times: number[] = [];
   let tensorsAfterWarmup = 0;
-  const labels = (counter: number) => (config.conditional ? randomLabels(config.seed, counter, b, config.numClasses ?? 10) : undefined);
-  const batchesOf = (i: number) => {
-    const dBatches: DiscriminatorBatch[] = Array.from({ length: config.dSteps }, (_, k) => ({
-      real, realLabels: labels(3 * i), z: noiseBatch(config.seed, Stream.noiseD, i * config.dSteps + k, b, config.latentDim), fakeLabels: labels(3 * i + 1), counter: i * config.dSteps + k,
-    }));
-    const gBatch: GeneratorBatch = { z: noiseBatch(config.seed, Stream.noiseG, i, b, config.latentDim), fakeLabels: labels(3 * i + 2), counter: i };
-    return { dBatches, gBatch };
-  };
   // With --peak, a product is timed before the first timed step and after every `every` of them
   // (the first after at least one step has run). The probe's operands and product (48 MB) are
   // made only then, and the process's peak memory is read just before: by then a step has
@@ -104,22 +94,22 @@ export async function benchCommand(argv: string[]): Promise<void> {
   };
   for (let i = 0; i < warmup + steps; i++) {
     if (v.peak && i >= Math.max(warmup, 1) && (i - warmup) % every === 0) await sample();
-    const { dBatches, gBatch } = batchesOf(i);
+    const inputs = stepInputs(config, i, real);
     const t0 = performance.now();
-    gan.trainStep(i, dBatches, gBatch, false);
+    gan.trainStep(i, inputs.d, inputs.g, false);
     // wait for the step's results so asynchronous backends are timed fully
     await gan.G.trainable[0].variable.data();
     const ms = performance.now() - t0;
-    disposeStepInputs(dBatches, gBatch, true); // the random real batch is reused
+    disposeStepInputs(inputs, true); // the random real batch is reused
     if (i === warmup - 1 || (warmup === 0 && i === 0)) tensorsAfterWarmup = tf.memory().numTensors;
     if (i >= warmup) times.push(ms);
   }
   if (v.peak) await sample();
   const growth = tf.memory().numTensors - tensorsAfterWarmup - probeTensors;
   // one more, untimed step under the profiler, to count what a step computes
-  const counted = batchesOf(warmup + steps);
-  const flops = (await countFlops(() => gan.trainStep(warmup + steps, counted.dBatches, counted.gBatch, false))).total;
-  disposeStepInputs(counted.dBatches, counted.gBatch, true);
+  const counted = stepInputs(config, warmup + steps, real);
+  const flops = (await countFlops(() => gan.trainStep(warmup + steps, counted.d, counted.g, false))).total;
+  disposeStepInputs(counted, true);
   real.dispose();
   gan.dispose();
   const sorted = times.slice().sort((x, y) => x - y);

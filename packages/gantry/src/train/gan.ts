@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../config.js';
-import { adversarialLosses, crossEntropyWithTargets, type AdversarialLoss } from '../losses/adversarial.js';
-import { gradientNormSquared, gradientPenalty } from '../losses/regularizers.js';
+import { adversarialLosses, type AdversarialLoss } from '../losses/adversarial.js';
 import { Network, couplesBatch, type NamedVariable } from '../models/network.js';
-import { referenceNnOps } from '../models/nnOps.js';
+import { referenceNnOps, type NnOps } from '../models/nnOps.js';
 import { Rng, Stream } from '../util/random.js';
-import { adaObserve, diffAugment, type AdaState } from './augment.js';
+import { adaObserve, diffAugment, type AdaSettings, type AdaState } from './augment.js';
+import { adversarialLogits, classLoss, discriminatorLoss, discriminatorTerms, type DiscriminatorTerm, type DiscriminatorView } from './discriminatorLoss.js';
 import { Optimizer, clipByGlobalNorm, emaUpdate } from './optimizer.js';
 
 /** What one step reports when asked (read back from the device only on logging steps). */
@@ -45,13 +45,15 @@ export interface GeneratorBatch {
   realCounter?: number;
 }
 
-/** Dispose a step's inputs (the real images too, unless the caller reuses them). */
-export function disposeStepInputs(d: DiscriminatorBatch[], g: GeneratorBatch, keepReal = false): void {
-  const optional = (t?: tf.Tensor) => (t ? [t] : []);
-  tf.dispose([
-    ...d.flatMap((b) => [...(keepReal ? [] : [b.real]), b.z, ...optional(b.realLabels), ...optional(b.fakeLabels)]),
-    g.z,
-    ...optional(g.fakeLabels),
+/** L_D, mean D(x) and D(G(z)) as probabilities, D's accuracy on real and fake, and the penalty (NaN when none ran). */
+function discriminatorStats(lossD: tf.Scalar, v: DiscriminatorView, penalty: tf.Scalar | null): tf.Tensor {
+  return tf.stack([
+    lossD,
+    tf.mean(tf.sigmoid(v.realLogits)),
+    tf.mean(tf.sigmoid(v.fakeLogits)),
+    tf.mean(tf.cast(tf.greater(v.realLogits, 0), 'float32')),
+    tf.mean(tf.cast(tf.lessEqual(v.fakeLogits, 0), 'float32')),
+    penalty ?? tf.scalar(NaN),
   ]);
 }
 
@@ -71,6 +73,8 @@ export class Gan {
   readonly batchedD: boolean;
   /** ADA's probability and its running overfitting signal (checkpointed with the counters). */
   ada: AdaState;
+  /** The terms of D's loss, summed in this order on the steps they run. */
+  readonly dTerms: DiscriminatorTerm[];
 
   /** Step 1: initialise G and D from the seed (their initial weights depend on nothing else). */
   constructor(readonly config: TrainConfig, opts: { fusedOptimizers?: boolean } = {}) {
@@ -82,6 +86,7 @@ export class Gan {
     this.loss = adversarialLosses[config.loss];
     this.ada = { p: config.ada?.initialP ?? 1, signalSum: 0, signalSteps: 0 };
     this.batchedD = !couplesBatch(config.discriminator);
+    this.dTerms = discriminatorTerms(config);
   }
 
   /** One G update after `config.dSteps` D updates (one per batch in `d`). */
@@ -99,92 +104,84 @@ export class Gan {
   }
 
   /**
-   * Steps 3 and 4: fakes x = G(z), then one update of D on real and fake with the loss's D
-   * term (the tutorial's L_D = -E[log D(x)] - E[log(1 - D(G(z)))]) plus any regularizer.
-   * Only D's variables change.
+   * Steps 3 and 4: fakes x = G(z), then one update of D on real and fake with the sum of the
+   * loss terms that run at this step (discriminatorLoss.ts: the loss's D term, the tutorial's
+   * L_D = -E[log D(x)] - E[log(1 - D(G(z)))], then ACGAN's class term and a regularizer when
+   * configured). Only D's variables change.
    */
   discriminatorStep(step: number, b: DiscriminatorBatch, withStats: boolean): Omit<StepStats, 'lossG'> | null {
-    const c = this.config;
     // G's output is computed outside the gradient tape, so nothing flows back into G,
     // and batchnorm's running statistics are left alone: G's state is untouched.
     const fake = tf.tidy(() => this.G.apply(b.z, { training: true, labels: b.fakeLabels }));
-    const reg = c.regularizer && step % c.regularizer.every === 0 ? c.regularizer : null;
+    const terms = this.dTerms.filter((t) => step % t.every === 0);
     // a gradient of a gradient needs the plain ops (the fused ones are differentiable once)
-    const ops = reg ? referenceNnOps : undefined;
-    let stats: tf.Tensor | null = null;
-    let adaSignal: tf.Tensor | null = null;
+    const ops = terms.some((t) => t.kind === 'regularizer') ? referenceNnOps : undefined;
+    let stats = null as tf.Tensor | null;
+    let adaSignal = null as tf.Tensor | null;
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const realIn = this.prepareForD(b.real, step, b.counter, 0);
-        const fakeIn = this.prepareForD(fake, step, b.counter, 1);
-        let realOut: tf.Tensor;
-        let fakeOut: tf.Tensor;
-        if (this.batchedD) {
-          // One call of D on real and fake together: the same per-example outputs as two calls
-          // (D has no batch-coupled layer), half the kernel calls, matrix products twice as
-          // large, and one power iteration of the spectral norms, stored.
-          const n = realIn.shape[0]!;
-          const labels = b.realLabels && b.fakeLabels ? tf.concat([tf.cast(b.realLabels, 'int32'), tf.cast(b.fakeLabels, 'int32')]) : undefined;
-          const out = this.D.apply(tf.concat([realIn, fakeIn]), { training: true, updateStats: true, labels, ops });
-          [realOut, fakeOut] = tf.split(out, [n, out.shape[0]! - n]);
-        } else {
-          // one power iteration of D's spectral norms per D update (stored on the real pass only)
-          realOut = this.D.apply(realIn, { training: true, updateStats: true, labels: b.realLabels, ops });
-          fakeOut = this.D.apply(fakeIn, { training: true, labels: b.fakeLabels, ops });
-        }
-        const realLogits = this.adversarialLogits(realOut);
-        const fakeLogits = this.adversarialLogits(fakeOut);
-        let lossD = this.discriminatorLoss(realLogits, fakeLogits, b.counter);
-        if (c.ada) adaSignal = tf.keep(tf.mean(tf.sign(realLogits)));
-        if (c.auxClassifierWeight > 0) {
-          const aux = tf.add(this.classLoss(realOut, b.realLabels), this.classLoss(fakeOut, b.fakeLabels));
-          lossD = tf.add(lossD, tf.mul(c.auxClassifierWeight, aux)) as tf.Scalar;
-        }
-        let penalty: tf.Scalar | null = null;
-        if (reg) {
-          const critic = (labels?: tf.Tensor) => (input: tf.Tensor) => this.adversarialLogits(this.D.apply(input, { training: true, labels, ops }));
-          if (reg.kind === 'gradient-penalty') {
-            const eps = new Rng(c.seed, Stream.gpEpsilon, b.counter).fillUniform(new Float32Array(b.real.shape[0]), 0, 1);
-            penalty = gradientPenalty(critic(b.realLabels), b.real, fake, eps, reg.center);
-          } else if (reg.kind === 'r1') penalty = gradientNormSquared(critic(b.realLabels), b.real);
-          else penalty = gradientNormSquared(critic(b.fakeLabels), fake);
-          // lazy regularization: applied every k steps with k times the weight
-          lossD = tf.add(lossD, tf.mul(reg.weight * reg.every, penalty)) as tf.Scalar;
-        }
-        if (withStats) {
-          stats = tf.keep(tf.stack([
-            lossD,
-            tf.mean(tf.sigmoid(realLogits)),
-            tf.mean(tf.sigmoid(fakeLogits)),
-            tf.mean(tf.cast(tf.greater(realLogits, 0), 'float32')),
-            tf.mean(tf.cast(tf.lessEqual(fakeLogits, 0), 'float32')),
-            penalty ?? tf.scalar(NaN),
-          ]));
-        }
-        return lossD;
+        const { realOut, fakeOut } = this.discriminate(b, fake, step, ops);
+        const view: DiscriminatorView = {
+          batch: b, fake, realOut, fakeOut,
+          realLogits: adversarialLogits(realOut, this.config),
+          fakeLogits: adversarialLogits(fakeOut, this.config),
+          critic: (labels) => (input) => adversarialLogits(this.D.apply(input, { training: true, labels, ops }), this.config),
+        };
+        if (this.config.ada) adaSignal = tf.keep(tf.mean(tf.sign(view.realLogits)));
+        const { loss, penalty } = discriminatorLoss(terms, view);
+        if (withStats) stats = tf.keep(discriminatorStats(loss, view, penalty));
+        return loss;
       }, this.D.trainable.map((v) => v.variable));
       value.dispose();
       this.update(this.optD, this.D.trainable, grads);
     } finally {
       fake.dispose();
     }
-    if (c.ada && adaSignal) {
-      const signal = (adaSignal as tf.Tensor).dataSync()[0]!;
-      (adaSignal as tf.Tensor).dispose();
-      this.ada = adaObserve(this.ada, c.ada, signal, b.real.shape[0]!);
+    if (adaSignal) this.observeAda(adaSignal, b.real.shape[0]!);
+    if (this.config.weightClip !== null) this.clipDWeights(this.config.weightClip);
+    return stats ? this.readDiscriminatorStats(stats) : null;
+  }
+
+  /** D's outputs on the real batch and the fakes (after instance noise and augmentation). */
+  private discriminate(b: DiscriminatorBatch, fake: tf.Tensor, step: number, ops: NnOps | undefined): { realOut: tf.Tensor; fakeOut: tf.Tensor } {
+    const realIn = this.prepareForD(b.real, step, b.counter, 0);
+    const fakeIn = this.prepareForD(fake, step, b.counter, 1);
+    if (!this.batchedD) {
+      // one power iteration of D's spectral norms per D update (stored on the real pass only)
+      return {
+        realOut: this.D.apply(realIn, { training: true, updateStats: true, labels: b.realLabels, ops }),
+        fakeOut: this.D.apply(fakeIn, { training: true, labels: b.fakeLabels, ops }),
+      };
     }
-    if (c.weightClip !== null) {
-      const clip = c.weightClip;
-      tf.tidy(() => this.D.trainable.forEach((v) => v.variable.assign(tf.clipByValue(v.variable, -clip, clip))));
-    }
-    if (!stats) return null;
-    const kept = stats as tf.Tensor;
-    const s = kept.dataSync();
-    kept.dispose();
+    // One call of D on real and fake together: the same per-example outputs as two calls
+    // (D has no batch-coupled layer), half the kernel calls, matrix products twice as
+    // large, and one power iteration of the spectral norms, stored.
+    const n = realIn.shape[0]!;
+    const labels = b.realLabels && b.fakeLabels ? tf.concat([tf.cast(b.realLabels, 'int32'), tf.cast(b.fakeLabels, 'int32')]) : undefined;
+    const out = this.D.apply(tf.concat([realIn, fakeIn]), { training: true, updateStats: true, labels, ops });
+    const [realOut, fakeOut] = tf.split(out, [n, out.shape[0]! - n]);
+    return { realOut, fakeOut };
+  }
+
+  /** ADA: one more observation of D's overfitting signal (the mean sign of its logits on real images). */
+  private observeAda(signal: tf.Tensor, batchSize: number): void {
+    const value = signal.dataSync()[0]!;
+    signal.dispose();
+    this.ada = adaObserve(this.ada, this.config.ada as AdaSettings, value, batchSize);
+  }
+
+  /** The original WGAN's constraint: every weight of D in [-clip, clip] after its update. */
+  private clipDWeights(clip: number): void {
+    tf.tidy(() => this.D.trainable.forEach((v) => v.variable.assign(tf.clipByValue(v.variable, -clip, clip))));
+  }
+
+  private readDiscriminatorStats(stats: tf.Tensor): Omit<StepStats, 'lossG'> {
+    const s = stats.dataSync();
+    stats.dispose();
     return {
       lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4],
       ...(Number.isNaN(s[5]) ? {} : { penalty: s[5] }),
-      ...(c.ada ? { augmentP: this.ada.p } : {}),
+      ...(this.config.ada ? { augmentP: this.ada.p } : {}),
     };
   }
 
@@ -201,15 +198,15 @@ export class Gan {
       const real = b.real;
       if (!real) throw new Error('the relativistic loss needs a real batch in the G step');
       realLogits = tf.tidy(() =>
-        this.adversarialLogits(this.D.apply(this.prepareForD(real, step, b.realCounter ?? b.counter, 0), { training: true, labels: b.realLabels })));
+        adversarialLogits(this.D.apply(this.prepareForD(real, step, b.realCounter ?? b.counter, 0), { training: true, labels: b.realLabels }), c));
     }
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
     try {
       result = tf.variableGrads(() => {
         const fake = this.G.apply(b.z, { training: true, updateStats: true, labels: b.fakeLabels });
         const out = this.D.apply(this.prepareForD(fake, step, b.counter, 2), { training: true, labels: b.fakeLabels });
-        let lossG = this.loss.generator(this.adversarialLogits(out), realLogits);
-        if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, this.classLoss(out, b.fakeLabels))) as tf.Scalar;
+        let lossG = this.loss.generator(adversarialLogits(out, c), realLogits);
+        if (c.auxClassifierWeight > 0) lossG = tf.add(lossG, tf.mul(c.auxClassifierWeight, classLoss(out, b.fakeLabels))) as tf.Scalar;
         return lossG;
       }, this.G.trainable.map((v) => v.variable));
     } finally {
@@ -233,32 +230,6 @@ export class Gan {
     }
     if (c.augment.length > 0) y = diffAugment(y as tf.Tensor4D, c.augment, new Rng(c.seed, Stream.augment, counter * 3 + which), c.ada ? this.ada.p : 1);
     return y;
-  }
-
-  /** The adversarial logit: D's whole output, or its first column when D also classifies (ACGAN). */
-  private adversarialLogits(out: tf.Tensor): tf.Tensor {
-    return this.config.auxClassifierWeight > 0 ? tf.slice(out, [0, 0], [-1, 1]) : out;
-  }
-
-  private classLoss(out: tf.Tensor, labels: tf.Tensor | undefined): tf.Scalar {
-    if (!labels) throw new Error('the auxiliary classifier needs labels');
-    const classes = out.shape[1]! - 1;
-    const logits = tf.slice(out, [0, 1], [-1, classes]);
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(labels, 'int32'), classes), logits) as tf.Scalar;
-  }
-
-  /** The loss's D term, or binary cross-entropy with smoothed or flipped targets when asked. */
-  private discriminatorLoss(realLogits: tf.Tensor, fakeLogits: tf.Tensor, counter: number): tf.Scalar {
-    const c = this.config;
-    if (c.labelSmoothing === 0 && c.labelFlip === 0) return this.loss.discriminator(realLogits, fakeLogits);
-    const n = realLogits.shape[0];
-    const rng = new Rng(c.seed, Stream.labelNoise, counter);
-    const targets = (base: number) => {
-      const t = new Float32Array(n).fill(base);
-      for (let i = 0; i < n; i++) if (rng.uniform() < c.labelFlip) t[i] = base > 0.5 ? 0 : 1;
-      return tf.tensor(t, realLogits.shape);
-    };
-    return tf.add(crossEntropyWithTargets(realLogits, targets(1 - c.labelSmoothing)), crossEntropyWithTargets(fakeLogits, targets(0))) as tf.Scalar;
   }
 
   private update(opt: Optimizer, params: NamedVariable[], grads: tf.NamedTensorMap): void {

@@ -1,0 +1,49 @@
+import type { TrainConfig } from '../config.js';
+import type { EvalResult } from '../eval/evaluate.js';
+
+/**
+ * What ends a run besides its planned number of steps: a quality target met at an
+ * evaluation, or a signal.
+ */
+
+/** The quality targets (untilFid, untilKid) an evaluation meets, as one line, or null when it meets none. */
+export function qualityTargetsMet(config: Pick<TrainConfig, 'untilFid' | 'untilKid'>, result: EvalResult): string | null {
+  const met = [
+    config.untilFid !== null && result.fid <= config.untilFid ? `FID ${result.fid.toFixed(3)} <= ${config.untilFid}` : null,
+    config.untilKid !== null && result.kid.mean <= config.untilKid ? `KID ${result.kid.mean.toFixed(4)} <= ${config.untilKid}` : null,
+  ].filter((t): t is string => t !== null);
+  return met.length > 0 ? met.join(', ') : null;
+}
+
+/** The first SIGINT or SIGTERM asks the loop to checkpoint and stop; a second one exits at once. */
+export class StopOnSignal {
+  signal: NodeJS.Signals | null = null;
+  private readonly handler = (sig: NodeJS.Signals) => {
+    if (this.signal) process.exit(sig === 'SIGINT' ? 130 : 143);
+    this.signal = sig;
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  /** Lets the signal handlers run (between steps). */
+  async listen(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+  }
+
+  dispose(): void {
+    process.removeListener('SIGINT', this.handler);
+    process.removeListener('SIGTERM', this.handler);
+  }
+}
+
+/** Training stopped on request, after writing a checkpoint. */
+export class TrainingStoppedError extends Error {
+  readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals, readonly step: number) {
+    super(`stopped by ${signal} at step ${step}; a checkpoint of that step is written; continue with --resume`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
