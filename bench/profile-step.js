@@ -34,7 +34,7 @@ for (let i = 0; i < steps; i++) step(warmup + i);
 const total = (performance.now() - t0) / steps;
 const rows = onednn.kernelProfile();
 const inKernels = rows.reduce((a, r) => a + r.ms, 0) / steps;
-console.log(`${config.preset}, batch ${b}, backend ${backend.name}, ${process.env.GANTRY_THREADS ?? 1} thread(s): ${total.toFixed(1)} ms per D+G step (mean over ${steps} steps)\n`);
+console.log(`${config.preset}, batch ${b}, backend ${backend.name}, ${backend.threads} thread(s): ${total.toFixed(1)} ms per D+G step (mean over ${steps} steps)\n`);
 console.log('| kernel | calls per step | ms per step | share |');
 console.log('|---|---|---|---|');
 for (const r of rows.filter((r) => r.ms / steps >= 0.05)) {

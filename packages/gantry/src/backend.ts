@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { availableCores, readSetting } from 'tfjs-backend-onednn/environment';
 import type { BackendChoice } from './config.js';
 import { onednnFix } from './doctor/installHints.js';
 import { findOnednn } from './doctor/onednnLocation.js';
@@ -18,40 +17,11 @@ export interface BackendInfo {
   threads: number | null;
 }
 
-/**
- * The cores this process may use: the CPUs it is allowed to run on, capped by a cgroup CPU
- * quota (containers and CI runners often allow fewer cores than the machine has).
- */
-export function availableCores(): number {
-  let cores = availableParallelism();
-  const quota = (text: string, period: string) => {
-    const q = Number(text);
-    const p = Number(period);
-    if (Number.isFinite(q) && Number.isFinite(p) && q > 0 && p > 0) cores = Math.min(cores, Math.max(1, Math.floor(q / p)));
-  };
-  try {
-    const [q, p] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/); // cgroup v2: "max 100000" or "200000 100000"
-    if (q !== 'max') quota(q, p);
-  } catch {
-    try {
-      quota(readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_quota_us', 'utf8').trim(), readFileSync('/sys/fs/cgroup/cpu/cpu.cfs_period_us', 'utf8').trim()); // cgroup v1; -1 is no quota
-    } catch {
-      // no cgroup limits to read
-    }
-  }
-  return cores;
-}
+export { availableCores };
 
-/** Threads for the native backend: the caller's choice, else GANTRY_THREADS, else every available core. */
+/** Threads for the native backend: the caller's choice, else GANTRY_THREADS, else every core this process may use. */
 export function chooseThreads(requested?: number): number {
-  if (requested !== undefined) return requested;
-  const raw = process.env.GANTRY_THREADS;
-  if (raw !== undefined && raw !== '') {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`GANTRY_THREADS must be a whole number of at least 1, got '${raw}'; unset it to use every core`);
-    return n;
-  }
-  return availableCores();
+  return requested ?? readSetting('GANTRY_THREADS');
 }
 
 interface OnednnModule {
@@ -147,8 +117,8 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
     }
     const packageMissing = error?.startsWith('the tfjs-backend-onednn package is not installed') ?? false;
     const onednnFound = !packageMissing && !(await findOnednn()).error;
-    // a setting the user gave (GANTRY_CPU_ISA) is fixed by changing it, not by building again
-    const fix = error?.includes('GANTRY_CPU_ISA') ? '' : `; ${onednnFix(systemInfo(), { onednnFound, packageMissing })}`;
+    // a setting the user gave (GANTRY_CPU_ISA, ...) is fixed by changing it, not by building again
+    const fix = error && /^GANTRY_\w+ is /.test(error) ? '' : `; ${onednnFix(systemInfo(), { onednnFound, packageMissing })}`;
     onednnMissing = `the native onednn backend is not available: ${error}${fix}`;
     if (choice === 'onednn') throw new UsageError(`--backend onednn: ${onednnMissing}`);
   }

@@ -1,3 +1,5 @@
+import { SettingError } from 'tfjs-backend-onednn/environment';
+
 /**
  * A problem with what the user gave us (flags, config, data files, checkpoints, output paths).
  * The CLI prints `message` as one line on stderr and exits with code 2; no stack trace.
@@ -11,7 +13,7 @@ export class UsageError extends Error {
   }
 }
 
-/** True for errors the CLI reports as bad input (exit code 2). */
-export function isUsageError(e: unknown): e is UsageError {
-  return e instanceof UsageError;
+/** True for errors the CLI reports as bad input (exit code 2): a UsageError, or a GANTRY_* variable's bad value. */
+export function isUsageError(e: unknown): e is UsageError | SettingError {
+  return e instanceof UsageError || e instanceof SettingError;
 }

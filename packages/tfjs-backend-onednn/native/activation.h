@@ -1,5 +1,6 @@
-// Fused activations for matmul and conv, applied after the product (codes as in
-// src/fused/activations.ts), written as TF.js's cpu kernels are so that NaN stays NaN.
+// Fused activations for matmul and conv, applied after the product, written as TF.js's cpu
+// kernels are so that NaN stays NaN. The codes are ActivationCode in src/kernels/eltwise_ops.ts
+// (a test checks that the two agree).
 #pragma once
 
 #include <cmath>
@@ -7,7 +8,7 @@
 
 namespace onednn_addon {
 
-enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
+enum ActivationCode { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5 };
 
 inline void ApplyActivation(float* y, size_t n, int act, float alpha) {
   switch (act) {

@@ -20,6 +20,7 @@
 #include "args.h"
 #include "conv_geometry.h"
 #include "dnnl_compat.h"
+#include "environment.h"
 #include "fewconv.h"
 #include "families.h"
 #include "primitive_cache.h"
@@ -98,10 +99,7 @@ dnnl::convolution_backward_weights::primitive_desc BackwardWeightsPrimitiveDesc(
 // those stay as they are. GANTRY_BLOCKED_FILTER_GRADIENT=0 keeps every filter gradient on
 // NHWC (to compare the two).
 bool BlockedFilterGradient(const ConvGeometry& g, int threads) {
-  static const bool on = [] {
-    const char* env = std::getenv("GANTRY_BLOCKED_FILTER_GRADIENT");
-    return env == nullptr || std::string(env) != "0";
-  }();
+  static const bool on = environment::Read(environment::kBlockedFilterGradient);
   return on && threads == 1 && g.c >= 32 && g.oc >= 32 && (g.sh > 1 || g.sw > 1);
 }
 
@@ -123,10 +121,7 @@ bool BlockedFilterGradient(const ConvGeometry& g, int threads) {
 enum class Pass { kForward, kBackwardData, kBackwardWeights };
 
 bool WinogradFits(const ConvGeometry& g, Pass pass, int threads) {
-  static const bool on = [] {
-    const char* env = std::getenv("GANTRY_WINOGRAD");
-    return env == nullptr || std::string(env) != "0";
-  }();
+  static const bool on = environment::Read(environment::kWinograd);
   // 'same' or 'valid': oneDNN's Winograd input gradient came out wrong with one-sided padding
   bool padsFit = (g.pt == 0 || g.pt == 1) && g.pl == g.pt && g.pb == g.pt && g.pr == g.pt;
   bool filterGradient = pass == Pass::kBackwardWeights;
@@ -185,10 +180,10 @@ char* BlockedScratch(size_t bytes) {
   return buffer.get();
 }
 
-// An activation the caller holds in NHWC, for a primitive that may take it in another layout.
-// Then the copy in the primitive's layout lives in the shared scratch: an input is reordered
-// into it before the primitive runs, an output out of it afterwards.
-struct Activation {
+// A feature map (x, y, dy or dx) the caller holds in NHWC, for a primitive that may take it in
+// another layout. Then the copy in the primitive's layout lives in the shared scratch: an input
+// is reordered into it before the primitive runs, an output out of it afterwards.
+struct FeatureMap {
   memory user, prim;
   std::unique_ptr<dnnl::reorder> reorder;  // user to prim for an input, prim to user for an output
   bool output = false;
@@ -220,8 +215,8 @@ struct Activation {
   }
 };
 
-// The scratch for two activations, for Activation::Bind.
-char* ScratchFor(const Activation& a, const Activation& b) {
+// The scratch for two feature maps, for FeatureMap::Bind.
+char* ScratchFor(const FeatureMap& a, const FeatureMap& b) {
   return BlockedScratch(a.ScratchBytes() + b.ScratchBytes());
 }
 
@@ -269,7 +264,7 @@ struct WeightsIn {
 // Each entry keeps oneDNN's name for the kernel it runs (for conv2dImplementation).
 struct ForwardEntry {
   dnnl::convolution_forward prim;
-  Activation x, y;
+  FeatureMap x, y;
   memory b;
   WeightsIn w;
   std::string impl;
@@ -278,7 +273,7 @@ struct ForwardEntry {
 
 struct BackwardDataEntry {
   dnnl::convolution_backward_data prim;
-  Activation dy, dx;
+  FeatureMap dy, dx;
   WeightsIn w;
   std::string impl;
   bool winograd = false;
@@ -286,7 +281,7 @@ struct BackwardDataEntry {
 
 struct BackwardWeightsEntry {
   dnnl::convolution_backward_weights prim;
-  Activation x, dy;
+  FeatureMap x, dy;
   memory dwUser, dwPrim;
   std::unique_ptr<dnnl::reorder> reorder;
   std::string impl;
@@ -305,8 +300,6 @@ struct BackwardWeightsEntry {
 // its product has only c = 16 terms per entry and is bound by writing P.)
 // Each group of images runs on one thread with its own scratch, so the result depends only on
 // the group size, which depends only on the geometry and the thread count.
-constexpr int64_t kFewChannels = 4;
-
 // With fewer than 32 output channels the product has too few terms per entry to beat oneDNN
 // (a 16-to-3-channel layer ran 20% slower this way).
 bool FewInputChannels(const ConvGeometry& g) { return g.c <= kFewChannels && g.oc >= 32 && g.kh * g.kw > 1; }
@@ -395,7 +388,7 @@ napi_value Conv2dForward(Args& a) {
   int64_t act = a.Int(5, "activation", 0, 5);
   float alpha = static_cast<float>(a.Num(6, "alpha"));
 
-  int threads = UseThreadsFor(g.Flops());
+  int threads = UseThreadsForFlops(g.Flops());
   if (FewChannelForward(g, x, w, b, y, static_cast<int>(act), alpha)) return Undefined(a.env);
   ForwardEntry* e = ForwardFor(g, b != nullptr, threads, true);
   if (e->winograd && !(AllFinite(x, g.XSize()) && AllFinite(w, g.WSize()))) e = ForwardFor(g, b != nullptr, threads, false);
@@ -439,7 +432,7 @@ napi_value Conv2dBackwardData(Args& a) {
   float* w = a.F32(1, "filter", g.WSize());
   float* dx = a.F32(2, "dx", g.XSize());
 
-  int threads = UseThreadsFor(g.Flops());
+  int threads = UseThreadsForFlops(g.Flops());
   if (FewChannelBackwardData(g, dy, w, dx)) return Undefined(a.env);
   if (FewInputChannels(g)) {
     BackwardDataFewInputChannels(g, dy, w, dx, threads);
@@ -535,7 +528,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
   float* dy = a.F32(1, "dy", g.YSize());
   float* dw = a.F32(2, "dw", g.WSize());
 
-  BackwardFilter(g, x, dy, dw, UseThreadsFor(g.Flops()));
+  BackwardFilter(g, x, dy, dw, UseThreadsForFlops(g.Flops()));
   // The fast paths read the padding as zeros, and Winograd mixes neighbouring inputs, so a NaN or
   // an infinity in x or dy reaches taps there that TF.js never multiplies by it. A filter
   // gradient that is not all finite (a look at the small dw, not at x and dy) is computed again
@@ -553,7 +546,7 @@ napi_value Conv2dBackwardFilter(Args& a) {
 napi_value Conv2dImplementation(Args& a) {
   int64_t kind = a.Int(0, "kind", 0, 2);
   ConvGeometry g = ParseGeometry(a, 1);
-  int threads = ThreadsFor(g.Flops());
+  int threads = ThreadsForFlops(g.Flops());
   const std::string& tiled = TiledImplementationName();
   const std::string* impl = nullptr;
   if (kind == 0) {

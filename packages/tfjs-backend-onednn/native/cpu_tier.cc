@@ -1,7 +1,11 @@
 #include "cpu_tier.h"
 
-#include <cstdlib>
 #include <strings.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "environment.h"
 
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -25,11 +29,11 @@ CpuTier BestTier() {
 
 // GANTRY_CPU_ISA as a tier; the best one when it is unset or not a tier's name.
 CpuTier Cap(bool& set) {
-  const char* env = std::getenv("GANTRY_CPU_ISA");
+  const std::string cap = environment::Read(environment::kCpuIsa);
   set = true;
-  if (env != nullptr && strcasecmp(env, "generic") == 0) return CpuTier::kGeneric;
-  if (env != nullptr && strcasecmp(env, "avx2") == 0) return CpuTier::kAvx2;
-  if (env != nullptr && strcasecmp(env, "avx512") == 0) return CpuTier::kAvx512;
+  if (strcasecmp(cap.c_str(), "generic") == 0) return CpuTier::kGeneric;
+  if (strcasecmp(cap.c_str(), "avx2") == 0) return CpuTier::kAvx2;
+  if (strcasecmp(cap.c_str(), "avx512") == 0) return CpuTier::kAvx512;
   set = false;
   return CpuTier::kAvx512;
 }

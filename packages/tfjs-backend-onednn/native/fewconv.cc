@@ -8,14 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "activation.h"
 #include "cpu_tier.h"
+#include "environment.h"
 #include "fewconv_kernels.h"
 #include "runtime.h"
 
 namespace onednn_addon {
 namespace {
 
-constexpr int64_t kFew = 4;         // at most this many channels on the image side
 constexpr int64_t kMaxVectors = 8;  // at most 8 * 16 = 128 channels on the other side
 constexpr int64_t kImagesPerPartial = 8;
 
@@ -43,8 +44,7 @@ struct Taking {
 // the tier take both kinds (to test and time its kernels).
 const Taking& Take() {
   static const Taking taking = [] {
-    const char* env = std::getenv("GANTRY_FEW_CHANNEL_KERNELS");
-    const std::string setting = env == nullptr ? "" : env;
+    const std::string setting = environment::Read(environment::kFewChannelKernels);
     if (setting == "0") return Taking{nullptr, false};
     const CpuTier tier = ActiveCpuTier();
     const bool fewInputs = tier != CpuTier::kAvx2 || setting == "1";
@@ -69,7 +69,7 @@ bool Vectors(int64_t channels, int64_t& count) {
   return channels % 16 == 0 && count >= 1 && count <= kMaxVectors;
 }
 
-bool ActivationTaken(int act) { return act == 0 || act == 1 || act == 3; }
+bool ActivationTaken(int act) { return act == kLinear || act == kRelu || act == kLeakyRelu; }
 
 // Scratch memory kept between calls (a training step makes the same calls every step), one
 // buffer per use so that a call can hold two.
@@ -99,12 +99,13 @@ void SumOverImageGroups(const ConvGeometry& g, float* dw, int64_t size, int thre
   }
 }
 
-// These kernels split images over threads with one fork and join per call, and no
-// per-thread setup; from this much work the second core pays off (measured on
-// dcgan-mnist's 26 and 51 MFLOP layers, 2 cores).
-constexpr double kParallelFlops = 8e6;
+// Threads for these kernels, which split the images over threads with one fork and join per
+// call and no per-thread setup: from 8 MFLOP the second core pays off (measured on dcgan-mnist's
+// 26 and 51 MFLOP layers, 2 cores). oneDNN's calls of the same layers go by ThreadsForFlops
+// (runtime.h), whose bound is 100 MFLOP: its per-call thread setup costs more.
+constexpr double kImageSplitMinFlops = 8e6;
 
-int ThreadsFor(const ConvGeometry& g) { return g.Flops() >= kParallelFlops ? ConfiguredThreads() : 1; }
+int ImageSplitThreads(const ConvGeometry& g) { return g.Flops() >= kImageSplitMinFlops ? ConfiguredThreads() : 1; }
 
 template <typename Body>
 void OverImages(const ConvGeometry& g, int threads, Body body) {
@@ -115,10 +116,10 @@ void OverImages(const ConvGeometry& g, int threads, Body body) {
 
 bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y,
                        int activation, float alpha) {
-  const int threads = ThreadsFor(g);
+  const int threads = ImageSplitThreads(g);
   if (!Taken(g) || !ActivationTaken(activation)) return false;
   int64_t count;
-  if (g.c <= kFew && Take().fewInputs && Vectors(g.oc, count) && count == 1 && g.dw == 1) {
+  if (g.c <= kFewChannels && Take().fewInputs && Vectors(g.oc, count) && count == 1 && g.dw == 1) {
     // with 16 output channels; with more, the blocks of columns below run faster
     FewForwardFn k = Kernels()->forwardFewInRegs(g);
     if (k != nullptr) {
@@ -132,7 +133,7 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
     OverImages(g, threads, [&](int64_t n0, int64_t n1) { k(g, x, w, b, y, activation, alpha, n0, n1); });
     return true;
   }
-  if (g.oc <= kFew && Vectors(g.c, count) && count <= 4) {
+  if (g.oc <= kFewChannels && Vectors(g.c, count) && count <= 4) {
     const int64_t taps = g.kh * g.kw;
     float* wt = ScratchFloats(Scratch::kFilter, taps * g.oc * g.c);  // [tap][oc][c] from HWIO [tap][c][oc]
     FewForwardFn regs = Kernels()->forwardFewOutRegs(g);
@@ -149,10 +150,10 @@ bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, co
 }
 
 bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx) {
-  const int threads = ThreadsFor(g);
+  const int threads = ImageSplitThreads(g);
   int64_t count;
   const int64_t cols = g.kh * g.kw * g.c, tv = (cols + 15) / 16;
-  if (!Taken(g) || g.c > kFew || !Take().fewInputs || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
+  if (!Taken(g) || g.c > kFewChannels || !Take().fewInputs || !Vectors(g.oc, count) || g.kh * g.kw == 1) return false;
   if (tv > 4) return false;
   float* wt = ScratchFloats(Scratch::kFilter, g.oc * tv * 16);  // [oc][cols, padded] from HWIO [cols][oc]
   std::fill(wt, wt + g.oc * tv * 16, 0.f);
@@ -165,11 +166,11 @@ bool FewChannelBackwardData(const ConvGeometry& g, const float* dy, const float*
 }
 
 bool FewChannelBackwardFilter(const ConvGeometry& g, const float* x, const float* dy, float* dw) {
-  const int threads = ThreadsFor(g);
+  const int threads = ImageSplitThreads(g);
   if (!Taken(g)) return false;
   int64_t count;
   const int64_t size = g.WSize();
-  if (g.c <= kFew && Take().fewInputs && Vectors(g.oc, count) && g.dw == 1) {
+  if (g.c <= kFewChannels && Take().fewInputs && Vectors(g.oc, count) && g.dw == 1) {
     // the kernel shapes of the presets' image layers
     FewBackwardFilterFn k = Kernels()->backwardFilterFewInRegs(g);
     if (k != nullptr) {
@@ -177,7 +178,7 @@ bool FewChannelBackwardFilter(const ConvGeometry& g, const float* x, const float
       return true;
     }
   }
-  if (g.oc <= kFew && Vectors(g.c, count) && count <= 4) {
+  if (g.oc <= kFewChannels && Vectors(g.c, count) && count <= 4) {
     float* sum = ScratchFloats(Scratch::kSum, size);  // [tap][oc][c]
     FewBackwardFilterFn k = Kernels()->backwardFilterFewOut(g.oc, count);
     SumOverImageGroups(g, sum, size, threads, [&](float* part, int64_t n0, int64_t n1) { k(g, x, dy, part, n0, n1); });

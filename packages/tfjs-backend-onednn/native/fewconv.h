@@ -22,9 +22,15 @@
 // the results are the same bits on any thread count.
 #pragma once
 
+#include <cstdint>
+
 #include "conv_geometry.h"
 
 namespace onednn_addon {
+
+// An image's side of a layer: at most this many channels (grey, RGB, RGBA). These kernels take
+// such layers, and conv.cc's input gradient for few input channels those they leave.
+inline constexpr int64_t kFewChannels = 4;
 
 bool FewChannelForward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y,
                        int activation, float alpha);

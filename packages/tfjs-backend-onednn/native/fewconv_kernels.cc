@@ -14,8 +14,9 @@ namespace {
 // p[0..n) = 0 (memset, not std::fill: see simd.h on templates compiled with a tier's flags)
 inline void Zero(float* p, int64_t n) { std::memset(p, 0, static_cast<size_t>(n) * sizeof(float)); }
 
-// Activation codes as in activation.ts: 0 none, 1 relu, 3 leaky relu. Written as the cpu
-// backend's kernels are, so that NaN stays NaN.
+// The activation codes of activation.h (ActivationCode: 0 none, 1 relu, 3 leaky relu), written
+// out: this file is compiled with a tier's flags and includes no inline code shared with the
+// rest of the addon (see simd.h). Written as the cpu backend's kernels are, so that NaN stays NaN.
 inline V Activate(V v, int act, float alpha) {
   if (act == 1) return Relu(v);
   if (act == 3) return LeakyRelu(v, alpha);

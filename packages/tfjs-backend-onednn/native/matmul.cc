@@ -36,7 +36,7 @@ napi_value Matmul(Args& a) {
   int64_t act = a.Int(5, "activation", 0, 5);
   float alpha = static_cast<float>(a.Num(6, "alpha"));
 
-  UseThreadsFor(2.0 * batch * m * n * k);
+  UseThreadsForFlops(2.0 * batch * m * n * k);
   int64_t lda = transA ? m : k, ldb = transB ? k : n;
   for (int64_t i = 0; i < batch; ++i) {
     const float* Ai = A + (batchA == 1 ? 0 : i) * m * k;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "environment.h"
+
 namespace onednn_addon {
 
 namespace {
@@ -45,11 +47,7 @@ void SetConfiguredThreads(int n) {
 }
 
 double ParallelFlopThreshold() {
-  static const double threshold = [] {
-    const char* env = std::getenv("GANTRY_PARALLEL_MIN_MFLOPS");
-    double v = env ? std::atof(env) : 0.0;
-    return v > 0.0 ? v * 1.0e6 : 1.0e8;
-  }();
+  static const double threshold = environment::Read(environment::kParallelMinMflops) * 1.0e6;
   return threshold;
 }
 
@@ -60,28 +58,17 @@ void UseThreads(int n) {
   }
 }
 
-// 0 when GANTRY_PARALLEL_MIN_ELEMENTS is not set.
-int64_t EnvElementThreshold() {
-  static const int64_t threshold = [] {
-    const char* env = std::getenv("GANTRY_PARALLEL_MIN_ELEMENTS");
-    long long v = env ? std::atoll(env) : 0;
-    return v > 0 ? static_cast<int64_t>(v) : int64_t{0};
-  }();
-  return threshold;
-}
-
 int64_t ParallelElementThreshold() {
-  int64_t env = EnvElementThreshold();
-  if (env > 0) return env;
-  return int64_t{1} << 20;
+  static const int64_t threshold = environment::Read(environment::kParallelMinElements);
+  return threshold;
 }
 
 int ThreadsForElements(int64_t n) { return n >= ParallelElementThreshold() ? g_configured : 1; }
 
-int ThreadsFor(double flops) { return flops >= ParallelFlopThreshold() ? g_configured : 1; }
+int ThreadsForFlops(double flops) { return flops >= ParallelFlopThreshold() ? g_configured : 1; }
 
-int UseThreadsFor(double flops) {
-  int n = ThreadsFor(flops);
+int UseThreadsForFlops(double flops) {
+  int n = ThreadsForFlops(flops);
   UseThreads(n);
   return n;
 }

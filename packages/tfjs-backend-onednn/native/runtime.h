@@ -66,12 +66,14 @@ void SetConfiguredThreads(int n);
 // convs 1.4x faster. GANTRY_PARALLEL_MIN_MFLOPS overrides it.
 double ParallelFlopThreshold();
 
-// The thread count a convolution or matrix product of `flops` runs on (no side effect).
-int ThreadsFor(double flops);
+// The thread count a convolution or matrix product of `flops` runs on (no side effect). The
+// backend's few-channel kernels, which split images with one fork and join and no per-thread
+// setup, go by a lower bound of their own (fewconv.cc, ImageSplitThreads).
+int ThreadsForFlops(double flops);
 
 // Applies the thread count for a call of the given size (omp_set_num_threads on
 // the calling thread, which is the OpenMP initial thread) and returns it.
-int UseThreadsFor(double flops);
+int UseThreadsForFlops(double flops);
 
 // Sets the thread count for the next oneDNN calls (small helper work such as
 // weight reorders runs with 1).

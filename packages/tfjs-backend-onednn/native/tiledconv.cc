@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu_tier.h"
+#include "environment.h"
 #include "tiledconv_kernels.h"
 
 namespace onednn_addon {
@@ -39,9 +40,7 @@ constexpr int64_t kMaxDataFilterFloats = 256 * 1024;
 // by 16 kept, and nowhere clearly faster.) GANTRY_TILED_CONV=0 leaves these layers to oneDNN (to compare the two).
 const TiledKernels* Kernels() {
   static const TiledKernels* kernels = []() -> const TiledKernels* {
-    const char* env = std::getenv("GANTRY_TILED_CONV");
-    const std::string setting = env == nullptr ? "" : env;
-    if (setting == "0") return nullptr;
+    if (!environment::Read(environment::kTiledConv)) return nullptr;
     switch (ActiveCpuTier()) {
 #if defined(__x86_64__)
       case CpuTier::kAvx512: return &tier_avx512::kTiledKernels;

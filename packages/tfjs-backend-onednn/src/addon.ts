@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { backendSettingNames, readSetting, settingProblemAmong } from './environment.js';
+
 /** The flat native interface. TypeScript computes shapes; C++ checks and computes. */
 export interface OnednnAddon {
   conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array,
@@ -58,12 +60,6 @@ export type CpuTier = (typeof CPU_TIERS)[number];
 /** Environment variable that caps the CPU tier (and oneDNN's, unless ONEDNN_MAX_CPU_ISA is set). */
 export const CPU_ISA_ENV = 'GANTRY_CPU_ISA';
 
-/** Why GANTRY_CPU_ISA's value cannot be used, or null when it is unset or a tier's name (any case). */
-export function cpuIsaProblem(value = process.env[CPU_ISA_ENV]): string | null {
-  if (value === undefined || value === '' || (CPU_TIERS as readonly string[]).includes(value.toLowerCase())) return null;
-  return `${CPU_ISA_ENV} is ${JSON.stringify(value)}, which is not a CPU tier (avx512, avx2 or generic)`;
-}
-
 /** Environment variable that overrides where the compiled addon is loaded from. */
 export const ADDON_PATH_ENV = 'GANTRY_ONEDNN_ADDON';
 
@@ -86,7 +82,7 @@ type LoadResult = { ok: true; addon: OnednnAddon } | { ok: false; reason: string
 let loaded: LoadResult | undefined;
 
 export function addonPath(): string {
-  const override = process.env[ADDON_PATH_ENV];
+  const override = readSetting('GANTRY_ONEDNN_ADDON');
   if (override) return path.resolve(override);
   const here = path.dirname(fileURLToPath(import.meta.url));
   // dist/src/addon.js -> <package>/build/Release/onednn.node
@@ -116,10 +112,11 @@ export function loadAddon(): LoadResult {
   // conv/GEMM calls run in parallel here, so sleeping waiters cost nothing
   // noticeable. A value the user set wins.
   if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive';
-  // The addon reads GANTRY_CPU_ISA once, as it loads, and ignores a value it does not know.
-  const isaProblem = cpuIsaProblem();
-  if (isaProblem !== null) {
-    loaded = { ok: false, reason: isaProblem, hint: `set ${CPU_ISA_ENV} to one of them, or unset it for the best this CPU has` };
+  // The addon reads GANTRY_CPU_ISA and its other settings once, as it loads, and takes a value
+  // it does not know as unset: they are checked here first, with the TypeScript side's.
+  const bad = settingProblemAmong(backendSettingNames());
+  if (bad !== null) {
+    loaded = { ok: false, reason: bad.what, hint: bad.fix };
     return loaded;
   }
   try {
@@ -144,9 +141,7 @@ export function nativeAddon(): OnednnAddon {
   return r.addon;
 }
 
-/** GANTRY_THREADS, default 1. */
+/** GANTRY_THREADS, else every core this process may use (environment.ts); throws SettingError for a bad value. */
 export function threadsFromEnv(): number {
-  const raw = process.env.GANTRY_THREADS;
-  const n = raw === undefined ? 1 : Number.parseInt(raw, 10);
-  return Number.isFinite(n) && n >= 1 ? n : 1;
+  return readSetting('GANTRY_THREADS');
 }

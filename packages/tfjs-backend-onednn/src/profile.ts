@@ -2,7 +2,7 @@
 // Off by default: the wrapper costs a closure call and two clock reads.
 import type * as tf from '@tensorflow/tfjs';
 
-export const PROFILE_ENV = 'GANTRY_ONEDNN_PROFILE';
+import { readSetting } from './environment.js';
 
 export interface KernelTiming {
   kernel: string;
@@ -13,12 +13,12 @@ export interface KernelTiming {
 const timings = new Map<string, KernelTiming>();
 
 export function profilingEnabled(): boolean {
-  return process.env[PROFILE_ENV] === '1' || process.env[PROFILE_ENV] === 'shapes';
+  return readSetting('GANTRY_ONEDNN_PROFILE') !== '0';
 }
 
 /** With GANTRY_ONEDNN_PROFILE=shapes, timings are kept per kernel and input shapes. */
 function timingKey(name: string, inputs: tf.NamedTensorInfoMap): string {
-  if (process.env[PROFILE_ENV] !== 'shapes') return name;
+  if (readSetting('GANTRY_ONEDNN_PROFILE') !== 'shapes') return name;
   const shapes = Object.values(inputs).map((t) => (t == null ? '-' : `[${t.shape.join('x')}]`));
   return `${name} ${shapes.join(' ')}`;
 }

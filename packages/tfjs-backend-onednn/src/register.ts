@@ -65,7 +65,7 @@ export function onednnVersion(): string | null {
 
 /**
  * Threads for large conv/GEMM calls (small ops always run on one). Default:
- * GANTRY_THREADS, else 1. Takes effect on the next kernel call.
+ * GANTRY_THREADS, else every core this process may use. Takes effect on the next kernel call.
  */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: n must be an integer >= 1, got ${n}`);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 import { CPU_TIERS, loadAddon, type CpuTier } from '../src/addon.js';
+import { readSetting } from '../src/environment.js';
 import { registerOnednnBackend } from '../src/index.js';
 
 export const TOLERANCE = 1e-4;
@@ -43,7 +44,7 @@ const TIER_CHILD_ENV = 'GANTRY_TEST_TIER_CHILD';
  * tier this CPU has. Call it from the file itself with import.meta.url.
  */
 export function testOnLowerCpuTiers(fileUrl: string): void {
-  if (process.env[TIER_CHILD_ENV] === '1') return;
+  if (readSetting('GANTRY_TEST_TIER_CHILD')) return;
   const file = fileURLToPath(fileUrl);
   for (const tier of cpuTiersHere().slice(0, -1).reverse()) {
     test(`every test of this file again on the ${tier} tier (GANTRY_CPU_ISA=${tier}, in a child process)`, () => {

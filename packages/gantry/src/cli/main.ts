@@ -1,3 +1,4 @@
+import { readSetting, settingProblem } from 'tfjs-backend-onednn/environment';
 import { isUsageError } from '../errors.js';
 import { gantryVersion } from '../version.js';
 
@@ -58,6 +59,12 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`gantry: unknown command '${name}'; the commands are ${Object.keys(commands).join(', ')} (see 'gantry --help')`);
     return 2;
   }
+  // every GANTRY_* setting read while Gantry runs is checked before the command starts (docs/environment.md)
+  const badSetting = rest.includes('--help') || rest.includes('-h') ? null : settingProblem();
+  if (badSetting) {
+    console.error(`gantry ${name}: ${badSetting.message}`);
+    return 2;
+  }
   try {
     const run = await command();
     await run(rest);
@@ -70,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error & { exitCode?: number };
     const code = typeof err?.exitCode === 'number' ? err.exitCode : 1;
     console.error(`gantry ${name}: ${code === 1 ? 'error: ' : ''}${err?.message ?? String(e)}`);
-    if (process.env.GANTRY_DEBUG) console.error(err?.stack);
+    if (readSetting('GANTRY_DEBUG')) console.error(err?.stack);
     return code;
   }
 }

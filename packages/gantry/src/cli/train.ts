@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 import { backendChoices, type TrainOverrides } from '../config.js';
 import { RESIZE_MODES } from '../data/imageOptions.js';
 import { selectBackend } from '../backend.js';
@@ -115,7 +116,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.error(`gantry: training ${c.preset} on ${c.data} (${images} images) for ${c.steps} steps${from}, batch ${c.batchSize}, seed ${c.seed}, backend ${backend.name}${backend.threads ? ` (${backend.threads} thread${backend.threads > 1 ? 's' : ''})` : ''}; run directory ${out}`);
   };
   // a sweep worker's trainer: if the worker dies, its end of our stdin closes; stop as on SIGTERM (checkpoint first)
-  if (process.env.GANTRY_STOP_WITH_PARENT === '1') stopWhenStdinCloses();
+  if (readSetting('GANTRY_STOP_WITH_PARENT')) stopWhenStdinCloses();
   const result = await train({ config, out, resume, resumeFrom, quiet, onReady }).finally(() => dashboard?.close());
   result.gan.dispose();
   if (!quiet && result.targetReached) console.error(`gantry: quality target reached at step ${result.steps}: ${result.targetReached}`);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import type { ImageSet } from './dataset.js';
@@ -76,7 +77,8 @@ function badPackage(file: string, what: string): Error {
 
 /** Where the binary caches live: $GANTRY_CACHE_DIR, else $XDG_CACHE_HOME/gantry, else ~/.cache/gantry. */
 export function gantryCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GANTRY_CACHE_DIR) return env.GANTRY_CACHE_DIR;
+  const dir = readSetting('GANTRY_CACHE_DIR', env);
+  if (dir) return dir;
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'gantry');
   return join(homedir(), '.cache', 'gantry');
 }

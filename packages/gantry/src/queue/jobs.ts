@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 
 /** Every sweep's runs share one queue; a job id is `<sweep>/<run>`, unique across sweeps. */
 export const runQueueName = 'gantry-runs';
@@ -29,7 +30,7 @@ export const runJobId = (sweep: string, run: string): string => `${sweep}/${run}
  * the wait for tests.
  */
 export function runJobOptions(): { attempts: number; backoff: { type: 'exponential'; delay: number }; removeOnComplete: false; removeOnFail: false } {
-  const delay = Number(process.env.GANTRY_QUEUE_BACKOFF_MS ?? 30000);
+  const delay = readSetting('GANTRY_QUEUE_BACKOFF_MS');
   return { attempts: 3, backoff: { type: 'exponential', delay }, removeOnComplete: false, removeOnFail: false };
 }
 

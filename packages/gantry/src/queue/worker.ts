@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 import { connectQueueRedis, redactUrl } from './redis.js';
 import { runQueueName, type RunJobData, type RunProgress } from './jobs.js';
 import { runFiles } from '../runFolder/files.js';
@@ -33,8 +34,8 @@ const gantryBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
  * How long a job's lock lives without renewal, and how often workers look for jobs whose
  * lock has lapsed (a dead worker's). BullMQ's defaults (30 s); tests shorten them.
  */
-const lockMs = Number(process.env.GANTRY_QUEUE_LOCK_MS ?? 30000);
-const stalledMs = Number(process.env.GANTRY_QUEUE_STALLED_MS ?? 30000);
+const lockMs = readSetting('GANTRY_QUEUE_LOCK_MS');
+const stalledMs = readSetting('GANTRY_QUEUE_STALLED_MS');
 const progressMs = Math.min(2000, lockMs / 4);
 
 /**

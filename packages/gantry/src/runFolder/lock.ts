@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 import { UsageError } from '../errors.js';
 import { runFiles } from './files.js';
 
@@ -148,8 +149,7 @@ export function holderActive(holder: LockInfo, path: string): boolean {
 }
 
 function heartbeatMs(): number {
-  const v = Number(process.env.GANTRY_LOCK_HEARTBEAT_MS);
-  return Number.isFinite(v) && v > 0 ? v : 10_000;
+  return readSetting('GANTRY_LOCK_HEARTBEAT_MS');
 }
 
 /** Milliseconds since the lock was written or refreshed; null when there is none. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { BACKEND_NAME } from '../backend.js';
+import { readSetting } from '../environment.js';
 import { ConvAvgPool2D, ResampleFilter, UpsampleConv2D } from '../kernels/custom_kernel_names.js';
 import { conv2dBias, conv2dBiasReference } from './conv.js';
 import { avgPool2x, avgPool2xReference, upsample2x, upsample2xReference } from './resample.js';
@@ -36,8 +37,10 @@ export function upsampleConv2dBiasReference(x: tf.Tensor4D, filter: tf.Tensor4D,
 }
 
 // GANTRY_RESAMPLE_CONV=0 keeps the resampling and the 3x3 convolution apart on onednn too (the
-// native upsample or pool, and the convolution), to compare
-const subPixel = process.env.GANTRY_RESAMPLE_CONV !== '0';
+// native upsample or pool, and the convolution), to compare; read on first use (the addon's
+// load checked it)
+let subPixelSetting: boolean | undefined;
+const subPixel = () => (subPixelSetting ??= readSetting('GANTRY_RESAMPLE_CONV'));
 
 /**
  * Same as upsampleConv2dBiasReference. On onednn a 3x3 filter runs as the 4x4 transposed
@@ -46,7 +49,7 @@ const subPixel = process.env.GANTRY_RESAMPLE_CONV !== '0';
 export function upsampleConv2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor): tf.Tensor4D {
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return upsampleConv2dBiasReference(x, filter, bias);
   checkUpsampleConv(x, filter);
-  if (!subPixel || filter.shape[0] !== 3 || filter.shape[1] !== 3) return conv2dBias(upsample2x(x), filter, bias, 1, 'same');
+  if (!subPixel() || filter.shape[0] !== 3 || filter.shape[1] !== 3) return conv2dBias(upsample2x(x), filter, bias, 1, 'same');
   return tf.tidy(() => tf.engine().runKernel(UpsampleConv2D, { x, filter: upsampledFilter(filter), bias }) as tf.Tensor4D);
 }
 
@@ -86,6 +89,6 @@ export function convAvgPool2dBiasReference(x: tf.Tensor4D, filter: tf.Tensor4D, 
 export function convAvgPool2dBias(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor): tf.Tensor4D {
   if (tf.getBackend() !== BACKEND_NAME || x.dtype !== 'float32') return convAvgPool2dBiasReference(x, filter, bias);
   checkConvAvgPool(x, filter);
-  if (!subPixel || filter.shape[0] !== 3 || filter.shape[1] !== 3) return avgPool2x(conv2dBias(x, filter, bias, 1, 'same'));
+  if (!subPixel() || filter.shape[0] !== 3 || filter.shape[1] !== 3) return avgPool2x(conv2dBias(x, filter, bias, 1, 'same'));
   return tf.tidy(() => tf.engine().runKernel(ConvAvgPool2D, { x, filter: pooledFilter(filter), bias }) as tf.Tensor4D);
 }

@@ -15,7 +15,7 @@ export function isComparison(op: number): boolean {
   return op >= 10 && op < 20;
 }
 
-// Fused activation codes shared with native/activation.h and conv post-ops.
+// Fused activation codes: native/activation.h's ActivationCode (a test checks that the two agree).
 export const ActivationCode: Record<string, number> = {
   linear: 0, relu: 1, relu6: 2, leakyrelu: 3, sigmoid: 4, elu: 5,
 };
