@@ -82,7 +82,7 @@ test('threads: the caller wins, then GANTRY_THREADS (checked), then every availa
     assert.equal(chooseThreads(), 2);
     assert.equal(chooseThreads(1), 1);
     process.env.GANTRY_THREADS = 'two';
-    assert.throws(() => chooseThreads(), /GANTRY_THREADS must be a whole number of at least 1, got 'two'/);
+    assert.throws(() => chooseThreads(), /^SettingError: GANTRY_THREADS is "two", which is not a whole number of at least 1; unset it for the default/);
   } finally {
     if (saved === undefined) delete process.env.GANTRY_THREADS;
     else process.env.GANTRY_THREADS = saved;
