@@ -46,6 +46,7 @@ void SetConfiguredThreads(int n) {
   g_active = -1;
 }
 
+// GANTRY_PARALLEL_MIN_MFLOPS, read once (runtime.h says why the bound is 100 MFLOP).
 double ParallelFlopThreshold() {
   static const double threshold = environment::Read(environment::kParallelMinMflops) * 1.0e6;
   return threshold;
@@ -58,6 +59,7 @@ void UseThreads(int n) {
   }
 }
 
+// GANTRY_PARALLEL_MIN_ELEMENTS, read once (runtime.h says why the bound is 1M floats).
 int64_t ParallelElementThreshold() {
   static const int64_t threshold = environment::Read(environment::kParallelMinElements);
   return threshold;
