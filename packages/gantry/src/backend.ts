@@ -70,7 +70,7 @@ async function tryTensorflow(): Promise<string | null> {
 async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModule }> {
   let mod: OnednnModule;
   try {
-    // loaded by name: the package is optional at run time (its native addon may be missing)
+    // loaded by name, when a run asks for it: its native addon may be missing
     const name = 'tfjs-backend-onednn';
     mod = (await import(name)) as OnednnModule;
   } catch (e) {
