@@ -85,7 +85,7 @@ test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', () => 
     const after = { right: classLoss(labels), wrong: classLoss(otherLabels) };
     // D's class logits learned the labels (only the auxiliary loss reaches them): the loss on the
     // true classes fell well below its start, the loss on the other classes rose
-    assert.ok(after.right < 0.3 * before.right, `class loss ${before.right} -> ${after.right}`);
+    assert.ok(after.right < 0.5 * before.right, `class loss ${before.right} -> ${after.right}`);
     assert.ok(after.wrong > before.wrong, `class loss on the other labels ${before.wrong} -> ${after.wrong}`);
     const predicted = tf.tidy(() => tf.argMax(classLogits(), 1).dataSync());
     assert.deepEqual([...predicted], [...set.labels!]);
