@@ -117,7 +117,7 @@ export const SETTINGS = {
     type: 'a whole number of at least 1',
     default: '10000',
     does: "Milliseconds between a trainer's refreshes of its run's lock (`train.lock`); a lock held from another host counts as abandoned after six heartbeats without one.",
-    readBy: [`${gantry}/src/io/runLock.ts`],
+    readBy: [`${gantry}/src/runFolder/lock.ts`],
     stage: 'run',
     parse: wholeNumber(1),
     fallback: () => 10_000,
