@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +29,21 @@ async function bundleForBrowser(contents: string, resolveDir: string): Promise<{
   }
 }
 
+/**
+ * gantry.json's types and its one check (export/format.ts) are shared by the writer and the
+ * browser: that file alone of the Node package may reach a page, and only while it imports nothing.
+ */
+const sharedWithBrowser = 'packages/gantry/src/export/format.ts';
+
 /** Inputs that must never reach a browser bundle. */
 function forbidden(inputs: string[]): string[] {
-  return inputs.filter((p) => /(^|\/)node:|packages\/gantry\/(src|dist)\/|tfjs-backend-onednn|tfjs-node|@hono\/node-server/.test(p));
+  return inputs.filter((p) => p !== sharedWithBrowser && /(^|\/)node:|packages\/gantry\/(src|dist)\/|tfjs-backend-onednn|tfjs-node|@hono\/node-server/.test(p));
 }
+
+test('the file the browser shares with the Node package imports nothing', () => {
+  const source = readFileSync(join(gantryRoot, '..', '..', sharedWithBrowser), 'utf8');
+  assert.deepEqual(source.match(/^\s*(import|export .* from)\b.*$/gm) ?? [], []);
+});
 
 test("`import { loadGenerator } from 'gantry/web'` bundles for the browser with no Node module, trainer or native backend", async () => {
   const { errors, inputs } = await bundleForBrowser("import { loadGenerator, normalLatents } from 'gantry/web';\nconsole.log(loadGenerator, normalLatents);\n", gantryRoot);
