@@ -31,6 +31,8 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
                           skipping it with a warning
   --steps N               total D+G steps (default: the preset's)
   --epochs N              train for N passes over the data instead of --steps
+  --minutes N             stop after N minutes of training (fractions allowed), with a
+                          checkpoint of the step reached; --resume continues the run
   --batch-size N
   --seed N                everything random follows from it (default 0)
   --out DIR               run directory (default runs/<preset>-<time>)
@@ -60,7 +62,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     resume: { type: 'boolean' }, 'resume-from': { type: 'string' }, 'log-every': { type: 'string' }, 'sample-every': { type: 'string' },
     'checkpoint-every': { type: 'string' }, 'eval-every': { type: 'string' }, 'eval-samples': { type: 'string' },
-    'until-fid': { type: 'string' }, 'until-kid': { type: 'string' }, resize: { type: 'string' }, background: { type: 'string' }, flip: { type: 'boolean' }, strict: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    'until-fid': { type: 'string' }, minutes: { type: 'string' }, 'until-kid': { type: 'string' }, resize: { type: 'string' }, background: { type: 'string' }, flip: { type: 'boolean' }, strict: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, dashboard: { type: 'boolean' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(trainHelp);
@@ -92,6 +94,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     untilFid: numberFlag(v, 'until-fid', 0),
     untilKid: numberFlag(v, 'until-kid', 0),
   };
+  const minutes = numberFlag(v, 'minutes', 0);
+  if (minutes === 0) throw new UsageError('--minutes must be more than 0 (the minutes of training before the run stops with a checkpoint)');
   const configFile = stringFlag(v, 'config');
   const fileConfig = readConfigFile(configFile);
   const resumeFrom = stringFlag(v, 'resume-from');
@@ -117,9 +121,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   // a sweep worker's trainer: if the worker dies, its end of our stdin closes; stop as on SIGTERM (checkpoint first)
   if (readSetting('GANTRY_STOP_WITH_PARENT')) stopWhenStdinCloses();
-  const result = await train({ config, out, resume, resumeFrom, quiet, onReady }).finally(() => dashboard?.close());
+  const result = await train({ config, out, resume, resumeFrom, quiet, onReady, minutes }).finally(() => dashboard?.close());
   result.gan.dispose();
   if (!quiet && result.targetReached) console.error(`gantry: quality target reached at step ${result.steps}: ${result.targetReached}`);
+  if (!quiet && result.outOfTime) console.error(`gantry: stopped after ${minutes} minutes of training at step ${result.steps} of ${result.config.steps}; continue with: gantry train --resume --out ${out}`);
   if (!quiet) console.error(`gantry: done: ${result.steps} steps in ${formatDuration(result.seconds)}; samples in ${out}/samples, checkpoints in ${out}/checkpoints`);
 }
 

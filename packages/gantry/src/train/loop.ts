@@ -21,7 +21,7 @@ import { Progress } from './progress.js';
 import { resumeStep } from './resume.js';
 import { StepLog } from './stepLog.js';
 import { disposeStepInputs, stepInputs } from './stepInputs.js';
-import { StopOnSignal, TrainingStoppedError, qualityTargetsMet } from './stopConditions.js';
+import { StopOnSignal, TimeBudget, TrainingStoppedError, qualityTargetsMet } from './stopConditions.js';
 
 export { TrainingDivergedError } from './divergence.js';
 export { TrainingStoppedError } from './stopConditions.js';
@@ -43,6 +43,11 @@ export interface TrainRunOptions {
   quiet?: boolean;
   /** Use the plain TF.js optimizer updates even when a fused kernel is installed. */
   referenceOptimizers?: boolean;
+  /**
+   * Stop once this many minutes of training have passed in this call (from its first step),
+   * after a checkpoint of the step reached; `resume` continues from it.
+   */
+  minutes?: number;
 }
 
 export interface TrainResult {
@@ -54,6 +59,8 @@ export interface TrainResult {
   seconds: number;
   /** Which quality target stopped the run early, if one did. */
   targetReached?: string | null;
+  /** Whether the `minutes` budget stopped the run before its planned steps. */
+  outOfTime?: boolean;
 }
 
 
@@ -114,6 +121,8 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
   const evaluator = config.evalEvery > 0 ? new TrainingEvaluator(config) : null;
   const due = (done: number, every: number) => done % every === 0 || done === config.steps;
   let reached: string | null = null;
+  let outOfTime = false;
+  const budget = options.minutes !== undefined ? new TimeBudget(options.minutes) : null;
 
   let step = startStep;
   try {
@@ -137,8 +146,9 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
         records.step(done, batches.epochOf(step * config.dSteps), stats);
       }
       progress.tick(done, records.stepsPerSecond(), '');
+      outOfTime = done < config.steps && (budget?.spent() ?? false);
       if (due(done, config.sampleEvery)) await writeSampleGrid(gan, config, join(options.out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
-      if (checkpoints.due(done, signals.signal !== null)) {
+      if (checkpoints.due(done, signals.signal !== null || outOfTime)) {
         try {
           checkpoints.save(done);
         } catch (e) {
@@ -161,6 +171,10 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
       }
       if (signals.signal) throw new TrainingStoppedError(signals.signal, checkpoints.lastStep);
       step = done;
+      if (outOfTime) {
+        progress.line(`${budget!.minutes} minutes of training reached at step ${done}; a checkpoint of that step is written`);
+        break;
+      }
       await signals.listen();
     }
   } finally {
@@ -168,7 +182,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
     signals.dispose();
     evaluator?.dispose();
   }
-  return { gan, config, steps: step, startedAt: records.startedAt, seconds: (Date.now() - records.startedAt) / 1000, targetReached: reached };
+  return { gan, config, steps: step, startedAt: records.startedAt, seconds: (Date.now() - records.startedAt) / 1000, targetReached: reached, outOfTime };
 }
 
 /** G's images for the run's fixed noise batch as one PNG grid (rows cycle through the classes of a conditional run). */

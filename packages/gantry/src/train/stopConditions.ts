@@ -3,7 +3,7 @@ import type { EvalResult } from '../eval/evaluate.js';
 
 /**
  * What ends a run besides its planned number of steps: a quality target met at an
- * evaluation, or a signal.
+ * evaluation, a time budget spent, or a signal.
  */
 
 /** The quality targets (untilFid, untilKid) an evaluation meets, as one line, or null when it meets none. */
@@ -13,6 +13,22 @@ export function qualityTargetsMet(config: Pick<TrainConfig, 'untilFid' | 'untilK
     config.untilKid !== null && result.kid.mean <= config.untilKid ? `KID ${result.kid.mean.toFixed(4)} <= ${config.untilKid}` : null,
   ].filter((t): t is string => t !== null);
   return met.length > 0 ? met.join(', ') : null;
+}
+
+/**
+ * A budget of training time for one invocation (`gantry train --minutes N`), counted from its
+ * first step: once spent, the loop checkpoints the step it is on and stops, and `--resume`
+ * continues from there. `now` is injectable for tests.
+ */
+export class TimeBudget {
+  private readonly start: number;
+  constructor(readonly minutes: number, private readonly now: () => number = () => performance.now()) {
+    this.start = now();
+  }
+
+  spent(): boolean {
+    return this.now() - this.start >= this.minutes * 60_000;
+  }
 }
 
 /** The first SIGINT or SIGTERM asks the loop to checkpoint and stop; a second one exits at once. */
