@@ -7,11 +7,20 @@ import { systemInfo } from './doctor/system.js';
 import { UsageError } from './errors.js';
 import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
 import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedEmaUpdate, type FusedSgdUpdate } from './train/optimizer.js';
+import { adapterFix, probeAdapter, webgpuPackagesCommand } from './webgpu/adapter.js';
+import { startWebgpuBackend } from './webgpu/backend.js';
 
 export interface BackendInfo {
-  name: 'tensorflow' | 'onednn' | 'cpu';
+  name: 'tensorflow' | 'onednn' | 'cpu' | 'webgpu';
   /** Why a faster backend was not used, when `auto` fell back. */
   warning?: string;
+  /**
+   * Which backend a run took and why, where WebGPU had a say: the run's first line. Set when
+   * the backend is webgpu, and when `auto` passed over a software WebGPU adapter.
+   */
+  notice?: string;
+  /** The WebGPU adapter's name, on webgpu. */
+  adapter?: string;
   fusedOps: boolean;
   /** Threads of the native backend's large kernels (null for backends Gantry does not steer). */
   threads: number | null;
@@ -83,16 +92,48 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
 }
 
 /**
- * Choose the TF.js backend. `auto` tries onednn (our native addon), then tensorflow (tfjs-node,
- * when the user installed it), then falls back to cpu with a one-line warning that says why the
- * fast backend is missing and the command that brings it on this system. `threads` sets the
- * native backend's threads (default: GANTRY_THREADS, else every available core).
+ * Choose the TF.js backend. `auto` takes webgpu where Dawn finds a WebGPU adapter that is a real
+ * GPU (not a software one), then onednn (our native addon), then tensorflow (tfjs-node, when the
+ * user installed it), then falls back to cpu with a one-line warning that says why the fast
+ * backend is missing and the command that brings it on this system. `threads` sets the native
+ * backend's threads (default: GANTRY_THREADS, else every available core).
  */
 export async function selectBackend(choice: BackendChoice, options: { threads?: number } = {}): Promise<BackendInfo> {
   // production mode: no debug checks, and no banner suggesting tfjs-node (Gantry warns itself)
   tf.env().set('PROD', true);
   setNnOps(referenceNnOps);
   setFusedOptimizerKernels(null);
+  let passedOver: string | undefined;
+  if (choice === 'webgpu' || choice === 'auto') {
+    const webgpu = await tryWebgpu(choice);
+    if ('info' in webgpu) return webgpu.info;
+    passedOver = webgpu.passedOver;
+  }
+  const chosen = await selectCpuBackend(choice, options);
+  return passedOver ? { ...chosen, notice: `backend ${chosen.name}: ${passedOver}` } : chosen;
+}
+
+/**
+ * WebGPU, when it was asked for or `auto` may take it. `auto` looks only where both packages are
+ * installed, takes only a GPU, and says why it passed over a software adapter.
+ */
+async function tryWebgpu(choice: BackendChoice): Promise<{ info: BackendInfo } | { passedOver?: string }> {
+  const probe = await probeAdapter();
+  if (choice === 'auto') {
+    if (!probe.ok) return {};
+    if (probe.software) return { passedOver: `the WebGPU adapter (${probe.name}) is software, not a GPU, so the CPU backends are faster (--backend webgpu takes it anyway)` };
+  }
+  if (!probe.ok) {
+    const fix = probe.missing === 'package' ? `install it with: ${webgpuPackagesCommand(tf.version_core)}` : adapterFix(systemInfo());
+    throw new UsageError(`--backend webgpu: ${probe.reason}; ${fix}`);
+  }
+  if (!(await startWebgpuBackend(probe.adapter, probe.info))) throw new UsageError(`--backend webgpu: the adapter ${probe.name} refused to give a device; use --backend onednn`);
+  const why = choice === 'auto' ? 'a GPU, so --backend auto prefers it (--backend onednn trains on the CPU cores)' : probe.software ? 'a software adapter, slower than the CPU backends' : 'as asked';
+  return { info: { name: 'webgpu', fusedOps: false, threads: null, adapter: probe.name, notice: `backend webgpu on ${probe.name}: ${why}` } };
+}
+
+/** onednn, tensorflow or cpu, as asked or in `auto`'s order. */
+async function selectCpuBackend(choice: BackendChoice, options: { threads?: number }): Promise<BackendInfo> {
   let onednnMissing: string | null = null;
   if (choice === 'onednn' || choice === 'auto') {
     const { error, module } = await tryOnednn();

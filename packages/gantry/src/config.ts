@@ -22,7 +22,7 @@ export function learningRateFactor(s: LrSchedule, step: number, total: number): 
   return s.endScale + (1 - s.endScale) * fall;
 }
 
-export const backendChoices: BackendChoice[] = ['auto', 'onednn', 'tensorflow', 'cpu'];
+export const backendChoices: BackendChoice[] = ['auto', 'webgpu', 'onednn', 'tensorflow', 'cpu'];
 
 /** Settings that may be given in a config file or on the command line, overriding the preset. */
 export type TrainOverrides = Partial<Omit<TrainConfig, 'preset' | 'lastBatch' | 'dataOptions'>> & { preset?: string; dataOptions?: Partial<ImageOptions> };

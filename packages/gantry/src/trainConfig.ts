@@ -11,7 +11,7 @@ import type { OptimizerSettings } from './train/optimizer.js';
  * and config.ts on the presets, with no import circle.
  */
 
-export type BackendChoice = 'auto' | 'onednn' | 'tensorflow' | 'cpu';
+export type BackendChoice = 'auto' | 'webgpu' | 'onednn' | 'tensorflow' | 'cpu';
 
 /** Every setting of a training run, resolved; written to the run directory as config.json. */
 export interface TrainConfig {

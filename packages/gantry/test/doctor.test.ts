@@ -56,9 +56,13 @@ test('gantry doctor lists every part, and names the backend auto takes from what
   const r = gantry(['doctor', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
-  assert.deepEqual(report.checks.map((c) => c.name), ['Node.js', 'System', 'CPU', 'oneDNN', 'Build tools', 'Native backend', 'tfjs-node', 'Chromium', 'Redis']);
+  assert.deepEqual(report.checks.map((c) => c.name), ['Node.js', 'System', 'CPU', 'oneDNN', 'Build tools', 'Native backend', 'tfjs-node', 'WebGPU', 'Chromium', 'Redis']);
   const native = report.checks.find((c) => c.name === 'Native backend')!;
-  assert.equal(report.autoBackend === 'onednn', native.state === 'ok');
+  // auto prefers a WebGPU adapter that is a GPU, then the native backend
+  const gpu = report.checks.find((c) => c.name === 'WebGPU')!;
+  const onGpu = gpu.state === 'ok' && gpu.detail.includes('a GPU, which --backend auto takes');
+  assert.equal(report.autoBackend === 'webgpu', onGpu);
+  if (!onGpu) assert.equal(report.autoBackend === 'onednn', native.state === 'ok');
   for (const c of report.checks) if (c.state !== 'ok') assert.ok(c.fix && c.fix.length > 0, `${c.name} is ${c.state} but has no fix`);
   const text = gantry(['doctor']);
   assert.equal(text.code, 0, text.stderr);

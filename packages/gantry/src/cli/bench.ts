@@ -15,7 +15,7 @@ Time D+G training steps of a preset on random data (the step costs the same on a
   --batch-size N     (default: the preset's)
   --steps N          timed steps (default 30)
   --warmup N         untimed steps first (default 5)
-  --backend NAME     auto | onednn | tensorflow | cpu
+  --backend NAME     auto | webgpu | onednn | tensorflow | cpu
   --threads N        threads of the native backend (default: GANTRY_THREADS, else every core)
   --peak             also measure the machine's peak here (a 2048x2048 matrix product on the
                      same backend and threads) and report the step's share of it; the
@@ -68,6 +68,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const steps = intFlag(v, 'steps', 1, 100000) ?? 30;
   const warmup = intFlag(v, 'warmup', 0, 100000) ?? 5;
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { threads: intFlag(v, 'threads', 1, 1024) });
+  if (backend.notice) console.error(`gantry: ${backend.notice}`);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
 
   const gan = new Gan(config);

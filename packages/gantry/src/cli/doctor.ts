@@ -10,8 +10,8 @@ import { parseFlags } from './args.js';
 const doctorHelp = `usage: gantry doctor [--json] [--build-backend]
 
 Says what Gantry found on this machine (Node, the system, the CPU and its vector tier, oneDNN,
-build tools, the native backend, and the optional parts: tfjs-node, Chromium, Redis) and, for
-each missing part, the one command that brings it.
+build tools, the native backend, and the optional parts: tfjs-node, the WebGPU adapter, Chromium,
+Redis) and, for each missing part, the one command that brings it.
 
   --build-backend  build the native onednn backend now (for installs that skipped npm's
                    install scripts, or after installing oneDNN), then check that it loads

@@ -31,7 +31,7 @@ elsewhere; compare Gantry numbers with Gantry numbers on the same dataset.
   --npy FILE         evaluate the images in FILE ([N, H, W(, C)], float in [0, 1] or uint8)
   --data SPEC        the dataset to compare --npy images with: mnist or fashion-mnist
   --json             print one JSON object instead of a table
-  --backend NAME     auto | onednn | tensorflow | cpu`;
+  --backend NAME     auto | webgpu | onednn | tensorflow | cpu`;
 
 
 export async function evalCommand(argv: string[]): Promise<void> {
@@ -58,6 +58,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const backendChoice = choiceFlag(v, 'backend', backendChoices) ?? 'auto';
 
   const backend = await selectBackend(backendChoice);
+  if (backend.notice) console.error(`gantry: ${backend.notice}`);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   let samples: { pixels: Float32Array; n: number; shape: ImageShape; data: string; image?: Partial<ImageOptions>; requestedClasses?: Int32Array };
   if (npyFlag) {

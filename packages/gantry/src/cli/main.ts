@@ -1,5 +1,6 @@
 import { readSetting, settingProblem } from 'tfjs-backend-onednn/environment';
 import { isUsageError } from '../errors.js';
+import { releaseAll } from '../util/shutdown.js';
 import { gantryVersion } from '../version.js';
 
 type Command = (argv: string[]) => Promise<void>;
@@ -79,5 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`gantry ${name}: ${code === 1 ? 'error: ' : ''}${err?.message ?? String(e)}`);
     if (readSetting('GANTRY_DEBUG')) console.error(err?.stack);
     return code;
+  } finally {
+    releaseAll();
   }
 }

@@ -25,7 +25,7 @@ Generate images from a run's checkpoint (G in inference mode).
   --labels FILE.npy  with --z on a conditional run: the class of each latent, integers [N]
   --checkpoint NAME  a checkpoint such as step-000001000 or 1000 (default: the newest
                      intact one; a damaged one is skipped with a warning)
-  --backend NAME     auto | onednn | tensorflow | cpu`;
+  --backend NAME     auto | webgpu | onednn | tensorflow | cpu`;
 
 
 export async function sampleCommand(argv: string[]): Promise<void> {
@@ -55,6 +55,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (kind === '.png' && n > 4096) throw new UsageError(`--n ${n} is too many for one PNG grid (at most 4096); write .npy instead`);
 
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto');
+  if (backend.notice) console.error(`gantry: ${backend.notice}`);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
   warnSkippedCheckpoints(skipped, checkpointDir);

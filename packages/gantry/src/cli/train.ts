@@ -48,7 +48,8 @@ Train a GAN and write a run directory (config.json, metrics.jsonl, samples/, che
   --eval-samples N        samples per evaluation (default 1000)
   --until-fid X           stop once FID <= X (needs --eval-every)
   --until-kid X           stop once KID <= X (needs --eval-every)
-  --backend NAME          auto | onednn | tensorflow | cpu (default auto)
+  --backend NAME          auto | webgpu | onednn | tensorflow | cpu (default auto; auto takes
+                          webgpu only on a GPU, see docs/gpu.md)
   --threads N             threads of the native backend (default: GANTRY_THREADS, else every
                           available core); a run repeats bit for bit on the same thread count
   --quiet                 no progress output
@@ -111,6 +112,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const quiet = Boolean(v.quiet);
   const backend = await selectBackend(config.backend, { threads: intFlag(v, 'threads', 1, 1024) });
+  if (backend.notice) console.error(`gantry: ${backend.notice}`);
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   // started last, so that nothing before the training can fail and leave the server holding the process open
   const dashboard = v.dashboard ? await startRunDashboard(out, port ?? defaultDashboardPort) : null;

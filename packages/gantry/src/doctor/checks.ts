@@ -1,9 +1,10 @@
 // What `gantry doctor` looks at: each part Gantry can use, whether it is there, and the one
 // command that brings it where it is missing. Nothing here installs or builds anything.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { availableCores, chooseThreads } from '../backend.js';
+import { adapterFix, probeAdapter, webgpuPackagesCommand } from '../webgpu/adapter.js';
 import { installCommand, onednnFix } from './installHints.js';
 import { findOnednn, packageDir } from './onednnLocation.js';
 import { systemInfo, type SystemInfo } from './system.js';
@@ -23,7 +24,7 @@ export interface DoctorReport {
   system: SystemInfo;
   checks: Check[];
   /** The backend that --backend auto takes on this install. */
-  autoBackend: 'onednn' | 'tensorflow' | 'cpu';
+  autoBackend: 'webgpu' | 'onednn' | 'tensorflow' | 'cpu';
 }
 
 /** The file a command name runs, from PATH, or null. */
@@ -100,6 +101,10 @@ export async function doctorReport(): Promise<DoctorReport> {
     ? { name: 'tfjs-node', state: 'ok', detail: `installed at ${tfjsNode}` }
     : { name: 'tfjs-node', state: 'optional', detail: 'not installed (optional: TensorFlow\'s own CPU backend, used when onednn is missing)', fix: 'npm install @tensorflow/tfjs-node' });
 
+  const webgpu = await probeAdapter();
+  if (webgpu.ok && !webgpu.software) autoBackend = 'webgpu';
+  checks.push(webgpuCheck(webgpu, system));
+
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync) ?? onPath('chromium');
   checks.push(chromium
     ? { name: 'Chromium', state: 'ok', detail: `${chromium} (the browser tests drive it)` }
@@ -112,6 +117,28 @@ export async function doctorReport(): Promise<DoctorReport> {
   return { system, checks, autoBackend };
 }
 
+/** The WebGPU adapter Dawn finds, and whether --backend auto takes it. */
+function webgpuCheck(probe: Awaited<ReturnType<typeof probeAdapter>>, system: SystemInfo): Check {
+  if (probe.ok) {
+    const kind = [probe.info.vendor, probe.info.architecture].filter(Boolean).join(', ');
+    return probe.software
+      ? { name: 'WebGPU', state: 'ok', detail: `${probe.name}${kind ? ` (${kind})` : ''}: a software adapter, so --backend auto keeps to the CPU; --backend webgpu takes it` }
+      : { name: 'WebGPU', state: 'ok', detail: `${probe.name}${kind ? ` (${kind})` : ''}: a GPU, which --backend auto takes` };
+  }
+  const fix = probe.missing === 'package' ? webgpuPackagesCommand(tfjsVersion()) : adapterFix(system);
+  return { name: 'WebGPU', state: 'optional', detail: `${probe.reason} (optional: training on a GPU)`, fix };
+}
+
+/** The TF.js version Gantry runs on (the WebGPU backend must be the same), read without loading TF.js. */
+function tfjsVersion(): string {
+  const dir = packageDir('@tensorflow/tfjs-core');
+  try {
+    return dir ? (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version : '4.22.0';
+  } catch {
+    return '4.22.0';
+  }
+}
+
 /** The report as a person reads it: one line per part, the fix under what is missing. */
 export function formatReport(report: DoctorReport, version: string): string {
   const mark: Record<CheckState, string> = { ok: '[ok]', missing: '[!!]', optional: '[--]' };
@@ -121,7 +148,7 @@ export function formatReport(report: DoctorReport, version: string): string {
     lines.push(`${mark[c.state]} ${c.name.padEnd(width)}  ${c.detail}`);
     if (c.fix && c.state !== 'ok') lines.push(`     ${' '.repeat(width)}  ${c.state === 'missing' ? 'fix' : 'get it'}: ${c.fix}`);
   }
-  const why = report.autoBackend === 'onednn' ? 'the native backend' : report.autoBackend === 'tensorflow' ? 'tfjs-node; the native backend is missing' : 'TF.js\'s pure-JavaScript backend, 100 to 500 times slower; fix the native backend above';
+  const why = report.autoBackend === 'webgpu' ? 'the WebGPU adapter is a GPU' : report.autoBackend === 'onednn' ? 'the native backend' : report.autoBackend === 'tensorflow' ? 'tfjs-node; the native backend is missing' : 'TF.js\'s pure-JavaScript backend, 100 to 500 times slower; fix the native backend above';
   lines.push('', `--backend auto takes: ${report.autoBackend} (${why})`);
   return lines.join('\n');
 }

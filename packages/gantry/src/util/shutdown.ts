@@ -1,0 +1,20 @@
+// What a command leaves running that would keep Node's event loop alive after it is done (a
+// GPU instance): each part registers how to let go of it, and the CLI lets go once the command
+// has finished. Loads nothing itself, so commands without TF.js stay light.
+const releases: Array<() => void> = [];
+
+/** Registers `release`, run once after the command (in the reverse order of registration). */
+export function releaseAtEnd(release: () => void): void {
+  releases.push(release);
+}
+
+/** Runs the registered releases; one that throws does not stop the others. */
+export function releaseAll(): void {
+  while (releases.length > 0) {
+    try {
+      releases.pop()!();
+    } catch {
+      // the process is ending; nothing more to do about it
+    }
+  }
+}

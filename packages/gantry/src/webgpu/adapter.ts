@@ -1,0 +1,128 @@
+// The WebGPU adapter Node can reach through Dawn (the optional `webgpu` package), what it is,
+// and whether it is a real GPU. Nothing here needs the packages: each is loaded by name, and
+// their absence is an answer, not an error.
+import { packageDir } from '../doctor/onednnLocation.js';
+import type { SystemInfo } from '../doctor/system.js';
+import { releaseAtEnd } from '../util/shutdown.js';
+
+/** What an adapter says about itself (WebGPU's GPUAdapterInfo), plus Dawn's software flag. */
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** WebGPU's own flag: the adapter is a fallback (software) one. */
+  isFallbackAdapter: boolean;
+}
+
+/** The parts of WebGPU Gantry touches; the real objects come from Dawn. */
+export interface GpuAdapter {
+  readonly info?: Partial<AdapterDescription>;
+  readonly features: { has(name: string): boolean };
+  readonly limits: Record<string, number>;
+  requestDevice(descriptor?: object): Promise<GpuDevice>;
+}
+export interface GpuDevice {
+  destroy(): void;
+}
+interface Gpu {
+  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapter | null>;
+}
+interface DawnModule {
+  create(options: string[]): Gpu;
+  globals: Record<string, unknown>;
+}
+
+export type AdapterProbe =
+  | { ok: true; adapter: GpuAdapter; info: AdapterDescription; software: boolean; name: string }
+  | { ok: false; missing: 'package' | 'adapter'; reason: string };
+
+/** The install command of the two packages, at the TF.js version Gantry uses. */
+export function webgpuPackagesCommand(tfjsVersion: string): string {
+  return `npm install webgpu @tensorflow/tfjs-backend-webgpu@${tfjsVersion}`;
+}
+
+/** Names that mark a CPU implementation of Vulkan, Metal or Direct3D, whatever the adapter's flags say. */
+const softwareNames = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b/i;
+
+/** Whether an adapter is software (a CPU pretending to be a GPU) rather than a GPU. */
+export function isSoftwareAdapter(info: AdapterDescription): boolean {
+  return info.isFallbackAdapter || softwareNames.test(`${info.description} ${info.device} ${info.architecture}`);
+}
+
+/** A short name for an adapter: its description, else vendor and device. */
+export function adapterName(info: AdapterDescription): string {
+  const name = info.description || [info.vendor, info.device || info.architecture].filter(Boolean).join(' ');
+  return name || 'an unnamed adapter';
+}
+
+/** How to get a WebGPU adapter on this system, when Dawn found none. */
+export function adapterFix(system: Pick<SystemInfo, 'platform' | 'packageManager' | 'sudo'>): string {
+  if (system.platform === 'darwin') return 'Dawn uses Metal, which every Mac since 2012 has; update macOS, or use --backend onednn';
+  if (system.platform === 'win32') return 'Dawn uses Direct3D 12: update the GPU driver, or use --backend onednn';
+  const sudo = system.sudo && system.packageManager !== 'brew' && system.packageManager !== 'conda' ? 'sudo ' : '';
+  const mesa: Partial<Record<NonNullable<SystemInfo['packageManager']>, string>> = {
+    apt: 'apt-get install mesa-vulkan-drivers libvulkan1',
+    dnf: 'dnf install mesa-vulkan-drivers vulkan-loader',
+    pacman: 'pacman -S vulkan-icd-loader vulkan-radeon vulkan-intel',
+    zypper: 'zypper install libvulkan1 libvulkan_radeon libvulkan_intel',
+    apk: 'apk add vulkan-loader mesa-vulkan-ati mesa-vulkan-intel',
+  };
+  const command = system.packageManager ? mesa[system.packageManager] : undefined;
+  return `install the GPU's Vulkan driver (NVIDIA's own driver, or Mesa's${command ? `: ${sudo}${command}` : ''}), or use --backend onednn`;
+}
+
+let dawn: { module: DawnModule; gpu: Gpu } | null = null;
+
+/**
+ * Dawn's WebGPU entry point, made once per process. Its constants (GPUBufferUsage and the
+ * others) become globals, as TF.js's WebGPU backend expects them to be.
+ */
+async function dawnGpu(): Promise<Gpu> {
+  if (dawn) return dawn.gpu;
+  // loaded by name: the package is optional
+  const name = 'webgpu';
+  const module = (await import(name)) as DawnModule;
+  for (const [key, value] of Object.entries(module.globals)) {
+    if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
+  }
+  dawn = { module, gpu: module.create([]) };
+  releaseAtEnd(releaseDawn);
+  return dawn.gpu;
+}
+
+/** Drops Dawn's entry point, so that nothing of it keeps the process alive once training is done. */
+export function releaseDawn(): void {
+  dawn = null;
+}
+
+/**
+ * Dawn's best adapter (high-performance), described. The packages' absence and the adapter's are
+ * answers with the reason; only a fault inside Dawn is thrown.
+ */
+export async function probeAdapter(): Promise<AdapterProbe> {
+  if (!packageDir('webgpu')) return { ok: false, missing: 'package', reason: 'the webgpu package (Dawn for Node) is not installed' };
+  if (!packageDir('@tensorflow/tfjs-backend-webgpu')) return { ok: false, missing: 'package', reason: 'the @tensorflow/tfjs-backend-webgpu package is not installed' };
+  let gpu: Gpu;
+  try {
+    gpu = await dawnGpu();
+  } catch (e) {
+    return { ok: false, missing: 'package', reason: `the webgpu package did not load (${(e as Error).message.split('\n')[0]})` };
+  }
+  let adapter: GpuAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { ok: false, missing: 'adapter', reason: `Dawn found no WebGPU adapter (${(e as Error).message.split('\n')[0]})` };
+  }
+  if (!adapter) return { ok: false, missing: 'adapter', reason: 'Dawn found no WebGPU adapter (no Vulkan, Metal or Direct3D 12 device it can use)' };
+  const raw = adapter.info ?? {};
+  const info: AdapterDescription = {
+    vendor: raw.vendor ?? '',
+    architecture: raw.architecture ?? '',
+    device: raw.device ?? '',
+    description: raw.description ?? '',
+    isFallbackAdapter: Boolean(raw.isFallbackAdapter),
+  };
+  return { ok: true, adapter, info, software: isSoftwareAdapter(info), name: adapterName(info) };
+}

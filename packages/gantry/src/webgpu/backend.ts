@@ -1,0 +1,47 @@
+// TF.js's WebGPU backend on the device of a probed Dawn adapter. Its kernels come from
+// @tensorflow/tfjs-backend-webgpu (optional, loaded by name); the device is requested here with
+// the adapter's own limits, as that package does in a browser.
+import * as tf from '@tensorflow/tfjs';
+
+import { releaseAtEnd } from '../util/shutdown.js';
+import { releaseDawn, type AdapterDescription, type GpuAdapter, type GpuDevice } from './adapter.js';
+
+type WebgpuBackendClass = new (device: GpuDevice, adapterInfo?: AdapterDescription) => tf.KernelBackend;
+
+let device: GpuDevice | null = null;
+
+/** The limits TF.js's kernels need beyond WebGPU's defaults: the adapter's own maxima. */
+const raisedLimits = [
+  'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
+  'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup',
+] as const;
+
+/**
+ * Registers the 'webgpu' backend on `adapter` and makes it TF.js's backend. Returns false when
+ * the backend did not initialise (the device was refused).
+ */
+export async function startWebgpuBackend(adapter: GpuAdapter, info: AdapterDescription): Promise<boolean> {
+  // loaded by name: the package is optional; importing it registers its kernels for 'webgpu'
+  const name = '@tensorflow/tfjs-backend-webgpu';
+  const { WebGPUBackend } = (await import(name)) as { WebGPUBackend: WebgpuBackendClass };
+  if (!tf.findBackendFactory('webgpu')) {
+    tf.registerBackend('webgpu', async () => {
+      const requiredLimits = Object.fromEntries(raisedLimits.map((k) => [k, adapter.limits[k]]));
+      device = await adapter.requestDevice({ requiredFeatures: [], requiredLimits });
+      return new WebGPUBackend(device, info);
+    }, 0);
+    releaseAtEnd(stopWebgpuBackend);
+  }
+  return tf.setBackend('webgpu');
+}
+
+/**
+ * Gives the device back and drops Dawn, so that the process can end: Dawn's instance keeps
+ * Node's event loop alive while anything holds it.
+ */
+export function stopWebgpuBackend(): void {
+  if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
+  device?.destroy();
+  device = null;
+  releaseDawn();
+}
