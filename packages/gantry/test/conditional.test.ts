@@ -34,9 +34,9 @@ test('a conditional GAN trains on labelled data, records its classes, and genera
   assert.equal(r.config.numClasses, 2);
   r.gan.dispose();
   const { gan } = openRun(out);
-  const zero = generateImages01(gan, 1, 7, 6, () => 0);
-  const one = generateImages01(gan, 1, 7, 6, () => 1);
-  const again = generateImages01(gan, 1, 7, 6, () => 0);
+  const zero = await generateImages01(gan, 1, 7, 6, () => 0);
+  const one = await generateImages01(gan, 1, 7, 6, () => 1);
+  const again = await generateImages01(gan, 1, 7, 6, () => 0);
   assert.deepEqual(zero, again);
   assert.notDeepEqual(zero, one, 'the label has no effect on G');
   gan.dispose();

@@ -71,7 +71,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     warnSkippedCheckpoints(skipped, checkpointDir);
     const [h, w, c] = gan.G.outputShape as [number, number, number];
     const labelOf = cyclingLabels(config);
-    const pixels = generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
+    const pixels = await generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
     gan.dispose();
     const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
     samples = { pixels, n, shape: { height: h, width: w, channels: c }, data: config.data, image: config.dataOptions, requestedClasses };

@@ -86,7 +86,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     gan.dispose();
     throw new UsageError(`--z holds ${count} latents, too many for one PNG grid (at most 4096); write .npy instead`);
   }
-  const pixels = given ? imagesFromLatents01(gan, given.z, given.n, given.labels) : generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
+  const pixels = given ? await imagesFromLatents01(gan, given.z, given.n, given.labels) : await generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
   gan.dispose();
   try {
     if (kind === '.npy') await writeNpyFloat32(out, pixels, [count, h, w, c]);

@@ -57,7 +57,7 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
     if (n < Math.max(k + 2, 10)) throw new UsageError(`evaluation needs at least ${Math.max(k + 2, 10)} samples, got ${n}`);
     const d = net.featureDim;
     const ref = await referenceFeatures(net, split.total - split.heldOut, opts.cacheDir);
-    const { features, probs } = net.featuresAndProbs(images01, n);
+    const { features, probs } = await net.featuresAndProbsAsync(images01, n);
     const fake = featureStats(features, n, d);
     const m = Math.min(n, ref.count);
     const real = ref.features.subarray(0, m * d);

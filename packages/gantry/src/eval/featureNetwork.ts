@@ -37,6 +37,8 @@ export interface FeatureNetwork {
   probs(images01: Float32Array, n: number): Float32Array;
   /** Both in one pass. */
   featuresAndProbs(images01: Float32Array, n: number): { features: Float32Array; probs: Float32Array };
+  /** Both in one pass, read back asynchronously (the only way on a GPU backend). */
+  featuresAndProbsAsync(images01: Float32Array, n: number): Promise<{ features: Float32Array; probs: Float32Array }>;
   dispose(): void;
 }
 
@@ -103,22 +105,39 @@ export function wrapClassifier(
 ): FeatureNetwork {
   const [h, w, c] = manifest.body.input as [number, number, number];
   const imageSize = h * w * c;
-  const run = (images01: Float32Array, n: number, wantFeatures: boolean, wantProbs: boolean) => {
+  const check = (images01: Float32Array, n: number) => {
     if (images01.length !== n * imageSize) {
       throw new Error(`feature network for ${manifest.dataset}: expected ${n} images of ${h}x${w}x${c} (${n * imageSize} values), got ${images01.length}`);
     }
+  };
+  /** One chunk's features and probabilities (zero-size where not wanted), as tensors. */
+  const chunk = (images01: Float32Array, start: number, size: number, wantProbs: boolean): [tf.Tensor, tf.Tensor] => tf.tidy(() => {
+    const x = tf.tensor4d(images01.subarray(start * imageSize, (start + size) * imageSize), [size, h, w, c]);
+    const feats = body.apply(x, { training: false });
+    return [feats, wantProbs ? tf.softmax(head.apply(feats, { training: false }) as tf.Tensor2D) : tf.zeros([0])];
+  });
+  const run = (images01: Float32Array, n: number, wantFeatures: boolean, wantProbs: boolean) => {
+    check(images01, n);
     const features = new Float32Array(wantFeatures ? n * manifest.featureDim : 0);
     const probs = new Float32Array(wantProbs ? n * manifest.numClasses : 0);
     for (let start = 0; start < n; start += BATCH) {
-      const size = Math.min(BATCH, n - start);
-      const [f, p] = tf.tidy(() => {
-        const x = tf.tensor4d(images01.subarray(start * imageSize, (start + size) * imageSize), [size, h, w, c]);
-        const feats = body.apply(x, { training: false });
-        return [feats, wantProbs ? tf.softmax(head.apply(feats, { training: false }) as tf.Tensor2D) : tf.zeros([0])];
-      });
-      if (wantFeatures) features.set(f!.dataSync() as Float32Array, start * manifest.featureDim);
-      if (wantProbs) probs.set(p!.dataSync() as Float32Array, start * manifest.numClasses);
-      tf.dispose([f!, p!]);
+      const [f, p] = chunk(images01, start, Math.min(BATCH, n - start), wantProbs);
+      if (wantFeatures) features.set(f.dataSync() as Float32Array, start * manifest.featureDim);
+      if (wantProbs) probs.set(p.dataSync() as Float32Array, start * manifest.numClasses);
+      tf.dispose([f, p]);
+    }
+    return { features, probs };
+  };
+  const runAsync = async (images01: Float32Array, n: number) => {
+    check(images01, n);
+    const features = new Float32Array(n * manifest.featureDim);
+    const probs = new Float32Array(n * manifest.numClasses);
+    for (let start = 0; start < n; start += BATCH) {
+      const [f, p] = chunk(images01, start, Math.min(BATCH, n - start), true);
+      const [fv, pv] = await Promise.all([f.data(), p.data()]);
+      features.set(fv as Float32Array, start * manifest.featureDim);
+      probs.set(pv as Float32Array, start * manifest.numClasses);
+      tf.dispose([f, p]);
     }
     return { features, probs };
   };
@@ -132,6 +151,7 @@ export function wrapClassifier(
     features: (x, n) => run(x, n, true, false).features,
     probs: (x, n) => run(x, n, false, true).probs,
     featuresAndProbs: (x, n) => run(x, n, true, true),
+    featuresAndProbsAsync: (x, n) => runAsync(x, n),
     dispose() {
       body.dispose();
       head.dispose();

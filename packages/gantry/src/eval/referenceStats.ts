@@ -41,7 +41,7 @@ export async function referenceFeatures(net: FeatureNetwork, trainCount: number,
     }
   }
   const data = await loadDataset(net.dataset, { limit: count });
-  const features = net.features(data.pixels01, count);
+  const { features } = await net.featuresAndProbsAsync(data.pixels01, count);
   const stats = featureStats(features, count, d);
   try {
     await writeNpyFloat32(`${base}.npy`, features, [count, d]);

@@ -19,7 +19,7 @@ export class TrainingEvaluator {
   async evaluate(gan: Gan): Promise<EvalResult> {
     const n = this.config.evalSamples;
     const labelOf = cyclingLabels(this.config);
-    const images = generateImages01(gan, this.config.seed, Stream.evalNoise, n, labelOf);
+    const images = await generateImages01(gan, this.config.seed, Stream.evalNoise, n, labelOf);
     const requestedClasses = labelOf ? Int32Array.from({ length: n }, (_, i) => labelOf(i)) : undefined;
     return evaluateSamples(images, n, imageShapeOf(this.config), this.config.data, { featureNetwork: this.net, seed: this.config.seed, requestedClasses });
   }

@@ -19,9 +19,10 @@ const chunk = 256;
 
 /**
  * n images from G in [0, 1], NHWC, from the noise of (seed, stream) in chunks of 256, and
- * the class of image i from `labelOf(i)` when the GAN is conditional.
+ * the class of image i from `labelOf(i)` when the GAN is conditional. Read back asynchronously,
+ * as a GPU backend needs.
  */
-export function generateImages01(gan: Gan, seed: number, stream: number, n: number, labelOf?: (i: number) => number): Float32Array {
+export async function generateImages01(gan: Gan, seed: number, stream: number, n: number, labelOf?: (i: number) => number): Promise<Float32Array> {
   const config = gan.config;
   const [h, w, c] = gan.G.outputShape;
   const size = h * w * c;
@@ -31,8 +32,9 @@ export function generateImages01(gan: Gan, seed: number, stream: number, n: numb
     const z = noiseBatch(seed, stream, start / chunk, count, config.latentDim);
     const labels = config.conditional ? tf.tensor1d(Int32Array.from({ length: count }, (_, i) => (labelOf ? labelOf(start + i) : 0)), 'int32') : undefined;
     const images = tf.tidy(() => toUnitRange(gan.generate(z, labels), config));
-    pixels.set(images.dataSync() as Float32Array, start * size);
-    tf.dispose([z, images, ...(labels ? [labels] : [])]);
+    tf.dispose([z, ...(labels ? [labels] : [])]);
+    pixels.set((await images.data()) as Float32Array, start * size);
+    images.dispose();
   }
   return pixels;
 }
@@ -44,7 +46,7 @@ export function cyclingLabels(config: Pick<TrainConfig, 'numClasses'>): ((i: num
 }
 
 /** G's images in [0, 1], NHWC, for given latents `z` [n, latent] (and labels [n] when conditional), in chunks of 256. */
-export function imagesFromLatents01(gan: Gan, z: Float32Array, n: number, labels?: Int32Array): Float32Array {
+export async function imagesFromLatents01(gan: Gan, z: Float32Array, n: number, labels?: Int32Array): Promise<Float32Array> {
   const [h, w, c] = gan.G.outputShape;
   const latent = gan.config.latentDim;
   const size = h * w * c;
@@ -56,7 +58,7 @@ export function imagesFromLatents01(gan: Gan, z: Float32Array, n: number, labels
       const yt = labels ? tf.tensor1d(labels.subarray(start, start + count), 'int32') : undefined;
       return toUnitRange(gan.generate(zt, yt), gan.config);
     });
-    pixels.set(images.dataSync() as Float32Array, start * size);
+    pixels.set((await images.data()) as Float32Array, start * size);
     images.dispose();
   }
   return pixels;

@@ -187,7 +187,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
 
 /** G's images for the run's fixed noise batch as one PNG grid (rows cycle through the classes of a conditional run). */
 export async function writeSampleGrid(gan: Gan, config: TrainConfig, path: string): Promise<void> {
-  const pixels = generateImages01(gan, config.seed, Stream.sampleNoise, config.sampleCount, cyclingLabels(config));
+  const pixels = await generateImages01(gan, config.seed, Stream.sampleNoise, config.sampleCount, cyclingLabels(config));
   const [h, w, c] = gan.G.outputShape;
   await writeImageGridPng(path, pixels, config.sampleCount, h, w, c);
 }
