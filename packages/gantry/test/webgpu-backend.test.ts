@@ -3,6 +3,8 @@
 // adapter a run took. The CLI cases check whichever holds here: an adapter or none.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -74,5 +76,26 @@ test(`--backend auto passes over a software adapter and says so first; with no a
   } else {
     assert.notEqual(result.backend, 'webgpu');
     assert.doesNotMatch(r.stderr, /WebGPU|webgpu/);
+  }
+});
+
+test(`on webgpu a resumed run repeats an uninterrupted one byte for byte: weights, optimizer state, metrics (${here})`, { skip: probe.ok ? false : `no WebGPU adapter here: ${probe.reason}` }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-webgpu-resume-'));
+  try {
+    const run = (out: string, steps: number, resume: boolean) => {
+      const r = gantry(['train', '--preset', 'dcgan-mnist', '--batch-size', '16', '--steps', String(steps), '--log-every', '1', '--checkpoint-every', '3', '--sample-every', '6',
+        '--backend', 'webgpu', '--out', join(dir, out), '--quiet', ...(resume ? ['--resume'] : [])]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    run('whole', 6, false);
+    run('parts', 3, false);
+    run('parts', 6, true);
+    const weights = (out: string) => readFileSync(join(dir, out, 'checkpoints', 'step-000000006', 'weights.bin'));
+    assert.ok(weights('whole').equals(weights('parts')), 'the checkpoints of step 6 differ');
+    const comparable = (out: string) => readFileSync(join(dir, out, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => Object.fromEntries(Object.entries(JSON.parse(l) as Record<string, unknown>).filter(([k]) => !k.startsWith('perf/') && !k.startsWith('time/'))));
+    assert.deepEqual(comparable('parts'), comparable('whole'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
