@@ -118,7 +118,7 @@ export async function selectBackend(choice: BackendChoice, options: { threads?: 
  * installed, takes only a GPU, and says why it passed over a software adapter.
  */
 async function tryWebgpu(choice: BackendChoice): Promise<{ info: BackendInfo } | { passedOver?: string }> {
-  const probe = await probeAdapter();
+  const probe = probeAdapter();
   if (choice === 'auto') {
     if (!probe.ok) return {};
     if (probe.software) return { passedOver: `the WebGPU adapter (${probe.name}) is software, not a GPU, so the CPU backends are faster (--backend webgpu takes it anyway)` };
@@ -127,7 +127,7 @@ async function tryWebgpu(choice: BackendChoice): Promise<{ info: BackendInfo } |
     const fix = probe.missing === 'package' ? `install it with: ${webgpuPackagesCommand(tf.version_core)}` : adapterFix(systemInfo());
     throw new UsageError(`--backend webgpu: ${probe.reason}; ${fix}`);
   }
-  if (!(await startWebgpuBackend(probe.adapter, probe.info))) throw new UsageError(`--backend webgpu: the adapter ${probe.name} refused to give a device; use --backend onednn`);
+  if (!(await startWebgpuBackend(probe.info))) throw new UsageError(`--backend webgpu: the adapter ${probe.name} refused to give a device; use --backend onednn`);
   const why = choice === 'auto' ? 'a GPU, so --backend auto prefers it (--backend onednn trains on the CPU cores)' : probe.software ? 'a software adapter, slower than the CPU backends' : 'as asked';
   return { info: { name: 'webgpu', fusedOps: false, threads: null, adapter: probe.name, notice: `backend webgpu on ${probe.name}: ${why}` } };
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { adapterFix, adapterName, isSoftwareAdapter, probeAdapter, type AdapterDescription } from '../src/webgpu/adapter.js';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
-const probe = await probeAdapter();
+const probe = probeAdapter();
 const here = probe.ok ? `adapter here: ${probe.name}${probe.software ? ' (software)' : ''}` : `no adapter here: ${probe.reason}`;
 
 function gantry(args: string[]) {

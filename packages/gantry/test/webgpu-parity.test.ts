@@ -25,8 +25,8 @@ import { startWebgpuBackend } from '../src/webgpu/backend.js';
 const tolerance = 1e-4;
 const batch = 4;
 
-const probe = await probeAdapter();
-const webgpu = probe.ok && (await startWebgpuBackend(probe.adapter, probe.info));
+const probe = probeAdapter();
+const webgpu = probe.ok && (await startWebgpuBackend(probe.info));
 const skip = webgpu ? false : `no WebGPU adapter here: ${probe.ok ? `the adapter ${probe.name} gave no device` : probe.reason}`;
 const onAdapter = probe.ok ? ` (adapter: ${probe.name})` : '';
 await tf.setBackend('cpu');

@@ -101,7 +101,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     ? { name: 'tfjs-node', state: 'ok', detail: `installed at ${tfjsNode}` }
     : { name: 'tfjs-node', state: 'optional', detail: 'not installed (optional: TensorFlow\'s own CPU backend, used when onednn is missing)', fix: 'npm install @tensorflow/tfjs-node' });
 
-  const webgpu = await probeAdapter();
+  const webgpu = probeAdapter();
   if (webgpu.ok && !webgpu.software) autoBackend = 'webgpu';
   checks.push(webgpuCheck(webgpu, system));
 
@@ -118,7 +118,7 @@ export async function doctorReport(): Promise<DoctorReport> {
 }
 
 /** The WebGPU adapter Dawn finds, and whether --backend auto takes it. */
-function webgpuCheck(probe: Awaited<ReturnType<typeof probeAdapter>>, system: SystemInfo): Check {
+function webgpuCheck(probe: ReturnType<typeof probeAdapter>, system: SystemInfo): Check {
   if (probe.ok) {
     const kind = [probe.info.vendor, probe.info.architecture].filter(Boolean).join(', ');
     return probe.software

@@ -1,6 +1,10 @@
 // The WebGPU adapter Node can reach through Dawn (the optional `webgpu` package), what it is,
 // and whether it is a real GPU. Nothing here needs the packages: each is loaded by name, and
 // their absence is an answer, not an error.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
 import { packageDir } from '../doctor/onednnLocation.js';
 import type { SystemInfo } from '../doctor/system.js';
 import { releaseAtEnd } from '../util/shutdown.js';
@@ -34,7 +38,7 @@ interface DawnModule {
 }
 
 export type AdapterProbe =
-  | { ok: true; adapter: GpuAdapter; info: AdapterDescription; software: boolean; name: string }
+  | { ok: true; info: AdapterDescription; software: boolean; name: string }
   | { ok: false; missing: 'package' | 'adapter'; reason: string };
 
 /** The install command of the two packages, at the TF.js version Gantry uses. */
@@ -97,32 +101,57 @@ export function releaseDawn(): void {
 }
 
 /**
- * Dawn's best adapter (high-performance), described. The packages' absence and the adapter's are
- * answers with the reason; only a fault inside Dawn is thrown.
+ * The probe, run in a child process: Dawn writes its warnings (a Vulkan loader it cannot load,
+ * a driver it skips) straight to the process's stderr, where they would break a command's
+ * one-line messages. The child reports the adapter as one JSON line and its stderr is kept.
  */
-export async function probeAdapter(): Promise<AdapterProbe> {
+const probeScript = `
+const { create } = await import(process.argv[1]);
+const gpu = create([]);
+const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+const i = a && a.info ? a.info : {};
+console.log(JSON.stringify(a ? { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '', isFallbackAdapter: Boolean(i.isFallbackAdapter) } : null));
+process.exit(0);
+`;
+
+/**
+ * Dawn's best adapter (high-performance), described. The packages' absence and the adapter's
+ * are answers with the reason (for a missing adapter, Dawn's own first warning when it gave one).
+ */
+export function probeAdapter(): AdapterProbe {
   if (!packageDir('webgpu')) return { ok: false, missing: 'package', reason: 'the webgpu package (Dawn for Node) is not installed' };
   if (!packageDir('@tensorflow/tfjs-backend-webgpu')) return { ok: false, missing: 'package', reason: 'the @tensorflow/tfjs-backend-webgpu package is not installed' };
-  let gpu: Gpu;
+  const entry = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probeScript, entry], {
+    encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...quietDrivers },
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  let info: AdapterDescription | null | undefined;
   try {
-    gpu = await dawnGpu();
-  } catch (e) {
-    return { ok: false, missing: 'package', reason: `the webgpu package did not load (${(e as Error).message.split('\n')[0]})` };
+    info = JSON.parse(line) as AdapterDescription | null;
+  } catch {
+    info = undefined;
   }
-  let adapter: GpuAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (e) {
-    return { ok: false, missing: 'adapter', reason: `Dawn found no WebGPU adapter (${(e as Error).message.split('\n')[0]})` };
+  if (info === undefined) {
+    const why = (r.error?.message ?? (r.stderr ?? '').trim().split('\n').find((l) => l.trim() !== '') ?? `exit code ${r.status}`).trim();
+    return { ok: false, missing: 'package', reason: `the webgpu package did not run (${why})` };
   }
-  if (!adapter) return { ok: false, missing: 'adapter', reason: 'Dawn found no WebGPU adapter (no Vulkan, Metal or Direct3D 12 device it can use)' };
-  const raw = adapter.info ?? {};
-  const info: AdapterDescription = {
-    vendor: raw.vendor ?? '',
-    architecture: raw.architecture ?? '',
-    device: raw.device ?? '',
-    description: raw.description ?? '',
-    isFallbackAdapter: Boolean(raw.isFallbackAdapter),
-  };
-  return { ok: true, adapter, info, software: isSoftwareAdapter(info), name: adapterName(info) };
+  if (info === null) {
+    const warning = (r.stderr ?? '').split('\n').map((l) => l.trim()).find((l) => /^warning:/i.test(l));
+    return { ok: false, missing: 'adapter', reason: `Dawn found no WebGPU adapter (${warning ? warning.replace(/^warning:\s*/i, '') : 'no Vulkan, Metal or Direct3D 12 device it can use'})` };
+  }
+  return { ok: true, info, software: isSoftwareAdapter(info), name: adapterName(info) };
+}
+
+/**
+ * Mesa prints a line on every start of a Vulkan driver that is not conformant (lavapipe among
+ * them); Gantry says itself that such an adapter is software.
+ */
+const quietDrivers = { MESA_VK_IGNORE_CONFORMANCE_WARNING: '1' };
+
+/** The adapter in this process, for the backend to use; null if Dawn gives none here. */
+export async function openAdapter(): Promise<GpuAdapter | null> {
+  Object.assign(process.env, quietDrivers);
+  const gpu = await dawnGpu();
+  return gpu.requestAdapter({ powerPreference: 'high-performance' });
 }

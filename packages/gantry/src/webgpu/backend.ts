@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { releaseAtEnd } from '../util/shutdown.js';
-import { releaseDawn, type AdapterDescription, type GpuAdapter, type GpuDevice } from './adapter.js';
+import { openAdapter, releaseDawn, type AdapterDescription, type GpuDevice } from './adapter.js';
 
 type WebgpuBackendClass = new (device: GpuDevice, adapterInfo?: AdapterDescription) => tf.KernelBackend;
 
@@ -17,10 +17,13 @@ const raisedLimits = [
 ] as const;
 
 /**
- * Registers the 'webgpu' backend on `adapter` and makes it TF.js's backend. Returns false when
- * the backend did not initialise (the device was refused).
+ * Registers the 'webgpu' backend on Dawn's adapter (the one `probeAdapter` described as `info`)
+ * and makes it TF.js's backend. Returns false when the backend did not initialise (no adapter
+ * in this process, or the device was refused).
  */
-export async function startWebgpuBackend(adapter: GpuAdapter, info: AdapterDescription): Promise<boolean> {
+export async function startWebgpuBackend(info: AdapterDescription): Promise<boolean> {
+  const adapter = await openAdapter();
+  if (!adapter) return false;
   // loaded by name: the package is optional; importing it registers its kernels for 'webgpu'
   const name = '@tensorflow/tfjs-backend-webgpu';
   const { WebGPUBackend } = (await import(name)) as { WebGPUBackend: WebgpuBackendClass };
