@@ -91,6 +91,18 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
   return { error: null, module: mod };
 }
 
+/** The CLI's way to say a notice: one line on stderr. */
+export const announce = (notice: string): void => console.error(`gantry: ${notice}`);
+
+export interface SelectOptions {
+  threads?: number;
+  /**
+   * Told the notice (which backend and why, where WebGPU had a say) as soon as the choice is
+   * made: before Dawn starts in this process, whose own warnings would otherwise come first.
+   */
+  announce?: (notice: string) => void;
+}
+
 /**
  * Choose the TF.js backend. `auto` takes webgpu where Dawn finds a WebGPU adapter that is a real
  * GPU (not a software one), then onednn (our native addon), then tensorflow (tfjs-node, when the
@@ -98,26 +110,29 @@ async function tryOnednn(): Promise<{ error: string | null; module?: OnednnModul
  * backend is missing and the command that brings it on this system. `threads` sets the native
  * backend's threads (default: GANTRY_THREADS, else every available core).
  */
-export async function selectBackend(choice: BackendChoice, options: { threads?: number } = {}): Promise<BackendInfo> {
+export async function selectBackend(choice: BackendChoice, options: SelectOptions = {}): Promise<BackendInfo> {
   // production mode: no debug checks, and no banner suggesting tfjs-node (Gantry warns itself)
   tf.env().set('PROD', true);
   setNnOps(referenceNnOps);
   setFusedOptimizerKernels(null);
   let passedOver: string | undefined;
   if (choice === 'webgpu' || choice === 'auto') {
-    const webgpu = await tryWebgpu(choice);
+    const webgpu = await tryWebgpu(choice, options.announce);
     if ('info' in webgpu) return webgpu.info;
     passedOver = webgpu.passedOver;
   }
   const chosen = await selectCpuBackend(choice, options);
-  return passedOver ? { ...chosen, notice: `backend ${chosen.name}: ${passedOver}` } : chosen;
+  if (!passedOver) return chosen;
+  const notice = `backend ${chosen.name}: ${passedOver}`;
+  options.announce?.(notice);
+  return { ...chosen, notice };
 }
 
 /**
  * WebGPU, when it was asked for or `auto` may take it. `auto` looks only where both packages are
  * installed, takes only a GPU, and says why it passed over a software adapter.
  */
-async function tryWebgpu(choice: BackendChoice): Promise<{ info: BackendInfo } | { passedOver?: string }> {
+async function tryWebgpu(choice: BackendChoice, announce?: (notice: string) => void): Promise<{ info: BackendInfo } | { passedOver?: string }> {
   const probe = probeAdapter();
   if (choice === 'auto') {
     if (!probe.ok) return {};
@@ -127,9 +142,11 @@ async function tryWebgpu(choice: BackendChoice): Promise<{ info: BackendInfo } |
     const fix = probe.missing === 'package' ? `install it with: ${webgpuPackagesCommand(tf.version_core)}` : adapterFix(systemInfo());
     throw new UsageError(`--backend webgpu: ${probe.reason}; ${fix}`);
   }
-  if (!(await startWebgpuBackend(probe.info))) throw new UsageError(`--backend webgpu: the adapter ${probe.name} refused to give a device; use --backend onednn`);
   const why = choice === 'auto' ? 'a GPU, so --backend auto prefers it (--backend onednn trains on the CPU cores)' : probe.software ? 'a software adapter, slower than the CPU backends' : 'as asked';
-  return { info: { name: 'webgpu', fusedOps: false, threads: null, adapter: probe.name, notice: `backend webgpu on ${probe.name}: ${why}` } };
+  const notice = `backend webgpu on ${probe.name}: ${why}`;
+  announce?.(notice);
+  if (!(await startWebgpuBackend(probe.info))) throw new UsageError(`--backend webgpu: the adapter ${probe.name} gave no device in this process; use --backend onednn`);
+  return { info: { name: 'webgpu', fusedOps: false, threads: null, adapter: probe.name, notice } };
 }
 
 /** onednn, tensorflow or cpu, as asked or in `auto`'s order. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendChoices, resolveTrainConfig } from '../config.js';
-import { selectBackend } from '../backend.js';
+import { announce, selectBackend } from '../backend.js';
 import { presetNames } from '../models/presets.js';
 import { Gan } from '../train/gan.js';
 import { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } from '../train/stepInputs.js';
@@ -67,8 +67,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const config = withAssumedClasses(resolveTrainConfig({}, { preset: stringFlag(v, 'preset'), batchSize: intFlag(v, 'batch-size', 1, 65536) }));
   const steps = intFlag(v, 'steps', 1, 100000) ?? 30;
   const warmup = intFlag(v, 'warmup', 0, 100000) ?? 5;
-  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { threads: intFlag(v, 'threads', 1, 1024) });
-  if (backend.notice) console.error(`gantry: ${backend.notice}`);
+  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { threads: intFlag(v, 'threads', 1, 1024), announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
 
   const gan = new Gan(config);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { backendChoices } from '../config.js';
-import { selectBackend } from '../backend.js';
+import { announce, selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { loadDataset, parseDataSpec } from '../data/load.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
@@ -57,8 +57,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const seed = intFlag(v, 'seed', 0, 4294967295) ?? 0;
   const backendChoice = choiceFlag(v, 'backend', backendChoices) ?? 'auto';
 
-  const backend = await selectBackend(backendChoice);
-  if (backend.notice) console.error(`gantry: ${backend.notice}`);
+  const backend = await selectBackend(backendChoice, { announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   let samples: { pixels: Float32Array; n: number; shape: ImageShape; data: string; image?: Partial<ImageOptions>; requestedClasses?: Int32Array };
   if (npyFlag) {

@@ -1,6 +1,6 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { backendChoices } from '../config.js';
-import { selectBackend } from '../backend.js';
+import { announce, selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
@@ -54,8 +54,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (kind !== '.png' && kind !== '.npy') throw new UsageError(`--out ${out}: the file name must end in .png (an image grid) or .npy (an array)`);
   if (kind === '.png' && n > 4096) throw new UsageError(`--n ${n} is too many for one PNG grid (at most 4096); write .npy instead`);
 
-  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto');
-  if (backend.notice) console.error(`gantry: ${backend.notice}`);
+  const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
   warnSkippedCheckpoints(skipped, checkpointDir);

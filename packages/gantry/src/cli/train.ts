@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { readSetting } from 'tfjs-backend-onednn/environment';
 import { backendChoices, type TrainOverrides } from '../config.js';
 import { RESIZE_MODES } from '../data/imageOptions.js';
-import { selectBackend } from '../backend.js';
+import { announce, selectBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { presetNames } from '../models/presets.js';
 import { prepareRunDirectory, train } from '../train/loop.js';
@@ -111,8 +111,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (port !== undefined && !v.dashboard) throw new UsageError('--port is the dashboard\'s port; add --dashboard');
 
   const quiet = Boolean(v.quiet);
-  const backend = await selectBackend(config.backend, { threads: intFlag(v, 'threads', 1, 1024) });
-  if (backend.notice) console.error(`gantry: ${backend.notice}`);
+  const backend = await selectBackend(config.backend, { threads: intFlag(v, 'threads', 1, 1024), announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   // started last, so that nothing before the training can fail and leave the server holding the process open
   const dashboard = v.dashboard ? await startRunDashboard(out, port ?? defaultDashboardPort) : null;

@@ -80,23 +80,30 @@ let dawn: { module: DawnModule; gpu: Gpu } | null = null;
 
 /**
  * Dawn's WebGPU entry point, made once per process. Its constants (GPUBufferUsage and the
- * others) become globals, as TF.js's WebGPU backend expects them to be.
+ * others) become globals and it becomes `navigator.gpu`, as TF.js's WebGPU backend expects.
  */
 async function dawnGpu(): Promise<Gpu> {
   if (dawn) return dawn.gpu;
   // loaded by name: the package is optional
   const name = 'webgpu';
   const module = (await import(name)) as DawnModule;
+  const global = globalThis as Record<string, unknown>;
   for (const [key, value] of Object.entries(module.globals)) {
-    if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
+    if (!(key in global)) global[key] = value;
   }
   dawn = { module, gpu: module.create([]) };
+  // Node 20 has no navigator; Node 21 and later have one without gpu
+  if (global.navigator === undefined) global.navigator = {};
+  (global.navigator as { gpu?: Gpu }).gpu = dawn.gpu;
   releaseAtEnd(releaseDawn);
   return dawn.gpu;
 }
 
-/** Drops Dawn's entry point, so that nothing of it keeps the process alive once training is done. */
+/** Drops Dawn's entry point, so that nothing of it keeps the process alive once the command is done. */
 export function releaseDawn(): void {
+  if (!dawn) return;
+  const nav = (globalThis as { navigator?: { gpu?: Gpu } }).navigator;
+  if (nav?.gpu === dawn.gpu) delete nav.gpu;
   dawn = null;
 }
 
