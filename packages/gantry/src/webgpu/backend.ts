@@ -10,6 +10,9 @@ type WebgpuBackendClass = new (device: GpuDevice, adapterInfo?: AdapterDescripti
 
 let device: GpuDevice | null = null;
 
+/** TF.js's MatMulProgramType.MatMulPackedProgram (its enum is not exported). */
+const matMulPackedProgram = 3;
+
 /** The limits TF.js's kernels need beyond WebGPU's defaults: the adapter's own maxima. */
 const raisedLimits = [
   'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
@@ -27,6 +30,12 @@ export async function startWebgpuBackend(info: AdapterDescription): Promise<bool
   // loaded by name: the package is optional; importing it registers its kernels for 'webgpu'
   const name = '@tensorflow/tfjs-backend-webgpu';
   const { WebGPUBackend } = (await import(name)) as { WebGPUBackend: WebgpuBackendClass };
+  // Every matrix product on TF.js's tiled program. Left to choose, TF.js splits a long inner
+  // dimension over workgroups that add into the output with atomics (split-K): the sums then
+  // depend on the order the GPU runs them in, so runs and resumes stop repeating, and on
+  // lavapipe the input gradient of a dense layer after a batchnorm (G's first layer) came out
+  // wrong (relative error 1.1, webgpu-parity.test.ts). The tiled program has no atomics.
+  tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', matMulPackedProgram);
   if (!tf.findBackendFactory('webgpu')) {
     tf.registerBackend('webgpu', async () => {
       const requiredLimits = Object.fromEntries(raisedLimits.map((k) => [k, adapter.limits[k]]));
