@@ -46,6 +46,20 @@ export interface LoadedCheckpoint {
 /** A checkpoint was refused because a weight is NaN or infinite (training diverged). */
 export class NonFiniteWeightsError extends Error {}
 
+/** Where each variable goes in weights.bin, in the groups' order, and the buffer for them all. */
+function layOut(groups: VariableGroups): { entries: Record<string, TensorEntry[]>; weights: Float32Array } {
+  const entries: Record<string, TensorEntry[]> = {};
+  let total = 0;
+  for (const [group, vars] of Object.entries(groups)) {
+    entries[group] = vars.map((v) => {
+      const e = { name: v.name, shape: v.variable.shape.slice(), offset: total };
+      total += v.variable.size;
+      return e;
+    });
+  }
+  return { entries, weights: new Float32Array(total) };
+}
+
 const stepDirName = (step: number) => `step-${String(step).padStart(9, '0')}`;
 
 /**
@@ -62,19 +76,24 @@ export class CheckpointStore {
   }
 
   save(step: number, groups: VariableGroups, counters: Record<string, number>, config: unknown, keep: number): string {
-    const entries: Record<string, TensorEntry[]> = {};
-    let total = 0;
-    for (const [group, vars] of Object.entries(groups)) {
-      entries[group] = vars.map((v) => {
-        const e = { name: v.name, shape: v.variable.shape.slice(), offset: total };
-        total += v.variable.size;
-        return e;
-      });
-    }
-    const weights = new Float32Array(total);
+    const { entries, weights } = layOut(groups);
     for (const [group, vars] of Object.entries(groups)) {
       vars.forEach((v, i) => weights.set(v.variable.dataSync() as Float32Array, entries[group][i].offset));
     }
+    return this.write(step, entries, weights, counters, config, keep);
+  }
+
+  /** `save`, reading the variables asynchronously (the only way on a GPU backend). */
+  async saveAsync(step: number, groups: VariableGroups, counters: Record<string, number>, config: unknown, keep: number): Promise<string> {
+    const { entries, weights } = layOut(groups);
+    const reads = Object.entries(groups).flatMap(([group, vars]) => vars.map(async (v, i) => {
+      weights.set((await v.variable.data()) as Float32Array, entries[group][i].offset);
+    }));
+    await Promise.all(reads);
+    return this.write(step, entries, weights, counters, config, keep);
+  }
+
+  private write(step: number, entries: Record<string, TensorEntry[]>, weights: Float32Array, counters: Record<string, number>, config: unknown, keep: number): string {
     // never write a poisoned checkpoint: it would replace the last good one
     for (const [group, list] of Object.entries(entries)) {
       for (const e of list) {

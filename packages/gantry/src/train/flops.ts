@@ -54,8 +54,8 @@ export interface FlopCount {
 
 /** Run `work` once under TF.js's profiler and count the FLOPs of its convolutions and matrix products. */
 export async function countFlops(work: () => unknown): Promise<FlopCount> {
-  const info = await tf.profile(() => {
-    const out = work();
+  const info = await tf.profile(async () => {
+    const out = await work();
     // keep nothing the work returns: the caller only wants the count
     if (out instanceof tf.Tensor) out.dispose();
     return [];
