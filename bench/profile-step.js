@@ -19,18 +19,18 @@ const gan = new Gan(config);
 const b = config.batchSize;
 // the step's inputs as gantry bench makes them: one random real batch, reused
 const real = new RandomRealBatch(config, gan.G.outputShape);
-const step = (i) => {
+const step = async (i) => {
   const inputs = stepInputs(config, i, real);
-  gan.trainStep(i, inputs.d, inputs.g, false);
+  await gan.trainStep(i, inputs.d, inputs.g, false);
   gan.G.trainable[0].variable.dataSync();
   disposeStepInputs(inputs, true);
 };
 const warmup = Number(values.warmup);
 const steps = Number(values.steps);
-for (let i = 0; i < warmup; i++) step(i);
+for (let i = 0; i < warmup; i++) await step(i);
 onednn.resetKernelProfile();
 const t0 = performance.now();
-for (let i = 0; i < steps; i++) step(warmup + i);
+for (let i = 0; i < steps; i++) await step(warmup + i);
 const total = (performance.now() - t0) / steps;
 const rows = onednn.kernelProfile();
 const inKernels = rows.reduce((a, r) => a + r.ms, 0) / steps;

@@ -87,14 +87,14 @@ test('the G step leaves every variable of D bit-identical and changes G', () => 
   gan.dispose();
 });
 
-test('no tensor leaks across training steps', () => {
+test('no tensor leaks across training steps', async () => {
   const { config, gan, batches } = setup();
   const counts: number[] = [];
   for (let step = 0; step < 5; step++) {
     const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, step % 2 === 0);
+    await gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, step % 2 === 0);
     tf.dispose([real, zD, zG]);
     counts.push(tf.memory().numTensors);
   }
@@ -102,13 +102,13 @@ test('no tensor leaks across training steps', () => {
   gan.dispose();
 });
 
-function trainSteps(seed: number, steps: number): Map<string, Float32Array> {
+async function trainSteps(seed: number, steps: number): Promise<Map<string, Float32Array>> {
   const { config, gan, batches } = setup(seed);
   for (let step = 0; step < steps; step++) {
     const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, false);
+    await gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, false);
     tf.dispose([real, zD, zG]);
   }
   const all = snapshot([...gan.G.allVariables(), ...gan.D.allVariables(), ...gan.optG.slots, ...gan.optD.slots]);
@@ -116,22 +116,22 @@ function trainSteps(seed: number, steps: number): Map<string, Float32Array> {
   return all;
 }
 
-test('two runs with the same seed produce identical weights; another seed differs', () => {
-  const a = trainSteps(3, 4);
-  const b = trainSteps(3, 4);
-  const c = trainSteps(4, 4);
+test('two runs with the same seed produce identical weights; another seed differs', async () => {
+  const a = await trainSteps(3, 4);
+  const b = await trainSteps(3, 4);
+  const c = await trainSteps(4, 4);
   assert.equal(maxAbsDiff(a, b), 0);
   assert.ok(maxAbsDiff(a, c) > 0);
 });
 
-test('training lowers D loss on an easy problem (the loop learns)', () => {
+test('training lowers D loss on an easy problem (the loop learns)', async () => {
   const { config, gan, batches } = setup(1);
   const losses: number[] = [];
   for (let step = 0; step < 30; step++) {
     const real = batches.batch(step).images;
     const zD = noiseBatch(config.seed, Stream.noiseD, step, config.batchSize, config.latentDim);
     const zG = noiseBatch(config.seed, Stream.noiseG, step, config.batchSize, config.latentDim);
-    const s = gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, true);
+    const s = await gan.trainStep(step, [{ real, z: zD, counter: step }], { z: zG, counter: step }, true);
     losses.push(s!.lossD);
     tf.dispose([real, zD, zG]);
   }

@@ -72,7 +72,7 @@ test('a residual GAN with spectral norm in D validates and trains a step', async
   const gan = new Gan(config);
   const d0 = gan.D.trainable.map((v) => Array.from(v.variable.dataSync()));
   const real = tf.randomUniform([2, 8, 8, 1], -1, 1);
-  const stats = gan.trainStep(0, [{ real, z: tf.randomNormal([2, 8]), counter: 0 }], { z: tf.randomNormal([2, 8]), counter: 0 }, true);
+  const stats = await gan.trainStep(0, [{ real, z: tf.randomNormal([2, 8]), counter: 0 }], { z: tf.randomNormal([2, 8]), counter: 0 }, true);
   assert.ok(stats && Number.isFinite(stats.lossD) && Number.isFinite(stats.lossG));
   assert.notDeepEqual(gan.D.trainable.map((v) => Array.from(v.variable.dataSync())), d0);
   gan.dispose();

@@ -202,13 +202,13 @@ test('DiffAugment\'s cutout on onednn gives the mask product\'s bits, value and 
   await tf.setBackend('cpu');
 });
 
-test('n_critic: dSteps D updates per G update', () => {
+test('n_critic: dSteps D updates per G update', async () => {
   const config = tinyConfig({ dSteps: 3 });
   const gan = new Gan(config);
   const batches = new RealBatches(tinyImages(), config.batchSize, config.seed, config.pixelRange);
   const d = [0, 1, 2].map((k) => ({ real: batches.batch(k).images, z: noiseBatch(0, Stream.noiseD, k, 4, 8), counter: k }));
   const g = { z: noiseBatch(0, Stream.noiseG, 0, 4, 8), counter: 0 };
-  gan.trainStep(0, d, g, false);
+  await gan.trainStep(0, d, g, false);
   assert.equal(gan.optD.iterations, 3);
   assert.equal(gan.optG.iterations, 1);
   tf.dispose([...d.flatMap((b) => [b.real, b.z]), g.z]);
@@ -488,7 +488,7 @@ test('an ADA run logs p, keeps it in [0, 1], and resumes exactly (p and its sign
   resumed.gan.dispose();
 });
 
-test("RaGAN's G step reads D on a real batch and still changes only G", () => {
+test("RaGAN's G step reads D on a real batch and still changes only G", async () => {
   const config = tinyConfig({ loss: 'relativistic-average' });
   const gan = new Gan(config);
   const real = tf.randomUniform([4, 8, 8, 1], -1, 1, 'float32', 5);
@@ -498,7 +498,7 @@ test("RaGAN's G step reads D on a real batch and still changes only G", () => {
   gan.generatorStep(0, { ...g, real, realCounter: 0 }, false);
   assert.equal(maxAbsDiff(snapshot(gan.D.trainable), dBefore), 0);
   assert.throws(() => gan.generatorStep(1, g, false), /needs a real batch/);
-  const stats = gan.trainStep(1, d, g, true);
+  const stats = await gan.trainStep(1, d, g, true);
   assert.ok(stats !== null && Number.isFinite(stats.lossG) && Number.isFinite(stats.lossD));
   tf.dispose([real, d[0]!.z, g.z]);
   gan.dispose();

@@ -96,7 +96,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     if (v.peak && i >= Math.max(warmup, 1) && (i - warmup) % every === 0) await sample();
     const inputs = stepInputs(config, i, real);
     const t0 = performance.now();
-    gan.trainStep(i, inputs.d, inputs.g, false);
+    await gan.trainStep(i, inputs.d, inputs.g, false);
     // wait for the step's results so asynchronous backends are timed fully
     await gan.G.trainable[0].variable.data();
     const ms = performance.now() - t0;

@@ -27,16 +27,16 @@ export class CheckpointPolicy {
   }
 
   /** Writes the checkpoint of step `done` (NonFiniteWeightsError, and nothing written, for NaN or Inf weights). */
-  save(done: number): void {
-    this.store.save(done, this.gan.namedState(), this.gan.counters(), this.config, this.config.keepCheckpoints);
+  async save(done: number): Promise<void> {
+    await this.store.saveAsync(done, this.gan.namedState(), this.gan.counters(), this.config, this.config.keepCheckpoints);
     this.saved = done;
   }
 
   /** After an evaluation at step `done`: keep a new best by FID, and the step that met a target. */
-  afterEvaluation(done: number, fid: number, targetMet: boolean): void {
+  async afterEvaluation(done: number, fid: number, targetMet: boolean): Promise<void> {
     const best = fid < this.bestFid;
     if (!best && !targetMet) return;
-    if (this.saved !== done) this.save(done);
+    if (this.saved !== done) await this.save(done);
     if (best) {
       this.bestFid = fid;
       this.store.markBest(done, 'fid', fid);

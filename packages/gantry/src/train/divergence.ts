@@ -11,7 +11,8 @@ export class TrainingDivergedError extends Error {
 
 /** Why a logging step counts as diverged (a loss or a weight is NaN or infinite), or null. */
 export function nonFiniteReason(stats: StepStats, gan: Gan): string | null {
-  if (!Number.isFinite(stats.lossD) || !Number.isFinite(stats.lossG) || !gan.weightsFinite()) return `L_D = ${stats.lossD}, L_G = ${stats.lossG}`;
+  // the step's own read says whether the weights are finite; a synchronous read otherwise
+  if (!Number.isFinite(stats.lossD) || !Number.isFinite(stats.lossG) || !(stats.weightsFinite ?? gan.weightsFinite())) return `L_D = ${stats.lossD}, L_G = ${stats.lossG}`;
   return null;
 }
 

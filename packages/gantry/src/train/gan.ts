@@ -23,6 +23,8 @@ export interface StepStats {
   penalty?: number;
   /** ADA's augmentation probability after this step. */
   augmentP?: number;
+  /** No weight of G or D is NaN or infinite after the step (read in the same batch as the rest). */
+  weightsFinite?: boolean;
 }
 
 /** One D update's inputs. `counter` numbers real batches across the run and seeds per-example randomness. */
@@ -89,18 +91,33 @@ export class Gan {
     this.dTerms = discriminatorTerms(config);
   }
 
-  /** One G update after `config.dSteps` D updates (one per batch in `d`). */
-  trainStep(step: number, d: DiscriminatorBatch[], g: GeneratorBatch, withStats: boolean): StepStats | null {
-    let stats: Omit<StepStats, 'lossG'> | null = null;
-    d.forEach((batch, i) => {
-      const s = this.discriminatorStep(step, batch, withStats && i === d.length - 1);
-      if (s) stats = s;
-    });
+  /**
+   * One G update after `config.dSteps` D updates (one per batch in `d`). With `withStats`, the
+   * step's statistics stay on the device until the end of the step and are read back in one
+   * asynchronous read (with a sum of every weight, for the finiteness check); without, nothing
+   * is read back (but ADA's signal, which the next augmentation needs), so a GPU is never
+   * waited for.
+   */
+  async trainStep(step: number, d: DiscriminatorBatch[], g: GeneratorBatch, withStats: boolean): Promise<StepStats | null> {
+    let dStats: tf.Tensor | null = null;
+    for (let i = 0; i < d.length; i++) {
+      const { stats, adaSignal } = this.updateD(step, d[i]!, withStats && i === d.length - 1);
+      if (adaSignal) this.observeAda((await adaSignal.data())[0]!, adaSignal, d[i]!.real.shape[0]!);
+      if (stats) dStats = stats;
+    }
     // a relativistic G term compares with the last D step's real batch
     const last = d[d.length - 1];
     const gBatch = this.loss.relativistic && last ? { ...g, real: last.real, realLabels: last.realLabels, realCounter: last.counter } : g;
-    const lossG = this.generatorStep(step, gBatch, withStats);
-    return stats && lossG !== null ? { ...(stats as Omit<StepStats, 'lossG'>), lossG } : null;
+    const lossG = this.updateG(step, gBatch, withStats);
+    if (!dStats || !lossG) {
+      tf.dispose([...(dStats ? [dStats] : []), ...(lossG ? [lossG] : [])]);
+      return null;
+    }
+    const together = tf.tidy(() => tf.concat([dStats as tf.Tensor, tf.reshape(lossG, [1]), tf.reshape(this.weightSum(), [1])]));
+    tf.dispose([dStats, lossG]);
+    const s = await together.data();
+    together.dispose();
+    return { ...this.discriminatorStats(s), lossG: s[6]!, weightsFinite: Number.isFinite(s[7]) };
   }
 
   /**
@@ -110,6 +127,19 @@ export class Gan {
    * configured). Only D's variables change.
    */
   discriminatorStep(step: number, b: DiscriminatorBatch, withStats: boolean): Omit<StepStats, 'lossG'> | null {
+    const { stats, adaSignal } = this.updateD(step, b, withStats);
+    if (adaSignal) this.observeAda(adaSignal.dataSync()[0]!, adaSignal, b.real.shape[0]!);
+    if (!stats) return null;
+    const s = stats.dataSync();
+    stats.dispose();
+    return this.discriminatorStats(s);
+  }
+
+  /**
+   * The D update of `discriminatorStep`, reading nothing back: its statistics ([L_D, D(x),
+   * D(G(z)), accuracy on real, on fake, penalty or NaN]) and ADA's signal stay on the device.
+   */
+  private updateD(step: number, b: DiscriminatorBatch, withStats: boolean): { stats: tf.Tensor | null; adaSignal: tf.Tensor | null } {
     // G's output is computed outside the gradient tape, so nothing flows back into G,
     // and batchnorm's running statistics are left alone: G's state is untouched.
     const fake = tf.tidy(() => this.G.apply(b.z, { training: true, labels: b.fakeLabels }));
@@ -137,9 +167,8 @@ export class Gan {
     } finally {
       fake.dispose();
     }
-    if (adaSignal) this.observeAda(adaSignal, b.real.shape[0]!);
     if (this.config.weightClip !== null) this.clipDWeights(this.config.weightClip);
-    return stats ? this.readDiscriminatorStats(stats) : null;
+    return { stats, adaSignal };
   }
 
   /** D's outputs on the real batch and the fakes (after instance noise and augmentation). */
@@ -164,25 +193,23 @@ export class Gan {
   }
 
   /** ADA: one more observation of D's overfitting signal (the mean sign of its logits on real images). */
-  private observeAda(signal: tf.Tensor, batchSize: number): void {
-    const value = signal.dataSync()[0]!;
+  private observeAda(value: number, signal: tf.Tensor, batchSize: number): void {
     signal.dispose();
     this.ada = adaObserve(this.ada, this.config.ada as AdaSettings, value, batchSize);
+  }
+
+  /** The D step's statistics from the first six values of a read ([L_D, D(x), D(G(z)), accuracies, penalty or NaN]). */
+  private discriminatorStats(s: ArrayLike<number>): Omit<StepStats, 'lossG'> {
+    return {
+      lossD: s[0]!, dReal: s[1]!, dFake: s[2]!, accReal: s[3]!, accFake: s[4]!,
+      ...(Number.isNaN(s[5]) ? {} : { penalty: s[5]! }),
+      ...(this.config.ada ? { augmentP: this.ada.p } : {}),
+    };
   }
 
   /** The original WGAN's constraint: every weight of D in [-clip, clip] after its update. */
   private clipDWeights(clip: number): void {
     tf.tidy(() => this.D.trainable.forEach((v) => v.variable.assign(tf.clipByValue(v.variable, -clip, clip))));
-  }
-
-  private readDiscriminatorStats(stats: tf.Tensor): Omit<StepStats, 'lossG'> {
-    const s = stats.dataSync();
-    stats.dispose();
-    return {
-      lossD: s[0], dReal: s[1], dFake: s[2], accReal: s[3], accFake: s[4],
-      ...(Number.isNaN(s[5]) ? {} : { penalty: s[5] }),
-      ...(this.config.ada ? { augmentP: this.ada.p } : {}),
-    };
   }
 
   /**
@@ -191,6 +218,15 @@ export class Gan {
    * Returns L_G when asked for stats.
    */
   generatorStep(step: number, b: GeneratorBatch, withStats: boolean): number | null {
+    const value = this.updateG(step, b, withStats);
+    if (!value) return null;
+    const lossG = value.dataSync()[0]!;
+    value.dispose();
+    return lossG;
+  }
+
+  /** The G update of `generatorStep`, reading nothing back: L_G stays on the device (when asked for). */
+  private updateG(step: number, b: GeneratorBatch, withStats: boolean): tf.Scalar | null {
     const c = this.config;
     // D's logits on the real batch do not depend on G: computed outside the gradient tape
     let realLogits: tf.Tensor | undefined;
@@ -215,9 +251,9 @@ export class Gan {
     const { value, grads } = result;
     this.update(this.optG, this.G.trainable, grads);
     if (this.Gema && c.ema) this.updateEma(step, c.ema.decay, c.ema.startStep);
-    const lossG = withStats ? value.dataSync()[0] : null;
+    if (withStats) return value;
     value.dispose();
-    return lossG;
+    return null;
   }
 
   /** Instance noise and DiffAugment, applied to everything D sees. `which`: 0 real, 1 fake (D step), 2 fake (G step). */
@@ -295,11 +331,16 @@ export class Gan {
 
   /** True when no weight of G or D is NaN or infinite (one small read-back). */
   weightsFinite(): boolean {
-    const vars = [...this.G.allVariables(), ...this.D.allVariables()].map((v) => v.variable);
-    const total = tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v))));
+    const total = this.weightSum();
     const value = total.dataSync()[0];
     total.dispose();
     return Number.isFinite(value);
+  }
+
+  /** The sum of every weight of G and D: NaN or infinite exactly when one of them is. */
+  private weightSum(): tf.Scalar {
+    const vars = [...this.G.allVariables(), ...this.D.allVariables()].map((v) => v.variable);
+    return tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v)))) as tf.Scalar;
   }
 
   dispose(): void {

@@ -133,7 +133,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
       // Step 2: real batches (dSteps of them, one per D update), in the seeded order of their epoch, and the step's noise.
       const inputs = stepInputs(config, step, batches);
       // Steps 3 to 5 (Gan.trainStep): fakes from z, the D update(s), the G update on fresh z.
-      const stats = gan.trainStep(step, inputs.d, inputs.g, due(done, config.logEvery));
+      const stats = await gan.trainStep(step, inputs.d, inputs.g, due(done, config.logEvery));
       disposeStepInputs(inputs);
       records.stepTrained();
 
@@ -150,7 +150,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
       if (due(done, config.sampleEvery)) await writeSampleGrid(gan, config, join(options.out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
       if (checkpoints.due(done, signals.signal !== null || outOfTime)) {
         try {
-          checkpoints.save(done);
+          await checkpoints.save(done);
         } catch (e) {
           if (!(e instanceof NonFiniteWeightsError)) throw e;
           step = divergence.rollBack(done, e.message);
@@ -162,7 +162,7 @@ async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: 
         const result = await evaluator.evaluate(gan);
         records.evaluation(done, result);
         reached = qualityTargetsMet(config, result);
-        checkpoints.afterEvaluation(done, result.fid, reached !== null);
+        await checkpoints.afterEvaluation(done, result.fid, reached !== null);
         if (reached !== null) {
           progress.line(`target reached at step ${done}: ${reached}`);
           step = done;
