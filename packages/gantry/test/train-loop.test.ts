@@ -11,7 +11,7 @@ import { tinyConfig } from './fixtures.js';
 function recordingStore(best: number | null = null) {
   const calls: string[] = [];
   const store = {
-    save: (step: number) => calls.push(`save ${step}`),
+    saveAsync: async (step: number) => calls.push(`save ${step}`),
     markBest: (step: number, metric: string, value: number) => calls.push(`best ${step} ${metric} ${value}`),
     best: () => (best === null ? null : { step: 1, dir: 'step-000000001', metric: 'fid', value: best }),
   };
@@ -28,16 +28,16 @@ test('checkpoints are due on the cadence, at the last step and when the run is s
   assert.equal(policy.due(5, true), true);
 });
 
-test('an evaluation keeps a new best FID and a step that met a target, each checkpoint written once', () => {
+test('an evaluation keeps a new best FID and a step that met a target, each checkpoint written once', async () => {
   const config = tinyConfig({ steps: 10, checkpointEvery: 4 });
   const { calls, store } = recordingStore(20);
   const policy = new CheckpointPolicy(config, store, gan, 2);
   assert.equal(policy.lastStep, 2, 'the checkpoint the run started from');
-  policy.afterEvaluation(3, 25, false); // worse than the stored best, no target: nothing
-  policy.afterEvaluation(4, 15, false); // a new best
-  policy.save(8);
-  policy.afterEvaluation(8, 12, false); // a new best at a step already saved: marked, not written again
-  policy.afterEvaluation(9, 30, true); // worse, but it met a target
+  await policy.afterEvaluation(3, 25, false); // worse than the stored best, no target: nothing
+  await policy.afterEvaluation(4, 15, false); // a new best
+  await policy.save(8);
+  await policy.afterEvaluation(8, 12, false); // a new best at a step already saved: marked, not written again
+  await policy.afterEvaluation(9, 30, true); // worse, but it met a target
   assert.deepEqual(calls, ['save 4', 'best 4 fid 15', 'save 8', 'best 8 fid 12', 'save 9']);
   assert.equal(policy.lastStep, 9);
 });
