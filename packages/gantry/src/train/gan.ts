@@ -337,10 +337,14 @@ export class Gan {
     return Number.isFinite(value);
   }
 
-  /** The sum of every weight of G and D: NaN or infinite exactly when one of them is. */
+  /**
+   * The sum of every weight of G and D: NaN or infinite exactly when one of them is. Added one
+   * by one: a GPU kernel that adds them all at once needs a storage buffer per input, more than
+   * a shader stage may bind.
+   */
   private weightSum(): tf.Scalar {
     const vars = [...this.G.allVariables(), ...this.D.allVariables()].map((v) => v.variable);
-    return tf.tidy(() => tf.addN(vars.map((v) => tf.sum(v)))) as tf.Scalar;
+    return tf.tidy(() => vars.reduce<tf.Scalar>((total, v) => tf.add(total, tf.sum(v)), tf.scalar(0)));
   }
 
   dispose(): void {

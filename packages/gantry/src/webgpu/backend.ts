@@ -17,6 +17,8 @@ const matMulPackedProgram = 3;
 const raisedLimits = [
   'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
   'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup',
+  // TF.js's kernels that take many inputs at once (AddN, Concat) bind one buffer per input
+  'maxStorageBuffersPerShaderStage',
 ] as const;
 
 /**
