@@ -54,7 +54,7 @@ test('evaluation of class-conditional samples reports how many land in their req
   assert.ok(wrong.classAccuracy! <= 0.05, `real digits asked for the next class: ${wrong.classAccuracy}`);
 });
 
-test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', () => {
+test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', async () => {
   const acgan = {
     ...config({
       auxClassifierWeight: 1,
@@ -79,7 +79,7 @@ test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', () => 
     for (let k = 0; k < 40; k++) {
       const d = [{ real, realLabels: labels, z: noiseBatch(1, Stream.noiseD, k, 8, 8), fakeLabels: randomLabels(1, k, 8, 2), counter: k }];
       const g = { z: noiseBatch(1, Stream.noiseG, k, 8, 8), fakeLabels: randomLabels(1, 1000 + k, 8, 2), counter: k };
-      gan.trainStep(k, d, g, false);
+      await gan.trainStep(k, d, g, false);
       tf.dispose([d[0]!.z, d[0]!.fakeLabels, g.z, g.fakeLabels]);
     }
     const after = { right: classLoss(labels), wrong: classLoss(otherLabels) };
