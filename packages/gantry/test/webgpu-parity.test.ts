@@ -178,6 +178,22 @@ const stepPieces: { what: string; names: string[]; work: () => tf.Tensor[] }[] =
     },
   },
   {
+    what: "a logging step's statistics, the batched D's concatenation and split, and the weights' sum",
+    names: ['D(x), D(G(z)), accuracies', 'real half', 'fake half', 'sum of the weights'],
+    work: () => {
+      const real = normal([batch, 1], 16, 2);
+      const fake = normal([batch, 1], 17, 2);
+      const [r, f] = tf.split(tf.concat([real, fake]), [batch, batch]);
+      const stats = tf.stack([
+        tf.mean(tf.sigmoid(r)), tf.mean(tf.sigmoid(f)),
+        tf.mean(tf.cast(tf.greater(r, 0), 'float32')), tf.mean(tf.cast(tf.lessEqual(f, 0), 'float32')),
+      ]);
+      const weights = [normal([3, 3, 2, 4], 18), normal([4], 19), normal([64, 8], 20)];
+      const sum = weights.reduce<tf.Tensor>((total, w) => tf.add(total, tf.sum(w)), tf.scalar(0));
+      return [stats, r!, f!, tf.reshape(tf.concat([tf.reshape(sum, [1]), tf.zerosLike(tf.reshape(sum, [1]))]), [2])];
+    },
+  },
+  {
     what: 'DiffAugment (translation, cutout, colour)',
     names: ['augmented images', 'gradient through the augmentation'],
     work: () => {
