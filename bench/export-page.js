@@ -17,9 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { selectBackend } from '../packages/gantry/dist/src/backend.js';
-import { resolveTrainConfig } from '../packages/gantry/dist/src/config.js';
-import { Network } from '../packages/gantry/dist/src/models/network.js';
-import { presetNames } from '../packages/gantry/dist/src/models/presets.js';
+import { resolveTrainConfig } from '../packages/core/dist/src/config.js';
+import { Network } from '../packages/core/dist/src/models/network.js';
+import { presetNames } from '../packages/core/dist/src/models/presets.js';
 import { train } from '../packages/gantry/dist/src/train/loop.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

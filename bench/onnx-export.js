@@ -21,10 +21,10 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { chromium } from 'playwright-core';
 import { selectBackend } from '../packages/gantry/dist/src/backend.js';
-import { resolveTrainConfig } from '../packages/gantry/dist/src/config.js';
-import { Network } from '../packages/gantry/dist/src/models/network.js';
-import { presetNames } from '../packages/gantry/dist/src/models/presets.js';
-import { imagesFromLatents01 } from '../packages/gantry/dist/src/train/images.js';
+import { resolveTrainConfig } from '../packages/core/dist/src/config.js';
+import { Network } from '../packages/core/dist/src/models/network.js';
+import { presetNames } from '../packages/core/dist/src/models/presets.js';
+import { imagesFromLatents01 } from '../packages/core/dist/src/train/images.js';
 import { train } from '../packages/gantry/dist/src/train/loop.js';
 import { openRun } from '../packages/gantry/dist/src/runFolder/checkpoints.js';
 

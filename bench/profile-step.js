@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 process.env.GANTRY_ONEDNN_PROFILE ??= '1';
 const { values } = parseArgs({ options: { preset: { type: 'string', default: 'dcgan-mnist' }, steps: { type: 'string', default: '20' }, warmup: { type: 'string', default: '5' } } });
 const { selectBackend } = await import('../packages/gantry/dist/src/backend.js');
-const { resolveTrainConfig } = await import('../packages/gantry/dist/src/config.js');
-const { Gan } = await import('../packages/gantry/dist/src/train/gan.js');
-const { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } = await import('../packages/gantry/dist/src/train/stepInputs.js');
+const { resolveTrainConfig } = await import('../packages/core/dist/src/config.js');
+const { Gan } = await import('../packages/core/dist/src/train/gan.js');
+const { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } = await import('../packages/core/dist/src/train/stepInputs.js');
 const onednn = await import('tfjs-backend-onednn');
 
 const backend = await selectBackend('onednn');

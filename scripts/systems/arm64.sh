@@ -28,7 +28,7 @@ root_copy_checkout "$R" /root/gantry
 t0=$(date +%s)
 in_root "$R" 'cd /root/gantry && GANTRY_REQUIRE_NATIVE=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/tmp/npm-ci.log 2>&1 || { tail -n 40 /tmp/npm-ci.log; exit 1; }'
 echo "npm ci with the native build: $(( $(date +%s) - t0 )) s"
-in_root "$R" 'cd /root/gantry && npx tsc -b packages/tfjs-backend-onednn packages/gantry && npm run build -w packages/web >/dev/null'
+in_root "$R" 'cd /root/gantry && npx tsc -b packages/core packages/tfjs-backend-onednn packages/gantry && npm run build -w packages/web >/dev/null'
 
 phase "backend test suite"
 t0=$(date +%s)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A user's install, from the packed packages, on a Debian 13 that has Node 20 and a compiler but
-# no oneDNN: `npm install` of the three tarballs into an empty project must succeed, and
+# no oneDNN: `npm install` of the four tarballs into an empty project must succeed, and
 # `npx gantry train` must train on TF.js's cpu backend after its one-line notice. Then, with
 # libdnnl-dev (oneDNN 3.7) installed, the same install builds the native backend and trains on it.
 # `gantry doctor`'s output in both cases is printed.
@@ -13,7 +13,7 @@ start=$(date +%s)
 phase "pack the workspace packages"
 packs=$(mktemp -d /tmp/gantry-packs.XXXXXX)
 trap 'rm -rf "$packs"; root_unmount_all' EXIT
-for p in tfjs-backend-onednn gantry web; do
+for p in core tfjs-backend-onednn gantry web; do
   [ -d "packages/$p/dist" ] || { echo "packed-install.sh: packages/$p/dist is missing; run scripts/setup.sh first" >&2; exit 1; }
   (cd "$packs" && npm pack "$OLDPWD/packages/$p" --silent)
 done

@@ -96,7 +96,7 @@ echo "trainings $(took "$t0")"
 
 phase "gantry bench --backend webgpu, every preset at batch 4 (lavapipe: a CPU's speed, not a GPU's)"
 t0=$(date +%s)
-in_root "$R" "cd $D && for p in \$(node -e 'import(\"./packages/gantry/dist/src/models/presets.js\").then((m) => console.log(m.presetNames().join(\" \")))'); do
+in_root "$R" "cd $D && for p in \$(node -e 'import(\"./packages/core/dist/src/models/presets.js\").then((m) => console.log(m.presetNames().join(\" \")))'); do
     node packages/gantry/bin/gantry.js bench --preset \$p --backend webgpu --batch-size 4 --steps 2 --warmup 1 >ci/bench-\$p.out 2>ci/bench-\$p.err || { cat ci/bench-\$p.err; exit 1; }
     head -n 1 ci/bench-\$p.out
     grep -q '^gantry: backend webgpu on ' ci/bench-\$p.err || { cat ci/bench-\$p.err; exit 1; }

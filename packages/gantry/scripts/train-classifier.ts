@@ -14,9 +14,9 @@ import { selectBackend } from '../src/backend.js';
 import { loadDataset } from '../src/data/load.js';
 import { CLASSIFIER_SPLITS, FEATURE_DIM, classifierSpec } from '../src/eval/classifierSpec.js';
 import { argmaxRows, classifierDir, wrapClassifier, type ClassifierManifest } from '../src/eval/featureNetwork.js';
-import { Network } from '../src/models/network.js';
-import { Optimizer } from '../src/train/optimizer.js';
-import { Rng, permutation } from '../src/util/random.js';
+import { Network } from 'gantry-core/models/network.js';
+import { Optimizer } from 'gantry-core/train/optimizer.js';
+import { Rng, permutation } from 'gantry-core/util/random.js';
 
 const defaults = {
   mnist: { epochs: 15 },

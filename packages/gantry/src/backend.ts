@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableCores, readSetting } from 'tfjs-backend-onednn/environment';
-import type { BackendChoice } from './config.js';
+import type { BackendChoice } from 'gantry-core/config.js';
 import { onednnFix } from './doctor/installHints.js';
 import { findOnednn } from './doctor/onednnLocation.js';
 import { systemInfo } from './doctor/system.js';
-import { UsageError } from './errors.js';
-import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from './models/nnOps.js';
-import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedEmaUpdate, type FusedSgdUpdate } from './train/optimizer.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { referenceNnOps, setNnOps, type ConvActivation, type NnOps } from 'gantry-core/models/nnOps.js';
+import { setFusedOptimizerKernels, type FusedAdamUpdate, type FusedEmaUpdate, type FusedSgdUpdate } from 'gantry-core/train/optimizer.js';
 import { adapterFix, probeAdapter, webgpuPackagesCommand } from './webgpu/adapter.js';
 import { startWebgpuBackend } from './webgpu/backend.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveTrainConfig, validateTrainConfig, type TrainConfig } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
-import { presetNames } from '../src/models/presets.js';
+import { resolveTrainConfig, validateTrainConfig, type TrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { presetNames } from 'gantry-core/models/presets.js';
 import { tinyConvNets } from './fixtures.js';
 
 /** Freezes a value and everything inside it: writing to any part of it then throws (ES modules are strict). */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { couplesBatch } from '../src/models/network.js';
-import { getPreset } from '../src/models/presets.js';
-import { Gan } from '../src/train/gan.js';
-import { RealBatches, noiseBatch } from '../src/train/batches.js';
-import { permutation, Stream } from '../src/util/random.js';
-import { resolveTrainConfig } from '../src/config.js';
+import { couplesBatch } from 'gantry-core/models/network.js';
+import { getPreset } from 'gantry-core/models/presets.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { RealBatches, noiseBatch } from 'gantry-core/train/batches.js';
+import { permutation, Stream } from 'gantry-core/util/random.js';
+import { resolveTrainConfig } from 'gantry-core/config.js';
 import { maxAbsDiff, snapshot, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

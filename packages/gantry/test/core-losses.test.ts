@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { adversarialLosses, hingeLoss, leastSquaresLoss, minimaxLoss, nonSaturatingLoss, relativisticAverageLoss, wassersteinLoss } from '../src/losses/adversarial.js';
+import { adversarialLosses, hingeLoss, leastSquaresLoss, minimaxLoss, nonSaturatingLoss, relativisticAverageLoss, wassersteinLoss } from 'gantry-core/losses/adversarial.js';
 
 await tf.setBackend('cpu');
 

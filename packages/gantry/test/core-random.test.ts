@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { permutation, Rng } from '../src/util/random.js';
+import { permutation, Rng } from 'gantry-core/util/random.js';
 
 test('permutation is a permutation and a pure function of its arguments', () => {
   const p = permutation(1000, 1, 2, 3);
@@ -41,7 +41,7 @@ test('uniform draws cover [0, 1) evenly', () => {
 
 test('the version written into checkpoints is the package version', async () => {
   const { readFileSync } = await import('node:fs');
-  const { gantryVersion } = await import('../src/version.js');
+  const { gantryVersion } = await import('gantry-core/version.js');
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   assert.equal(gantryVersion, pkg.version);
 });

@@ -3,7 +3,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { CheckpointStore } from '../src/io/checkpoint.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train } from '../src/train/loop.js';

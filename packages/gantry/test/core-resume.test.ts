@@ -7,8 +7,8 @@ import { CheckpointStore, restoreVariables } from '../src/io/checkpoint.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train } from '../src/train/loop.js';
 import { openRun } from '../src/runFolder/checkpoints.js';
-import { Gan } from '../src/train/gan.js';
-import { UsageError } from '../src/errors.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { RunState } from '../src/dashboard/wire.js';
+import type { RunState } from 'gantry-core/dashboard/wire.js';
 
 export interface FixtureRun {
   /** Metrics lines every 10 steps up to this step. */

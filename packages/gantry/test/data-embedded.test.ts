@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ImageSet } from '../src/data/dataset.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { gantryCacheDir, loadEmbedded } from '../src/data/embedded.js';
 import { loadDataset } from '../src/data/load.js';
 import { tempDir, TEST_CACHE_DIR } from './dataFixtures.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { emojiCategories } from '../src/data/emoji.js';
 import { loadDataset, parseDataSpec } from '../src/data/load.js';
-import { RealBatches } from '../src/train/batches.js';
+import { RealBatches } from 'gantry-core/train/batches.js';
 import { assertUsageError, tempDir } from './dataFixtures.js';
 
 test('emoji specs parse: emoji is the google set; unknown sets are refused', async () => {

@@ -3,7 +3,7 @@ import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import type { ImageSet } from '../src/data/dataset.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { loadDataset } from '../src/data/load.js';
 import type { SourceOptions } from '../src/data/sourceCommon.js';
 import { assertUsageError, tempDir } from './dataFixtures.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveTrainConfig } from '../src/config.js';
-import { parseBackground } from '../src/data/imageOptions.js';
+import { resolveTrainConfig } from 'gantry-core/config.js';
+import { parseBackground } from 'gantry-core/data/imageOptions.js';
 import { assertUsageError } from './dataFixtures.js';
 
 test('image options: defaults, then the config file, then flags; recorded as dataOptions', () => {

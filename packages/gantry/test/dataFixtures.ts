@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 /**
  * The embedded datasets' cache for tests: kept between runs (in the OS temp folder, not the

@@ -8,8 +8,8 @@ import { argmaxRows, loadFeatureNetwork, type FeatureNetwork } from '../src/eval
 import { featureStats, frechetDistance } from '../src/eval/frechet.js';
 import { inceptionScore } from '../src/eval/inceptionScore.js';
 import { kernelInceptionDistance } from '../src/eval/kid.js';
-import { UsageError } from '../src/errors.js';
-import { Rng } from '../src/util/random.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 const IMAGE = 28 * 28;
 let net: FeatureNetwork;

@@ -6,7 +6,7 @@ import { inceptionScore } from '../src/eval/inceptionScore.js';
 import { kernelInceptionDistance, kidSubsetSize } from '../src/eval/kid.js';
 import { matMul, sqrtmPsd, symmetricEigen, traceSqrtProduct } from '../src/eval/linalg.js';
 import { precisionRecall } from '../src/eval/precisionRecall.js';
-import { Rng } from '../src/util/random.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 function gaussianCloud(n: number, d: number, seed: number, mean = 0, std = 1): Float64Array {
   const rng = new Rng(seed, 99, 0);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { kerasGenerator, NotExportableError, unexportableLayers } from '../src/models/kerasExport.js';
-import { Network, type LayerSpec, type NetworkSpec } from '../src/models/network.js';
-import { Rng } from '../src/util/random.js';
+import { kerasGenerator, NotExportableError, unexportableLayers } from 'gantry-core/models/kerasExport.js';
+import { Network, type LayerSpec, type NetworkSpec } from 'gantry-core/models/network.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 /**
  * The Keras form of each layer kind against Gantry's own inference forward, on TF.js' cpu

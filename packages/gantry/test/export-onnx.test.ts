@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { NotExportableError } from '../src/models/kerasExport.js';
-import { Network, type LayerSpec, type NetworkSpec } from '../src/models/network.js';
-import { onnxGenerator, unexportableOnnxLayers } from '../src/models/onnxExport.js';
-import { encodeOnnxModel, onnxOpset } from '../src/models/onnxGraph.js';
-import { Rng } from '../src/util/random.js';
+import { NotExportableError } from 'gantry-core/models/kerasExport.js';
+import { Network, type LayerSpec, type NetworkSpec } from 'gantry-core/models/network.js';
+import { onnxGenerator, unexportableOnnxLayers } from 'gantry-core/models/onnxExport.js';
+import { encodeOnnxModel, onnxOpset } from 'gantry-core/models/onnxGraph.js';
+import { Rng } from 'gantry-core/util/random.js';
 import { tempDir } from './fixtures.js';
 import { checkOnnxModels, onnxCheckerMissing } from './exportFixtures.js';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { chromium, type Browser } from 'playwright-core';
 import { readNpy } from '../src/io/npy.js';
-import { presetNames } from '../src/models/presets.js';
+import { presetNames } from 'gantry-core/models/presets.js';
 import { tempDir } from './fixtures.js';
 import { checkOnnxModels, chromiumArgs, classCountOf, maxAbsDifference, onnxCheckerMissing, runGantryCliAsync, startServe, tinyPresetRun, writeInt64Npy, writeLatents } from './exportFixtures.js';
 

@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
-import { resolveTrainConfig, type TrainConfig } from '../src/config.js';
-import type { ImageSet } from '../src/data/dataset.js';
+import { resolveTrainConfig, type TrainConfig } from 'gantry-core/config.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { writeNpyFloat32 } from '../src/io/npy.js';
 import { train } from '../src/train/loop.js';
-import { Rng } from '../src/util/random.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 export const gantryBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'gantry.js');
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from '../src/config.js';
-import type { ImageSet } from '../src/data/dataset.js';
-import { Rng } from '../src/util/random.js';
+import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from 'gantry-core/config.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 /** A DCGAN in miniature (batchnorm, transposed conv, conv, leaky ReLU) on 8x8x1 images. */
 export const tinyConvNets = {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { makeDirectory } from '../src/io/directories.js';
 import { tempDir } from './fixtures.js';
 

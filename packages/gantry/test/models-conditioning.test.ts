@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Network, type NetworkSpec } from '../src/models/network.js';
-import { Rng } from '../src/util/random.js';
+import { Network, type NetworkSpec } from 'gantry-core/models/network.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 await tf.setBackend('cpu');
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveTrainConfig } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
+import { resolveTrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
 import * as tf from '@tensorflow/tfjs';
-import { Gan } from '../src/train/gan.js';
+import { Gan } from 'gantry-core/train/gan.js';
 import { tinyConvNets } from './fixtures.js';
 
 type Json = Record<string, unknown>;

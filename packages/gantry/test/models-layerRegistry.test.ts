@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { UsageError } from '../src/errors.js';
-import { kerasGenerator, NotExportableError } from '../src/models/kerasExport.js';
-import type { LayerDefinition } from '../src/models/layerDefinition.js';
-import { checkLayerValues, isLayerKind, layerConfigKeys, layerKeyRules, layerKinds, layerRegistry, type LayerKind, type LayerSpec } from '../src/models/layerRegistry.js';
-import { Network } from '../src/models/network.js';
-import { onnxGenerator } from '../src/models/onnxExport.js';
-import { encodeOnnxModel } from '../src/models/onnxGraph.js';
-import { Rng } from '../src/util/random.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { kerasGenerator, NotExportableError } from 'gantry-core/models/kerasExport.js';
+import type { LayerDefinition } from 'gantry-core/models/layerDefinition.js';
+import { checkLayerValues, isLayerKind, layerConfigKeys, layerKeyRules, layerKinds, layerRegistry, type LayerKind, type LayerSpec } from 'gantry-core/models/layerRegistry.js';
+import { Network } from 'gantry-core/models/network.js';
+import { onnxGenerator } from 'gantry-core/models/onnxExport.js';
+import { encodeOnnxModel } from 'gantry-core/models/onnxGraph.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 /**
  * Every layer kind the registry declares, taken from the registry itself (no list of kinds here):

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Network, type NetworkSpec } from '../src/models/network.js';
-import { spectralNormalize } from '../src/models/spectralNorm.js';
-import { Rng } from '../src/util/random.js';
+import { Network, type NetworkSpec } from 'gantry-core/models/network.js';
+import { spectralNormalize } from 'gantry-core/models/spectralNorm.js';
+import { Rng } from 'gantry-core/util/random.js';
 import { maxAbsDiff, snapshot } from './fixtures.js';
 
 await tf.setBackend('cpu');

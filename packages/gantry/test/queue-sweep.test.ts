@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { runQueueName } from '../src/queue/jobs.js';
 import { connectQueueRedis } from '../src/queue/redis.js';
 import { formatLeaderboard, leaderboard } from '../src/queue/results.js';

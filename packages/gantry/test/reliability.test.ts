@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { CheckpointStore } from '../src/io/checkpoint.js';
 import { writeNpyFloat32 } from '../src/io/npy.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train, TrainingDivergedError } from '../src/train/loop.js';
-import { Rng } from '../src/util/random.js';
+import { Rng } from 'gantry-core/util/random.js';
 import { tempDir, tinyConfig, tinyConvNets, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

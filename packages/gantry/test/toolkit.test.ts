@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { learningRateFactor, resolveTrainConfig } from '../src/config.js';
-import { crossEntropyWithTargets } from '../src/losses/adversarial.js';
-import { gradientNormSquared, gradientPenalty } from '../src/losses/regularizers.js';
-import { Network, type NetworkSpec } from '../src/models/network.js';
-import { referenceNnOps, setNnOps } from '../src/models/nnOps.js';
-import { adaObserve, diffAugment } from '../src/train/augment.js';
-import { noiseBatch, RealBatches } from '../src/train/batches.js';
-import { Gan } from '../src/train/gan.js';
+import { learningRateFactor, resolveTrainConfig } from 'gantry-core/config.js';
+import { crossEntropyWithTargets } from 'gantry-core/losses/adversarial.js';
+import { gradientNormSquared, gradientPenalty } from 'gantry-core/losses/regularizers.js';
+import { Network, type NetworkSpec } from 'gantry-core/models/network.js';
+import { referenceNnOps, setNnOps } from 'gantry-core/models/nnOps.js';
+import { adaObserve, diffAugment } from 'gantry-core/train/augment.js';
+import { noiseBatch, RealBatches } from 'gantry-core/train/batches.js';
+import { Gan } from 'gantry-core/train/gan.js';
 import { train } from '../src/train/loop.js';
-import { clipByGlobalNorm } from '../src/train/optimizer.js';
-import { Rng, Stream } from '../src/util/random.js';
+import { clipByGlobalNorm } from 'gantry-core/train/optimizer.js';
+import { Rng, Stream } from 'gantry-core/util/random.js';
 import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');
@@ -143,7 +143,7 @@ test('DiffAugment: translation shifts content, cutout zeroes a square, gradients
 
 test('DiffAugment\'s translation on onednn gives the gather\'s bits, value and gradient', async (t) => {
   if (!(await onednnOrSkip(t))) return;
-  const { nnOps, referenceNnOps } = await import('../src/models/nnOps.js');
+  const { nnOps, referenceNnOps } = await import('gantry-core/models/nnOps.js');
   assert.equal(nnOps().name, 'onednn-fused');
   const x = tf.tensor4d(new Rng(5, 1, 0).fillNormal(new Float32Array(3 * 8 * 6 * 2)), [3, 8, 6, 2]);
   const probe = tf.tensor4d(new Rng(6, 1, 0).fillNormal(new Float32Array(3 * 8 * 6 * 2)), [3, 8, 6, 2]);
@@ -172,7 +172,7 @@ test('DiffAugment\'s translation on onednn gives the gather\'s bits, value and g
 
 test('DiffAugment\'s cutout on onednn gives the mask product\'s bits, value and gradient', async (t) => {
   if (!(await onednnOrSkip(t))) return;
-  const { nnOps, referenceNnOps } = await import('../src/models/nnOps.js');
+  const { nnOps, referenceNnOps } = await import('gantry-core/models/nnOps.js');
   assert.equal(nnOps().name, 'onednn-fused');
   const x = tf.tensor4d(new Rng(7, 1, 0).fillNormal(new Float32Array(4 * 8 * 6 * 2)), [4, 8, 6, 2]);
   const probe = tf.tensor4d(new Rng(8, 1, 0).fillNormal(new Float32Array(4 * 8 * 6 * 2)), [4, 8, 6, 2]);
@@ -506,7 +506,7 @@ test("RaGAN's G step reads D on a real batch and still changes only G", async ()
 
 test('a regularized D step on onednn uses the plain ops for D only, leaves the installed ops alone, and matches cpu', async (t) => {
   const { selectBackend } = await import('../src/backend.js');
-  const { nnOps } = await import('../src/models/nnOps.js');
+  const { nnOps } = await import('gantry-core/models/nnOps.js');
   // batchnorm in D: the fused batchnorm's gradient cannot be differentiated again
   const discriminator = {
     input: [8, 8, 1],
@@ -543,7 +543,7 @@ test('a regularized D step on onednn uses the plain ops for D only, leaves the i
 });
 
 test('on onednn, a convolution or batchnorm and the relu or leaky relu after it run as one kernel, with the plain ops\' values and gradients', async (t) => {
-  const { nnOps } = await import('../src/models/nnOps.js');
+  const { nnOps } = await import('gantry-core/models/nnOps.js');
   if (!(await onednnOrSkip(t))) return;
   const networks: { spec: NetworkSpec; input: number[]; relu: number; leakyRelu: number }[] = [
     {

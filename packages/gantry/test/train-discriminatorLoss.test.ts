@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { resolveTrainConfig } from '../src/config.js';
-import { gradientPenalty } from '../src/losses/regularizers.js';
-import { RealBatches } from '../src/train/batches.js';
-import { Gan } from '../src/train/gan.js';
-import { disposeStepInputs, stepInputs } from '../src/train/stepInputs.js';
-import { Rng, Stream } from '../src/util/random.js';
+import { resolveTrainConfig } from 'gantry-core/config.js';
+import { gradientPenalty } from 'gantry-core/losses/regularizers.js';
+import { RealBatches } from 'gantry-core/train/batches.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { disposeStepInputs, stepInputs } from 'gantry-core/train/stepInputs.js';
+import { Rng, Stream } from 'gantry-core/util/random.js';
 import { tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.js';
-import { resolveTrainConfig } from '../src/config.js';
-import { noiseBatch } from '../src/train/batches.js';
-import { countFlops } from '../src/train/flops.js';
-import { Gan } from '../src/train/gan.js';
-import { disposeStepInputs } from '../src/train/stepInputs.js';
-import { Stream } from '../src/util/random.js';
+import { resolveTrainConfig } from 'gantry-core/config.js';
+import { noiseBatch } from 'gantry-core/train/batches.js';
+import { countFlops } from 'gantry-core/train/flops.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { disposeStepInputs } from 'gantry-core/train/stepInputs.js';
+import { Stream } from 'gantry-core/util/random.js';
 
 /** FLOPs of one D+G step of a preset at its batch size, counted from the kernels it runs. */
 async function stepFlops(preset: string) {
@@ -130,7 +130,7 @@ test('gantry bench --peak times the matrix products between the steps and compar
 
 test('a peak probe reports the median of its samples and needs one first', async () => {
   await selectBackend('onednn');
-  const { MatmulPeakProbe } = await import('../src/train/flops.js');
+  const { MatmulPeakProbe } = await import('gantry-core/train/flops.js');
   const before = tf.memory().numTensors;
   const probe = new MatmulPeakProbe(64);
   assert.throws(() => probe.median(), /no samples taken yet/);
@@ -151,8 +151,8 @@ const foldedBlocks = [
 for (const block of foldedBlocks) {
   test(`a ${block.kind} counts the same convolution FLOPs with its resampling folded into a convolution as on the plain ops`, async () => {
     await selectBackend('onednn');
-    const { Network } = await import('../src/models/network.js');
-    const { referenceNnOps, nnOps } = await import('../src/models/nnOps.js');
+    const { Network } = await import('gantry-core/models/network.js');
+    const { referenceNnOps, nnOps } = await import('gantry-core/models/nnOps.js');
     const net = new Network('Gfold', { input: [...block.input], layers: [{ kind: block.kind, filters: 6 }] }, 3, 4);
     // x is a variable too, so that every input gradient runs
     const x = tf.variable(tf.randomNormal([2, ...block.input], 0, 1, 'float32', 5));

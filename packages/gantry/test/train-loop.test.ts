@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { EvalResult } from '../src/eval/evaluate.js';
 import type { CheckpointStore } from '../src/io/checkpoint.js';
 import { CheckpointPolicy } from '../src/train/checkpointPolicy.js';
-import type { Gan } from '../src/train/gan.js';
+import type { Gan } from 'gantry-core/train/gan.js';
 import { qualityTargetsMet } from '../src/train/stopConditions.js';
 import { tinyConfig } from './fixtures.js';
 

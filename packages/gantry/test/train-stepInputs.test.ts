@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { RealBatches, noiseBatch, randomLabels } from '../src/train/batches.js';
-import { RandomRealBatch, disposeStepInputs, stepInputs, type StepInputs } from '../src/train/stepInputs.js';
-import { Stream } from '../src/util/random.js';
+import { RealBatches, noiseBatch, randomLabels } from 'gantry-core/train/batches.js';
+import { RandomRealBatch, disposeStepInputs, stepInputs, type StepInputs } from 'gantry-core/train/stepInputs.js';
+import { Stream } from 'gantry-core/util/random.js';
 import { tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

@@ -12,16 +12,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
-import { resolveTrainConfig, type TrainConfig } from '../src/config.js';
-import { adversarialLosses, type LossName } from '../src/losses/adversarial.js';
-import { gradientNormSquared, gradientPenalty } from '../src/losses/regularizers.js';
-import { Network } from '../src/models/network.js';
-import { referenceNnOps } from '../src/models/nnOps.js';
-import { presetNames } from '../src/models/presets.js';
-import { diffAugment } from '../src/train/augment.js';
-import { Gan } from '../src/train/gan.js';
-import { Optimizer, emaReference } from '../src/train/optimizer.js';
-import { Rng, Stream } from '../src/util/random.js';
+import { resolveTrainConfig, type TrainConfig } from 'gantry-core/config.js';
+import { adversarialLosses, type LossName } from 'gantry-core/losses/adversarial.js';
+import { gradientNormSquared, gradientPenalty } from 'gantry-core/losses/regularizers.js';
+import { Network } from 'gantry-core/models/network.js';
+import { referenceNnOps } from 'gantry-core/models/nnOps.js';
+import { presetNames } from 'gantry-core/models/presets.js';
+import { diffAugment } from 'gantry-core/train/augment.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { Optimizer, emaReference } from 'gantry-core/train/optimizer.js';
+import { Rng, Stream } from 'gantry-core/util/random.js';
 import { probeAdapter } from '../src/webgpu/adapter.js';
 import { startWebgpuBackend } from '../src/webgpu/backend.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { backendChoices, resolveTrainConfig } from '../config.js';
+import { backendChoices, resolveTrainConfig } from 'gantry-core/config.js';
 import { announce, selectBackend } from '../backend.js';
-import { presetNames } from '../models/presets.js';
-import { Gan } from '../train/gan.js';
-import { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } from '../train/stepInputs.js';
-import { MatmulPeakProbe, countFlops } from '../train/flops.js';
+import { presetNames } from 'gantry-core/models/presets.js';
+import { Gan } from 'gantry-core/train/gan.js';
+import { RandomRealBatch, disposeStepInputs, stepInputs, withAssumedClasses } from 'gantry-core/train/stepInputs.js';
+import { MatmulPeakProbe, countFlops } from 'gantry-core/train/flops.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
 export const benchHelp = `gantry bench [options]

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 import { doctorReport, formatReport } from '../doctor/checks.js';
 import { packageDir } from '../doctor/onednnLocation.js';
-import { UsageError } from '../errors.js';
-import { gantryVersion } from '../version.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { gantryVersion } from 'gantry-core/version.js';
 import { parseFlags } from './args.js';
 
 const doctorHelp = `usage: gantry doctor [--json] [--build-backend]

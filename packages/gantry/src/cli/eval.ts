@@ -1,17 +1,17 @@
 import { resolve } from 'node:path';
-import { backendChoices } from '../config.js';
+import { backendChoices } from 'gantry-core/config.js';
 import { announce, selectBackend } from '../backend.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { loadDataset, parseDataSpec } from '../data/load.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { hasFeatureNetwork, loadFeatureNetwork } from '../eval/featureNetwork.js';
 import { precisionRecall } from '../eval/precisionRecall.js';
-import type { ImageShape } from '../data/dataset.js';
-import type { ImageOptions } from '../data/imageOptions.js';
-import { cyclingLabels, generateImages01 } from '../train/images.js';
+import type { ImageShape } from 'gantry-core/data/dataset.js';
+import type { ImageOptions } from 'gantry-core/data/imageOptions.js';
+import { cyclingLabels, generateImages01 } from 'gantry-core/train/images.js';
 import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
-import { permutation, Stream } from '../util/random.js';
+import { permutation, Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 
 export const evalHelp = `gantry eval --run DIR [options]

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { selectBackend } from '../backend.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { exportFormats, exportGenerator } from '../export/exportGenerator.js';
 import { choiceFlag, parseFlags, stringFlag } from './args.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';

@@ -1,5 +1,5 @@
-import type { TrainConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import type { TrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { readNpy } from '../io/npy.js';
 import { readNpyIntegers } from '../io/npyIntegers.js';
 

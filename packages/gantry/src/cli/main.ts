@@ -1,7 +1,7 @@
 import { readSetting, settingProblem } from 'tfjs-backend-onednn/environment';
 import { isUsageError } from '../errors.js';
 import { releaseAll } from '../util/shutdown.js';
-import { gantryVersion } from '../version.js';
+import { gantryVersion } from 'gantry-core/version.js';
 
 type Command = (argv: string[]) => Promise<void>;
 

@@ -1,13 +1,13 @@
 import { basename, extname, join, resolve } from 'node:path';
-import { backendChoices } from '../config.js';
+import { backendChoices } from 'gantry-core/config.js';
 import { announce, selectBackend } from '../backend.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
-import { cyclingLabels, generateImages01, imagesFromLatents01 } from '../train/images.js';
+import { cyclingLabels, generateImages01, imagesFromLatents01 } from 'gantry-core/train/images.js';
 import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
-import { Stream } from '../util/random.js';
+import { Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
 import { readLatentInputs, type LatentInputs } from './latentInputs.js';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { exportLayout, exportSite } from '../serve/exportSite.js';
 import { listen, servedRoot } from '../serve/http.js';
 import { intFlag, parseFlags } from './args.js';

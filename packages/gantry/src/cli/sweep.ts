@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { enqueueRuns, runQueueName, type RunJobData } from '../queue/jobs.js';
 import { connectQueueRedis } from '../queue/redis.js';
 import { formatLeaderboard, leaderboard, type LeaderboardFormat } from '../queue/results.js';

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { readSetting } from 'tfjs-backend-onednn/environment';
-import { backendChoices, type TrainOverrides } from '../config.js';
-import { RESIZE_MODES } from '../data/imageOptions.js';
+import { backendChoices, type TrainOverrides } from 'gantry-core/config.js';
+import { RESIZE_MODES } from 'gantry-core/data/imageOptions.js';
 import { announce, selectBackend } from '../backend.js';
-import { UsageError } from '../errors.js';
-import { presetNames } from '../models/presets.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { presetNames } from 'gantry-core/models/presets.js';
 import { prepareRunDirectory, train } from '../train/loop.js';
 import { formatDuration } from '../train/progress.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, stringFlag } from './args.js';

@@ -1,5 +1,5 @@
 import { availableCores } from '../backend.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { runWorker } from '../queue/worker.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 

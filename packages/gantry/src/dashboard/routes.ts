@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { pathAfter, sendConfinedFile } from '../serve/http.js';
 import type { RunIndex } from './runIndex.js';
-import type { IndexChange } from './wire.js';
+import type { IndexChange } from 'gantry-core/dashboard/wire.js';
 
 /** Files of a run that the page may fetch: sample grids and the JSON the trainer writes. */
 const runFileTypes = ['.png', '.json', '.jsonl'];

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, realpathSync, statSync, watch, type FSWatcher 
 import { join, relative, sep } from 'node:path';
 import { runFiles } from '../runFolder/files.js';
 import { RunView } from './runView.js';
-import type { IndexChange, RunSummary } from './wire.js';
+import type { IndexChange, RunSummary } from 'gantry-core/dashboard/wire.js';
 
 /** How deep under the root run folders are looked for (a sweep's runs sit one level down). */
 const maxDepth = 3;

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { RunFolderWatch } from '../runFolder/watch.js';
 import { MetricSeries } from './metricSeries.js';
-import type { RunDetail, RunSummary, WireSeries } from './wire.js';
+import type { RunDetail, RunSummary, WireSeries } from 'gantry-core/dashboard/wire.js';
 
 /**
  * One run as the dashboard shows it: its folder, watched (see `RunFolderWatch`), and its metrics

@@ -1,9 +1,9 @@
-import type { ImageSet, ImageShape } from './dataset.js';
+import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
 import { gantryCacheDir } from './embedded.js';
 import { decodeImageFiles, type ImageFileList } from './imageCache.js';
-import { DEFAULT_IMAGE_OPTIONS, parseBackground } from './imageOptions.js';
+import { DEFAULT_IMAGE_OPTIONS, parseBackground } from 'gantry-core/data/imageOptions.js';
 import { byteImageSet, shapeText, type SourceOptions } from './sourceCommon.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 /**
  * What every source of image files (folders, emoji) shares after it has listed its files:

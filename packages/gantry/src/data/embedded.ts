@@ -5,9 +5,9 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { readSetting } from 'tfjs-backend-onednn/environment';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
-import type { ImageSet } from './dataset.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.js';
 
 /**
@@ -19,9 +19,9 @@ import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.j
  * The class is the file name. Parsing the JSON takes seconds, so the first load converts it
  * into a compact binary cache (bytes) that later loads read in milliseconds.
  */
-export type EmbeddedName = 'mnist' | 'fashion-mnist';
+import { EMBEDDED_NAMES, type EmbeddedName } from 'gantry-core/data/spec.js';
 
-export const EMBEDDED_NAMES: readonly EmbeddedName[] = ['mnist', 'fashion-mnist'];
+export { EMBEDDED_NAMES, type EmbeddedName };
 
 interface EmbeddedPackage {
   pkg: string;

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../errors.js';
-import type { ImageSet } from './dataset.js';
+import { UsageError } from 'gantry-core/errors.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { decodedImageSet } from './decodedSource.js';
 import { keptCount, type SourceOptions } from './sourceCommon.js';
-import { permutation } from '../util/random.js';
+import { permutation } from 'gantry-core/util/random.js';
 
 /** Seeds the fixed order of the emoji within each category (any constant: only that it never changes). */
 const ORDER_SEED = 0x656d6a;
@@ -19,8 +19,9 @@ const ORDER_SEED = 0x656d6a;
  * (Twemoji) images CC BY 4.0. Apple's and Facebook's sets are not offered: Apple's images
  * are not licensed for this use, Facebook's have no clear licence.
  */
-export type EmojiSet = 'google' | 'twitter';
-export const EMOJI_SETS: readonly EmojiSet[] = ['google', 'twitter'];
+import { EMOJI_SETS, type EmojiSet } from 'gantry-core/data/spec.js';
+
+export { EMOJI_SETS, type EmojiSet };
 export const EMOJI_SIDE = 64;
 
 interface EmojiEntry {

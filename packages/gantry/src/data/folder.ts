@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { UsageError } from '../errors.js';
-import type { ImageSet, ImageShape } from './dataset.js';
+import { UsageError } from 'gantry-core/errors.js';
+import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
 import { IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT, imageHeader } from './imageDecode.js';
 import { decodedImageSet } from './decodedSource.js';
 import { keptCount, oneLine, type SourceOptions } from './sourceCommon.js';

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UsageError } from '../errors.js';
-import type { ImageSet } from './dataset.js';
+import { UsageError } from 'gantry-core/errors.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { bytesToPixels01, keptCount, oneLine, type SourceOptions } from './sourceCommon.js';
 
 /**

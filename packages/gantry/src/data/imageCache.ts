@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import { DecodeProgress } from './decodeProgress.js';
 import { decodeImage, type DecodeSettings } from './imageDecode.js';

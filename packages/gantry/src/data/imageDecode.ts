@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import type { ImageShape } from './dataset.js';
-import type { ResizeMode } from './imageOptions.js';
+import type { ImageShape } from 'gantry-core/data/dataset.js';
+import type { ResizeMode } from 'gantry-core/data/imageOptions.js';
 
 /** The file types sharp decodes here (its prebuilt libvips reads all of them). */
 export const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|gif|avif|tiff?)$/i;

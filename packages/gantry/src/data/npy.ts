@@ -1,6 +1,6 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { readNpy } from '../io/npy.js';
-import type { ImageSet } from './dataset.js';
+import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { ImageSet, ImageShape } from './dataset.js';
-import type { ImageOptions } from './imageOptions.js';
+import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
+import type { ImageOptions } from 'gantry-core/data/imageOptions.js';
 
 /** What every data source accepts. */
 export interface SourceOptions {

@@ -1,4 +1,4 @@
-import type { NetworkSpec } from '../models/network.js';
+import type { NetworkSpec } from 'gantry-core/models/network.js';
 
 /**
  * The feature network: a small CNN classifier per embedded dataset. `body` maps an image

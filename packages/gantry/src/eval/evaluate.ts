@@ -1,5 +1,5 @@
-import type { ImageShape } from '../data/dataset.js';
-import { UsageError } from '../errors.js';
+import type { ImageShape } from 'gantry-core/data/dataset.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { CLASSIFIER_SPLITS } from './classifierSpec.js';
 import { classCoverage } from './coverage.js';
 import { argmaxRows, loadFeatureNetwork, type FeatureNetwork } from './featureNetwork.js';

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors.js';
-import { Network, type NetworkSpec } from '../models/network.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { Network, type NetworkSpec } from 'gantry-core/models/network.js';
 
 /** What `models/<dataset>-classifier/manifest.json` holds. */
 export interface ClassifierManifest {

@@ -1,4 +1,4 @@
-import { Rng } from '../util/random.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 export interface KidOptions {
   /** Number of random subsets the estimate is averaged over (default 20). */

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import { emojiCategories } from '../data/emoji.js';
-import type { ExportManifest } from './format.js';
+import type { ExportManifest } from 'gantry-core/export/format.js';
 
 const fashionMnistNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { WeightsFile } from './format.js';
+import type { WeightsFile } from 'gantry-core/export/format.js';
 
 /** TF.js' converter splits weights into 4 MiB shards; browsers cache and fetch files of that size well. */
 const shardBytes = 4 * 1024 * 1024;

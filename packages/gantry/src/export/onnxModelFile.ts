@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Network } from '../models/network.js';
-import { onnxGenerator } from '../models/onnxExport.js';
-import { encodeOnnxModel, onnxIrVersion, onnxOpset } from '../models/onnxGraph.js';
-import type { OnnxModelInfo, WeightsFile } from './format.js';
+import type { Network } from 'gantry-core/models/network.js';
+import { onnxGenerator } from 'gantry-core/models/onnxExport.js';
+import { encodeOnnxModel, onnxIrVersion, onnxOpset } from 'gantry-core/models/onnxGraph.js';
+import type { OnnxModelInfo, WeightsFile } from 'gantry-core/export/format.js';
 
 export const onnxFileName = 'model.onnx';
 

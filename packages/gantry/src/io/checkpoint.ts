@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../errors.js';
-import type { NamedVariable } from '../models/network.js';
-import { gantryVersion } from '../version.js';
+import { UsageError } from 'gantry-core/errors.js';
+import type { NamedVariable } from 'gantry-core/models/network.js';
+import { gantryVersion } from 'gantry-core/version.js';
 import { fsyncDirectory, writeFileAtomicSync } from './atomicFile.js';
 import { makeDirectory } from './directories.js';
 

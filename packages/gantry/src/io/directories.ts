@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 const reasons: Record<string, string> = {
   ENOENT: 'the file system refuses new folders there',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { writeFileAtomic } from './atomicFile.js';
 
 /** The element types we read; NumPy's `descr` for each is in `DESCR`. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { parseNpy } from './npy.js';
 
 /** Integer descriptors read here, and the float type of the same width whose layout parseNpy checks. */

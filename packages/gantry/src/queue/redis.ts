@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 /** A Redis URL with any password hidden, for messages. */
 export function redactUrl(url: string): string {

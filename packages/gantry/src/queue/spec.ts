@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { resolveTrainConfig, type TrainConfig } from '../config.js';
-import { UsageError } from '../errors.js';
-import { Rng } from '../util/random.js';
+import { resolveTrainConfig, type TrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { Rng } from 'gantry-core/util/random.js';
 
 /** A sweep as written in its JSON file (schema/sweep.schema.json describes it for editors). */
 export interface SweepSpec {

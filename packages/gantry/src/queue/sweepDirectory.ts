@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { writeFileAtomicSync } from '../io/atomicFile.js';
 import type { SweepRun, SweepSpec } from './spec.js';
 import { makeDirectory } from '../io/directories.js';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { resolveTrainConfig, type TrainConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import { resolveTrainConfig, type TrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
 import { CheckpointStore, restoreVariables, type LoadedCheckpoint, type SkippedCheckpoint } from '../io/checkpoint.js';
-import { Gan } from '../train/gan.js';
+import { Gan } from 'gantry-core/train/gan.js';
 
 /** A checkpoint put back into a GAN. */
 export interface RestoredCheckpoint {

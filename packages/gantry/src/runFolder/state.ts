@@ -1,4 +1,4 @@
-import type { RunState } from '../dashboard/wire.js';
+import type { RunState } from 'gantry-core/dashboard/wire.js';
 import type { LockStatus } from './lock.js';
 
 export interface StateEvidence {

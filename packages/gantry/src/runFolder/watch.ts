@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import type { RunState } from '../dashboard/wire.js';
+import type { RunState } from 'gantry-core/dashboard/wire.js';
 import { runFiles, type RunFiles } from './files.js';
 import { readLockStatus, type LockStatus } from './lock.js';
 import { MetricsTail, type MetricsSink } from './metricsTail.js';

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
-import { UsageError } from '../errors.js';
-import { checkExportManifest } from '../export/format.js';
+import { UsageError } from 'gantry-core/errors.js';
+import { checkExportManifest } from 'gantry-core/export/format.js';
 import { confinedFile, confinedFolder, pathAfter, sendConfinedFile } from './http.js';
 
 /** What `gantry serve` serves: one export at '/', or a folder whose subfolders are exports, each at '/NAME/'. */

@@ -4,7 +4,7 @@ import { extname, join, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'gantry-core/errors.js';
 
 /**
  * The one HTTP layer of Gantry: `gantry serve` and `gantry dashboard` both build a Hono app and

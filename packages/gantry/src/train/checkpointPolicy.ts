@@ -1,6 +1,6 @@
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import type { CheckpointStore } from '../io/checkpoint.js';
-import type { Gan } from './gan.js';
+import type { Gan } from 'gantry-core/train/gan.js';
 
 /**
  * When a run writes a checkpoint: every `checkpointEvery` steps, at its last step, when it is

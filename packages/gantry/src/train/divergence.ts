@@ -1,7 +1,7 @@
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import type { CheckpointStore } from '../io/checkpoint.js';
 import type { MetricsLog } from '../io/metricsLog.js';
-import type { Gan, StepStats } from './gan.js';
+import type { Gan, StepStats } from 'gantry-core/train/gan.js';
 import type { Progress } from './progress.js';
 import { continueFromCheckpoint } from './resume.js';
 

@@ -1,9 +1,9 @@
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import { evaluateSamples, type EvalResult } from '../eval/evaluate.js';
 import { loadFeatureNetwork, type FeatureNetwork } from '../eval/featureNetwork.js';
-import { Stream } from '../util/random.js';
-import type { Gan } from './gan.js';
-import { cyclingLabels, generateImages01, imageShapeOf } from './images.js';
+import { Stream } from 'gantry-core/util/random.js';
+import type { Gan } from 'gantry-core/train/gan.js';
+import { cyclingLabels, generateImages01, imageShapeOf } from 'gantry-core/train/images.js';
 
 /**
  * Evaluation during training: G's samples from one fixed noise set, scored against the

@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
-import type { TrainConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import type { TrainConfig } from 'gantry-core/config.js';
+import { UsageError } from 'gantry-core/errors.js';
 import type { CheckpointStore } from '../io/checkpoint.js';
 import type { MetricsLog } from '../io/metricsLog.js';
 import { restoreCheckpoint } from '../runFolder/checkpoints.js';
-import type { Gan } from './gan.js';
+import type { Gan } from 'gantry-core/train/gan.js';
 
 /**
  * Loads a checkpoint into the GAN (weights, optimizer state, counters): the named one, or else

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import type { EvalResult } from '../eval/evaluate.js';
 import type { MetricsLog, MetricsRecord } from '../io/metricsLog.js';
 import { evalRecord } from './evaluation.js';
-import type { StepStats } from './gan.js';
+import type { StepStats } from 'gantry-core/train/gan.js';
 import type { Progress } from './progress.js';
 
 /**

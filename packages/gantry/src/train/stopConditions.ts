@@ -1,4 +1,4 @@
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig } from 'gantry-core/config.js';
 import type { EvalResult } from '../eval/evaluate.js';
 
 /**

@@ -1,6 +1,6 @@
 // The server's JSON, as the page receives it. The shapes are the server's own
 // (packages/gantry/src/dashboard/wire.ts, types only), so the two sides cannot drift apart.
-import type { IndexChange, RunDetail, RunState, RunSummary, WireMetrics } from '../../../gantry/src/dashboard/wire.js';
+import type { IndexChange, RunDetail, RunState, RunSummary, WireMetrics } from 'gantry-core/dashboard/wire.js';
 
 export type { RunDetail, RunState, RunSummary };
 

@@ -1,4 +1,4 @@
-import { checkExportManifest, type ExportManifest } from '../../../gantry/src/export/format.js';
+import { checkExportManifest, type ExportManifest } from 'gantry-core/export/format.js';
 
 /**
  * An export's gantry.json as clients read it: the writer's own type

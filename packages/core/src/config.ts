@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
-import { parseDataSpec } from './data/load.js';
+import { parseDataSpec } from './data/spec.js';
 import { DEFAULT_IMAGE_OPTIONS, resolveImageOptions, type ImageOptions } from './data/imageOptions.js';
-import { hasFeatureNetwork } from './eval/featureNetwork.js';
+import { shipsFeatureNetwork } from './eval/featureNetworks.js';
 import { adversarialLosses } from './losses/adversarial.js';
 import { getPreset, presetNames, defaultPresetName } from './models/presets.js';
 import { checkLayerValues, isLayerKind, layerConfigKeys, layerKinds, layerOutputShape } from './models/layerRegistry.js';
@@ -140,7 +140,7 @@ export function validateTrainConfig(c: Readonly<TrainConfig>, where: string): vo
     if (v !== null && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new UsageError(`${where}: ${key} must be a number of at least 0, or null`);
     if (v !== null && c.evalEvery === 0) throw new UsageError(`${where}: ${key} needs evaluation during training; set --eval-every N`);
   }
-  if (c.evalEvery > 0 && !hasFeatureNetwork(c.data)) {
+  if (c.evalEvery > 0 && !shipsFeatureNetwork(c.data)) {
     throw new UsageError(`${where}: evaluation during training needs a shipped feature network, which exists for mnist, fashion-mnist and emoji, not for ${c.data}; drop --eval-every`);
   }
   validateTraining(c, where);
