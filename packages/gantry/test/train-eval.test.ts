@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveTrainConfig } from 'gantry-core/config.js';
 import { loadDataset } from '../src/data/load.js';
 import { UsageError } from 'gantry-core/errors.js';
+import { RunCheckpoints } from 'gantry-core/run/checkpointStore.js';
 import { CheckpointStore } from '../src/io/checkpoint.js';
+import { FsRunStore } from '../src/io/fsRunStore.js';
 import { MetricsLog } from '../src/io/metricsLog.js';
 import { train } from '../src/train/loop.js';
 import { tempDir, tinyConfig, tinyImages } from './fixtures.js';
@@ -63,9 +65,9 @@ test('evaluation runs on its cadence and tracks the best FID', async () => {
 test('pruning old checkpoints never removes the best one', async () => {
   const out = tempDir();
   const r = await train({ config: tinyConfig({ steps: 2, checkpointEvery: 2 }), out, data: tinyImages(), quiet: true });
-  const store = new CheckpointStore(out);
-  store.markBest(2, 'fid', 1.5);
-  for (const step of [3, 4, 5, 6]) store.save(step, r.gan.namedState(), r.gan.counters(), {}, 2);
+  const store = new RunCheckpoints(new FsRunStore(out));
+  await store.markBest(2, 'fid', 1.5);
+  for (const step of [3, 4, 5, 6]) await store.save(step, r.gan.namedState(), r.gan.counters(), {}, 2);
   r.gan.dispose();
   assert.ok(existsSync(join(out, 'checkpoints', 'step-000000002')), 'best was pruned');
   assert.ok(!existsSync(join(out, 'checkpoints', 'step-000000004')));

@@ -1,28 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EvalResult } from '../src/eval/evaluate.js';
-import type { CheckpointStore } from '../src/io/checkpoint.js';
-import { CheckpointPolicy } from '../src/train/checkpointPolicy.js';
+import type { RunCheckpoints } from 'gantry-core/run/checkpointStore.js';
+import { CheckpointPolicy } from 'gantry-core/train/checkpointPolicy.js';
 import type { Gan } from 'gantry-core/train/gan.js';
-import { qualityTargetsMet } from '../src/train/stopConditions.js';
+import { qualityTargetsMet } from 'gantry-core/train/stopConditions.js';
 import { tinyConfig } from './fixtures.js';
 
 /** A checkpoint store that only records what it was asked to do. */
 function recordingStore(best: number | null = null) {
   const calls: string[] = [];
   const store = {
-    saveAsync: async (step: number) => calls.push(`save ${step}`),
-    markBest: (step: number, metric: string, value: number) => calls.push(`best ${step} ${metric} ${value}`),
-    best: () => (best === null ? null : { step: 1, dir: 'step-000000001', metric: 'fid', value: best }),
+    save: async (step: number) => calls.push(`save ${step}`),
+    markBest: async (step: number, metric: string, value: number) => calls.push(`best ${step} ${metric} ${value}`),
+    best: async () => (best === null ? null : { step: 1, dir: 'step-000000001', metric: 'fid', value: best }),
   };
-  return { calls, store: store as unknown as CheckpointStore };
+  return { calls, store: store as unknown as RunCheckpoints };
 }
 
 const gan = { namedState: () => ({}), counters: () => ({}) } as unknown as Gan;
 
-test('checkpoints are due on the cadence, at the last step and when the run is stopping', () => {
+test('checkpoints are due on the cadence, at the last step and when the run is stopping', async () => {
   const config = tinyConfig({ steps: 10, checkpointEvery: 4 });
-  const policy = new CheckpointPolicy(config, recordingStore().store, gan, 0);
+  const policy = await CheckpointPolicy.create(config, recordingStore().store, gan, 0);
   const due = [...Array(10).keys()].map((i) => i + 1).filter((done) => policy.due(done, false));
   assert.deepEqual(due, [4, 8, 10]);
   assert.equal(policy.due(5, true), true);
@@ -31,7 +31,7 @@ test('checkpoints are due on the cadence, at the last step and when the run is s
 test('an evaluation keeps a new best FID and a step that met a target, each checkpoint written once', async () => {
   const config = tinyConfig({ steps: 10, checkpointEvery: 4 });
   const { calls, store } = recordingStore(20);
-  const policy = new CheckpointPolicy(config, store, gan, 2);
+  const policy = await CheckpointPolicy.create(config, store, gan, 2);
   assert.equal(policy.lastStep, 2, 'the checkpoint the run started from');
   await policy.afterEvaluation(3, 25, false); // worse than the stored best, no target: nothing
   await policy.afterEvaluation(4, 15, false); // a new best

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointStore } from '../src/io/checkpoint.js';
 import { train } from '../src/train/loop.js';
-import { TimeBudget } from '../src/train/stopConditions.js';
+import { TimeBudget } from 'gantry-core/train/stopConditions.js';
 import { maxAbsDiff, snapshot, tempDir, tinyConfig, tinyImages } from './fixtures.js';
 
 await tf.setBackend('cpu');

@@ -5,7 +5,8 @@ import { classCoverage } from './coverage.js';
 import { argmaxRows, loadFeatureNetwork, type FeatureNetwork } from './featureNetwork.js';
 import { featureStats, frechetDistance } from './frechet.js';
 import { inceptionScore } from './inceptionScore.js';
-import { kernelInceptionDistance, kidSubsetSize, type MeanStd } from './kid.js';
+import { kernelInceptionDistance, kidSubsetSize } from './kid.js';
+import type { EvalResult } from 'gantry-core/eval/result.js';
 import { precisionRecall } from './precisionRecall.js';
 import { referenceFeatures } from './referenceStats.js';
 
@@ -13,21 +14,7 @@ import { referenceFeatures } from './referenceStats.js';
  * Every metric of one set of samples against the real data, in the feature space of
  * Gantry's classifier for that dataset (not Inception: not comparable with published FIDs).
  */
-export interface EvalResult {
-  dataset: string;
-  /** Number of samples evaluated. */
-  n: number;
-  /** Number of real images in the reference (FID and KID draw on all; precision/recall use the first min(n, this)). */
-  referenceCount: number;
-  fid: number;
-  kid: MeanStd;
-  is: MeanStd;
-  precision: number;
-  recall: number;
-  coverage: { classes: number; kl: number };
-  /** For samples of requested classes (conditional G): the fraction the classifier assigns to the requested class. */
-  classAccuracy?: number;
-}
+export type { EvalResult };
 
 export interface EvalOptions {
   /** Neighbourhood size of the precision/recall manifolds (default 3). */

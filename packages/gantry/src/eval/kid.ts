@@ -1,3 +1,4 @@
+import type { MeanStd } from 'gantry-core/eval/result.js';
 import { Rng } from 'gantry-core/util/random.js';
 
 export interface KidOptions {
@@ -9,10 +10,7 @@ export interface KidOptions {
 }
 
 /** Mean and standard deviation over subsets. */
-export interface MeanStd {
-  mean: number;
-  std: number;
-}
+export type { MeanStd };
 
 const KID_STREAM = 0x4b4944; // 'KID'
 

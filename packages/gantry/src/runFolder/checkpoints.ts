@@ -4,27 +4,6 @@ import { UsageError } from 'gantry-core/errors.js';
 import { CheckpointStore, restoreVariables, type LoadedCheckpoint, type SkippedCheckpoint } from '../io/checkpoint.js';
 import { Gan } from 'gantry-core/train/gan.js';
 
-/** A checkpoint put back into a GAN. */
-export interface RestoredCheckpoint {
-  /** The step the checkpoint was written at. */
-  step: number;
-  /** Its folder. */
-  dir: string;
-  /** Damaged checkpoints passed over on the way to it (newest first), with why. */
-  skipped: SkippedCheckpoint[];
-}
-
-/**
- * Load a run's checkpoint (the named one, or else the newest intact one) into `gan`: its weights
- * and optimizer state, and its counters. How a trainer resumes or rolls back, and how a finished
- * run is opened.
- */
-export function restoreCheckpoint(store: CheckpointStore, gan: Gan, name?: string): RestoredCheckpoint {
-  const loaded = store.load(name);
-  putBack(loaded, gan);
-  return { step: loaded.manifest.step, dir: loaded.dir, skipped: loaded.skipped };
-}
-
 /** A loaded checkpoint's tensors into the GAN's variables, and its counters. */
 function putBack(loaded: LoadedCheckpoint, gan: Gan): void {
   restoreVariables(loaded, gan.namedState());

@@ -28,19 +28,3 @@ export class TrainingEvaluator {
     this.net.dispose();
   }
 }
-
-/** The metrics of one evaluation as metrics.jsonl keys. */
-export function evalRecord(r: EvalResult): Record<string, number> {
-  return {
-    'eval/fid': r.fid,
-    'eval/kid': r.kid.mean,
-    'eval/kid_std': r.kid.std,
-    'eval/is': r.is.mean,
-    'eval/precision': r.precision,
-    'eval/recall': r.recall,
-    'eval/classes': r.coverage.classes,
-    'eval/class_kl': r.coverage.kl,
-    'eval/n': r.n,
-    ...(r.classAccuracy !== undefined ? { 'eval/class_accuracy': r.classAccuracy } : {}),
-  };
-}

@@ -1,30 +1,24 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { learningRateFactor, resolveTrainConfig, type TrainConfig, type TrainOverrides } from 'gantry-core/config.js';
+import { resolveTrainConfig, type TrainConfig, type TrainOverrides } from 'gantry-core/config.js';
 import type { ImageSet } from 'gantry-core/data/dataset.js';
-import { loadDataset } from '../data/load.js';
 import { UsageError } from 'gantry-core/errors.js';
-import { writeFileAtomicSync } from '../io/atomicFile.js';
+import type { MetricsRecord } from 'gantry-core/run/metricsLog.js';
+import type { Gan } from 'gantry-core/train/gan.js';
+import { cyclingLabels, generateImages01, imageShapeOf } from 'gantry-core/train/images.js';
+import { fitConfigToData, runTrainingLoop, type LoopResult } from 'gantry-core/train/loop.js';
+import { Stream } from 'gantry-core/util/random.js';
+import { loadDataset } from '../data/load.js';
 import { makeDirectory } from '../io/directories.js';
-import { CheckpointStore, NonFiniteWeightsError } from '../io/checkpoint.js';
-import { MetricsLog, type MetricsRecord } from '../io/metricsLog.js';
+import { FsRunStore } from '../io/fsRunStore.js';
 import { writeImageGridPng } from '../io/png.js';
 import { RunLock } from '../runFolder/lock.js';
-import { Stream } from 'gantry-core/util/random.js';
-import { RealBatches } from 'gantry-core/train/batches.js';
-import { CheckpointPolicy } from './checkpointPolicy.js';
-import { DivergencePolicy, nonFiniteReason } from './divergence.js';
 import { TrainingEvaluator } from './evaluation.js';
-import { Gan } from 'gantry-core/train/gan.js';
-import { cyclingLabels, generateImages01, imageShapeOf } from 'gantry-core/train/images.js';
 import { Progress } from './progress.js';
-import { resumeStep } from './resume.js';
-import { StepLog } from './stepLog.js';
-import { disposeStepInputs, stepInputs } from 'gantry-core/train/stepInputs.js';
-import { StopOnSignal, TimeBudget, TrainingStoppedError, qualityTargetsMet } from './stopConditions.js';
+import { StopOnSignal } from './signals.js';
 
-export { TrainingDivergedError } from './divergence.js';
-export { TrainingStoppedError } from './stopConditions.js';
+export { TrainingDivergedError } from 'gantry-core/train/divergence.js';
+export { TrainingStoppedError } from 'gantry-core/train/stopConditions.js';
 
 export interface TrainRunOptions {
   config: TrainConfig;
@@ -50,139 +44,46 @@ export interface TrainRunOptions {
   minutes?: number;
 }
 
-export interface TrainResult {
-  gan: Gan;
-  config: TrainConfig;
-  /** Completed steps, the resumed ones included. */
-  steps: number;
-  startedAt: number;
-  seconds: number;
-  /** Which quality target stopped the run early, if one did. */
-  targetReached?: string | null;
-  /** Whether the `minutes` budget stopped the run before its planned steps. */
-  outOfTime?: boolean;
-}
+export type TrainResult = LoopResult;
 
 
 /**
- * The tutorial's loop. Steps 1 to 6 are marked where they happen; everything else here is
- * bookkeeping on a cadence (logs, sample grids, checkpoints) and the guards that keep a run
- * from being lost (a lock, signals, divergence).
+ * `gantry train`'s run: the data loaded, the run directory made and locked, then the core's loop
+ * (runTrainingLoop, the tutorial's six steps, the same as in a page) over the directory, with the
+ * terminal's progress, the signals, PNG sample grids and the feature-network evaluator.
  */
 export async function train(options: TrainRunOptions): Promise<TrainResult> {
   const { out } = options;
-  let config = options.config;
-  const store = new CheckpointStore(out);
-  const log = new MetricsLog(join(out, 'metrics.jsonl'));
-
-  const data = options.data ?? (await loadDataset(config.data, { shape: imageShapeOf(config), image: config.dataOptions, progress: !options.quiet }));
-  const batches = new RealBatches(data, config.batchSize, config.seed, config.pixelRange);
-  if (batches.stepsPerEpoch < 1) {
-    throw new UsageError(`the data has ${data.count} images, fewer than one batch of ${config.batchSize}; use a smaller --batch-size`);
-  }
-  if (config.epochs !== null) config = { ...config, steps: Math.max(1, Math.floor((config.epochs * batches.stepsPerEpoch) / config.dSteps)) };
-  if (config.conditional) {
-    if (!data.labels || !data.numClasses) throw new UsageError(`conditional training needs labelled data; ${config.data} has no labels (use mnist, fashion-mnist, a folder of class subfolders, or idx with a labels file)`);
-    if (config.numClasses !== null && config.numClasses !== data.numClasses) {
-      throw new UsageError(`the run was configured for ${config.numClasses} classes but ${config.data} has ${data.numClasses}`);
-    }
-    config = { ...config, numClasses: data.numClasses };
-  }
+  const data = options.data ?? (await loadDataset(options.config.data, { shape: imageShapeOf(options.config), image: options.config.dataOptions, progress: !options.quiet }));
+  const { config, batches } = fitConfigToData(options.config, data);
 
   makeDirectory(out, 'run directory');
   makeDirectory(join(out, 'samples'), 'samples folder');
   const lock = RunLock.acquire(out);
+  const signals = new StopOnSignal();
+  const evaluator = config.evalEvery > 0 ? new TrainingEvaluator(config) : null;
   try {
-    return await trainLocked(options, config, data, batches, store, log);
+    return await runTrainingLoop({
+      config, data, batches,
+      store: new FsRunStore(out),
+      resume: options.resume,
+      resumeFrom: options.resumeFrom,
+      fusedOptimizers: !options.referenceOptimizers,
+      progress: new Progress(config.steps, process.stderr, options.quiet),
+      stop: signals,
+      evaluator,
+      onSamples: (step, gan) => writeSampleGrid(gan, config, join(out, 'samples', `step-${String(step).padStart(9, '0')}.png`)),
+      onReady: options.onReady,
+      onLog: options.onLog,
+      warn: (line) => console.error(`gantry: warning: ${line}`),
+      minutes: options.minutes,
+      memoryMb: () => Math.round(process.memoryUsage.rss() / 1048576),
+    });
   } finally {
+    evaluator?.dispose();
+    signals.dispose();
     lock.release();
   }
-}
-
-async function trainLocked(options: TrainRunOptions, config: TrainConfig, data: ImageSet, batches: RealBatches, store: CheckpointStore, log: MetricsLog): Promise<TrainResult> {
-  const signals = new StopOnSignal();
-  // Step 1: initialise G and D (seeded), and their optimizers; a resumed run then loads its checkpoint.
-  const gan = new Gan(config, { fusedOptimizers: !options.referenceOptimizers });
-  let startStep: number;
-  try {
-    startStep = resumeStep(options, config, gan, store, log);
-  } catch (e) {
-    gan.dispose();
-    signals.dispose();
-    throw e;
-  }
-  writeFileAtomicSync(join(options.out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-
-  options.onReady?.({ config, startStep, images: data.count });
-  const progress = new Progress(config.steps, process.stderr, options.quiet);
-  const records = new StepLog(config, log, progress, options.onLog);
-  const checkpoints = new CheckpointPolicy(config, store, gan, startStep);
-  const divergence = new DivergencePolicy(config, store, gan, log, progress);
-  const evaluator = config.evalEvery > 0 ? new TrainingEvaluator(config) : null;
-  const due = (done: number, every: number) => done % every === 0 || done === config.steps;
-  let reached: string | null = null;
-  let outOfTime = false;
-  const budget = options.minutes !== undefined ? new TimeBudget(options.minutes) : null;
-
-  let step = startStep;
-  try {
-    // Step 6: repeat steps 2 to 5 until the planned number of steps is done.
-    while (step < config.steps) {
-      const done = step + 1;
-      gan.optG.scheduleScale = gan.optD.scheduleScale = learningRateFactor(config.lrSchedule, step, config.steps);
-      // Step 2: real batches (dSteps of them, one per D update), in the seeded order of their epoch, and the step's noise.
-      const inputs = stepInputs(config, step, batches);
-      // Steps 3 to 5 (Gan.trainStep): fakes from z, the D update(s), the G update on fresh z.
-      const stats = await gan.trainStep(step, inputs.d, inputs.g, due(done, config.logEvery));
-      disposeStepInputs(inputs);
-      records.stepTrained();
-
-      if (stats) {
-        const diverged = nonFiniteReason(stats, gan);
-        if (diverged) {
-          step = divergence.rollBack(done, diverged);
-          continue;
-        }
-        records.step(done, batches.epochOf(step * config.dSteps), stats);
-      }
-      progress.tick(done, records.stepsPerSecond(), '');
-      outOfTime = done < config.steps && (budget?.spent() ?? false);
-      if (due(done, config.sampleEvery)) await writeSampleGrid(gan, config, join(options.out, 'samples', `step-${String(done).padStart(9, '0')}.png`));
-      if (checkpoints.due(done, signals.signal !== null || outOfTime)) {
-        try {
-          await checkpoints.save(done);
-        } catch (e) {
-          if (!(e instanceof NonFiniteWeightsError)) throw e;
-          step = divergence.rollBack(done, e.message);
-          continue;
-        }
-      }
-      if (evaluator && due(done, config.evalEvery)) {
-        // Step 6's other exit: the samples are good enough.
-        const result = await evaluator.evaluate(gan);
-        records.evaluation(done, result);
-        reached = qualityTargetsMet(config, result);
-        await checkpoints.afterEvaluation(done, result.fid, reached !== null);
-        if (reached !== null) {
-          progress.line(`target reached at step ${done}: ${reached}`);
-          step = done;
-          break;
-        }
-      }
-      if (signals.signal) throw new TrainingStoppedError(signals.signal, checkpoints.lastStep);
-      step = done;
-      if (outOfTime) {
-        progress.line(`${budget!.minutes} minutes of training reached at step ${done}; a checkpoint of that step is written`);
-        break;
-      }
-      await signals.listen();
-    }
-  } finally {
-    progress.done();
-    signals.dispose();
-    evaluator?.dispose();
-  }
-  return { gan, config, steps: step, startedAt: records.startedAt, seconds: (Date.now() - records.startedAt) / 1000, targetReached: reached, outOfTime };
 }
 
 /** G's images for the run's fixed noise batch as one PNG grid (rows cycle through the classes of a conditional run). */

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from 'gantry-core/config.js';
-import type { EvalResult } from '../eval/evaluate.js';
-import type { MetricsLog, MetricsRecord } from '../io/metricsLog.js';
-import { evalRecord } from './evaluation.js';
-import type { StepStats } from 'gantry-core/train/gan.js';
-import type { Progress } from './progress.js';
+import type { TrainConfig } from '../config.js';
+import { evalRecord, type EvalResult } from '../eval/result.js';
+import type { MetricsRecord, RunMetrics } from '../run/metricsLog.js';
+import type { StepStats } from './gan.js';
+import type { ProgressSink } from './progressSink.js';
 
 /**
  * The run's records: one per logging step (losses, D's outputs, and the speed over the steps
@@ -18,9 +17,11 @@ export class StepLog {
 
   constructor(
     private readonly config: TrainConfig,
-    private readonly log: MetricsLog,
-    private readonly progress: Progress,
+    private readonly log: RunMetrics,
+    private readonly progress: ProgressSink,
     private readonly onLog?: (record: MetricsRecord) => void,
+    /** The process's resident memory in MB, where the runtime can tell (Node). */
+    private readonly memoryMb: () => number | null = () => null,
   ) {}
 
   /** Counts one trained step toward the speed of the next record. */
@@ -34,28 +35,28 @@ export class StepLog {
   }
 
   /** The record of a logging step: `done` steps trained, the last of them in `epoch`. */
-  step(done: number, epoch: number, stats: StepStats): void {
+  async step(done: number, epoch: number, stats: StepStats): Promise<void> {
     const now = performance.now();
-    const record = metricsRecord(done, epoch, stats, this.windowSteps, (now - this.windowStart) / 1000, this.config.batchSize, this.startedAt);
+    const record = metricsRecord(done, epoch, stats, this.windowSteps, (now - this.windowStart) / 1000, this.config.batchSize, this.startedAt, this.memoryMb());
     this.windowStart = now;
     this.windowSteps = 0;
-    this.write(record);
+    await this.write(record);
     this.progress.line(formatLogLine(record, this.config.steps));
   }
 
   /** The record of an evaluation after `done` steps. */
-  evaluation(done: number, result: EvalResult): void {
-    this.write({ step: done, ...evalRecord(result) });
+  async evaluation(done: number, result: EvalResult): Promise<void> {
+    await this.write({ step: done, ...evalRecord(result) });
     this.progress.line(`eval at step ${done}: FID ${result.fid.toFixed(2)}  KID ${result.kid.mean.toFixed(3)}  IS ${result.is.mean.toFixed(2)}  precision ${result.precision.toFixed(3)}  recall ${result.recall.toFixed(3)}  classes ${result.coverage.classes}`);
   }
 
-  private write(record: MetricsRecord): void {
-    this.log.append(record);
+  private async write(record: MetricsRecord): Promise<void> {
+    await this.log.append(record);
     this.onLog?.(record);
   }
 }
 
-function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: number, seconds: number, batchSize: number, startedAt: number): MetricsRecord {
+function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: number, seconds: number, batchSize: number, startedAt: number, rssMb: number | null): MetricsRecord {
   return {
     step,
     epoch,
@@ -71,7 +72,7 @@ function metricsRecord(step: number, epoch: number, s: StepStats, windowSteps: n
     'perf/ms_per_step': windowSteps > 0 ? (1000 * seconds) / windowSteps : null,
     'time/elapsed_s': (Date.now() - startedAt) / 1000,
     // for spotting leaks in long runs: both should stay flat
-    'perf/rss_mb': Math.round(process.memoryUsage.rss() / 1048576),
+    'perf/rss_mb': rssMb,
     'perf/tensors': tf.memory().numTensors,
   };
 }

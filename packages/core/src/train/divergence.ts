@@ -1,8 +1,8 @@
-import type { TrainConfig } from 'gantry-core/config.js';
-import type { CheckpointStore } from '../io/checkpoint.js';
-import type { MetricsLog } from '../io/metricsLog.js';
-import type { Gan, StepStats } from 'gantry-core/train/gan.js';
-import type { Progress } from './progress.js';
+import type { TrainConfig } from '../config.js';
+import type { RunCheckpoints } from '../run/checkpointStore.js';
+import type { RunMetrics } from '../run/metricsLog.js';
+import type { Gan, StepStats } from './gan.js';
+import type { ProgressSink } from './progressSink.js';
 import { continueFromCheckpoint } from './resume.js';
 
 export class TrainingDivergedError extends Error {
@@ -25,25 +25,26 @@ export class DivergencePolicy {
 
   constructor(
     private readonly config: TrainConfig,
-    private readonly store: CheckpointStore,
+    private readonly store: RunCheckpoints,
     private readonly gan: Gan,
-    private readonly log: MetricsLog,
-    private readonly progress: Progress,
+    private readonly log: RunMetrics,
+    private readonly progress: ProgressSink,
+    private readonly warn: (line: string) => void,
   ) {}
 
   /** Logs the divergence at `step` and rolls back: returns the step to go on from, or throws TrainingDivergedError. */
-  rollBack(step: number, what: string): number {
-    this.log.append({ step, event: 'diverged', detail: what });
-    if (!this.store.latestName()) {
+  async rollBack(step: number, what: string): Promise<number> {
+    await this.log.append({ step, event: 'diverged', detail: what });
+    if (!(await this.store.latestName())) {
       throw new TrainingDivergedError(`training diverged at step ${step} (${what}) before the first checkpoint, so there is nothing to roll back to; lower the learning rate and start again`);
     }
-    const back = continueFromCheckpoint(this.store, this.gan, this.log);
+    const back = await continueFromCheckpoint(this.store, this.gan, this.log, this.warn);
     if (this.config.onDivergence === 'lower-lr' && this.lowered < 3) {
       this.lowered += 1;
       this.gan.optG.learningRateScale *= 0.5;
       this.gan.optD.learningRateScale *= 0.5;
       this.progress.line(`diverged at step ${step} (${what}); rolled back to step ${back} and halved the learning rates (scale ${this.gan.optG.learningRateScale})`);
-      this.log.retain((r) => r.step <= back || r.event === 'diverged');
+      await this.log.retain((r) => r.step <= back || r.event === 'diverged');
       return back;
     }
     throw new TrainingDivergedError(`training diverged at step ${step} (${what}); rolled back to the checkpoint of step ${back}, which is intact; lower the learning rate (optimizerG/optimizerD in --config) or set onDivergence to "lower-lr", then continue with --resume`);

@@ -1,6 +1,6 @@
-import type { TrainConfig } from 'gantry-core/config.js';
-import type { CheckpointStore } from '../io/checkpoint.js';
-import type { Gan } from 'gantry-core/train/gan.js';
+import type { TrainConfig } from '../config.js';
+import type { RunCheckpoints } from '../run/checkpointStore.js';
+import type { Gan } from './gan.js';
 
 /**
  * When a run writes a checkpoint: every `checkpointEvery` steps, at its last step, when it is
@@ -9,11 +9,13 @@ import type { Gan } from 'gantry-core/train/gan.js';
  */
 export class CheckpointPolicy {
   private saved: number;
-  private bestFid: number;
 
-  constructor(private readonly config: TrainConfig, private readonly store: CheckpointStore, private readonly gan: Gan, startStep: number) {
+  private constructor(private readonly config: TrainConfig, private readonly store: RunCheckpoints, private readonly gan: Gan, startStep: number, private bestFid: number) {
     this.saved = startStep;
-    this.bestFid = store.best()?.value ?? Infinity;
+  }
+
+  static async create(config: TrainConfig, store: RunCheckpoints, gan: Gan, startStep: number): Promise<CheckpointPolicy> {
+    return new CheckpointPolicy(config, store, gan, startStep, (await store.best())?.value ?? Infinity);
   }
 
   /** The step of the newest checkpoint this run has (the one it started from, until it writes one). */
@@ -28,7 +30,7 @@ export class CheckpointPolicy {
 
   /** Writes the checkpoint of step `done` (NonFiniteWeightsError, and nothing written, for NaN or Inf weights). */
   async save(done: number): Promise<void> {
-    await this.store.saveAsync(done, this.gan.namedState(), this.gan.counters(), this.config, this.config.keepCheckpoints);
+    await this.store.save(done, this.gan.namedState(), this.gan.counters(), this.config, this.config.keepCheckpoints);
     this.saved = done;
   }
 
@@ -39,7 +41,7 @@ export class CheckpointPolicy {
     if (this.saved !== done) await this.save(done);
     if (best) {
       this.bestFid = fid;
-      this.store.markBest(done, 'fid', fid);
+      await this.store.markBest(done, 'fid', fid);
     }
   }
 }

@@ -1,5 +1,5 @@
-import type { TrainConfig } from 'gantry-core/config.js';
-import type { EvalResult } from '../eval/evaluate.js';
+import type { TrainConfig } from '../config.js';
+import type { EvalResult } from '../eval/result.js';
 
 /**
  * What ends a run besides its planned number of steps: a quality target met at an
@@ -31,34 +31,10 @@ export class TimeBudget {
   }
 }
 
-/** The first SIGINT or SIGTERM asks the loop to checkpoint and stop; a second one exits at once. */
-export class StopOnSignal {
-  signal: NodeJS.Signals | null = null;
-  private readonly handler = (sig: NodeJS.Signals) => {
-    if (this.signal) process.exit(sig === 'SIGINT' ? 130 : 143);
-    this.signal = sig;
-  };
-
-  constructor() {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
-  }
-
-  /** Lets the signal handlers run (between steps). */
-  async listen(): Promise<void> {
-    await new Promise((r) => setImmediate(r));
-  }
-
-  dispose(): void {
-    process.removeListener('SIGINT', this.handler);
-    process.removeListener('SIGTERM', this.handler);
-  }
-}
-
 /** Training stopped on request, after writing a checkpoint. */
 export class TrainingStoppedError extends Error {
   readonly exitCode: number;
-  constructor(readonly signal: NodeJS.Signals, readonly step: number) {
+  constructor(readonly signal: string, readonly step: number) {
     super(`stopped by ${signal} at step ${step}; a checkpoint of that step is written; continue with --resume`);
     this.exitCode = signal === 'SIGINT' ? 130 : 143;
   }
