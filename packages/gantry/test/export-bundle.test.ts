@@ -30,19 +30,22 @@ async function bundleForBrowser(contents: string, resolveDir: string): Promise<{
 }
 
 /**
- * gantry.json's types and its one check (export/format.ts) are shared by the writer and the
- * browser: that file alone of the Node package may reach a page, and only while it imports nothing.
+ * Files of the Node package that a page may bundle, each only while it imports nothing: gantry.json's
+ * types and its one check (export/format.ts), the studio's data-file layout (studio/dataFormat.ts),
+ * and how a folder of images is read (data/imageFileRules.ts).
  */
-const sharedWithBrowser = 'packages/gantry/src/export/format.ts';
+const sharedWithBrowser = ['packages/gantry/src/export/format.ts', 'packages/gantry/src/studio/dataFormat.ts', 'packages/gantry/src/data/imageFileRules.ts'];
 
 /** Inputs that must never reach a browser bundle. */
 function forbidden(inputs: string[]): string[] {
-  return inputs.filter((p) => p !== sharedWithBrowser && /(^|\/)node:|packages\/gantry\/(src|dist)\/|tfjs-backend-onednn|tfjs-node|@hono\/node-server/.test(p));
+  return inputs.filter((p) => !sharedWithBrowser.includes(p) && /(^|\/)node:|packages\/gantry\/(src|dist)\/|tfjs-backend-onednn|tfjs-node|@hono\/node-server/.test(p));
 }
 
-test('the file the browser shares with the Node package imports nothing', () => {
-  const source = readFileSync(join(gantryRoot, '..', '..', sharedWithBrowser), 'utf8');
-  assert.deepEqual(source.match(/^\s*(import|export .* from)\b.*$/gm) ?? [], []);
+test('the files the browser shares with the Node package import nothing', () => {
+  for (const file of sharedWithBrowser) {
+    const source = readFileSync(join(gantryRoot, '..', '..', file), 'utf8');
+    assert.deepEqual(source.match(/^\s*(import|export .* from)\b.*$/gm) ?? [], [], file);
+  }
 });
 
 test("`import { loadGenerator } from 'gantry/web'` bundles for the browser with no Node module, trainer or native backend", async () => {
@@ -57,6 +60,13 @@ test('the export page bundles for the browser with no Node module, trainer or na
   const { errors, inputs } = await bundleForBrowser("import './src/exportPage/main.ts';\n", webRoot);
   assert.deepEqual(errors, []);
   assert.ok(inputs.some((p) => p.includes('tfjs-backend-wasm')), 'the page bundles the wasm backend');
+  assert.deepEqual(forbidden(inputs), []);
+});
+
+test('the studio page bundles for the browser with no Node module, trainer or native backend', async () => {
+  const { errors, inputs } = await bundleForBrowser("import './src/studio/main.ts';\n", webRoot);
+  assert.deepEqual(errors, []);
+  assert.ok(inputs.includes('packages/gantry/src/studio/dataFormat.ts'), 'the page reads the shared data-file layout');
   assert.deepEqual(forbidden(inputs), []);
 });
 

@@ -61,3 +61,29 @@ export function dataFileHeaderProblem(h: unknown): string | null {
   }
   return null;
 }
+
+/** One line of data/index.json. */
+export interface StudioSetEntry {
+  name: string;
+  title: string;
+  /** Relative to data/index.json. */
+  file: string;
+  /** The data spec it holds, as the CLI names it. */
+  source: string;
+  count: number;
+  /** [height, width, channels] */
+  shape: [number, number, number];
+  /** How many classes the labels index; 0 when the set has no labels. */
+  classes: number;
+  classNames: string[];
+  /** The file's size in bytes, so a page can show progress before the first byte. */
+  bytes: number;
+}
+
+/** What data/index.json holds. */
+export interface StudioDataIndex {
+  format: 'gantry-studio-data';
+  formatVersion: 1;
+  sets: StudioSetEntry[];
+}
+

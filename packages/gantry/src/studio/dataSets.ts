@@ -2,7 +2,7 @@ import type { ImageShape } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { shapeText } from '../data/sourceCommon.js';
 import { classNames } from '../export/exportManifest.js';
-import { DATA_FILE_EXTENSION } from './dataFormat.js';
+import { DATA_FILE_EXTENSION, type StudioDataIndex, type StudioSetEntry } from './dataFormat.js';
 import { concatChunks, encodeDataFile } from './dataFile.js';
 
 /**
@@ -25,24 +25,6 @@ export const STUDIO_SETS: readonly StudioSet[] = [
   { name: 'emoji-google', title: 'Emoji (Google Noto)', spec: 'emoji', shape: { height: 64, width: 64, channels: 3 } },
   { name: 'emoji-twitter', title: 'Emoji (Twitter Twemoji)', spec: 'emoji:twitter', shape: { height: 64, width: 64, channels: 3 } },
 ];
-
-/** One line of data/index.json. */
-export interface StudioSetEntry {
-  name: string;
-  title: string;
-  /** Relative to data/index.json. */
-  file: string;
-  /** The data spec it holds, as the CLI names it. */
-  source: string;
-  count: number;
-  /** [height, width, channels] */
-  shape: [number, number, number];
-  /** How many classes the labels index; 0 when the set has no labels. */
-  classes: number;
-  classNames: string[];
-  /** The file's size in bytes, so a page can show progress before the first byte. */
-  bytes: number;
-}
 
 export interface BuiltSet {
   entry: StudioSetEntry;
@@ -75,13 +57,6 @@ export async function buildStudioSet(set: StudioSet, warn: (line: string) => voi
     },
     file,
   };
-}
-
-/** What data/index.json holds. */
-export interface StudioDataIndex {
-  format: 'gantry-studio-data';
-  formatVersion: 1;
-  sets: StudioSetEntry[];
 }
 
 export function dataIndex(entries: StudioSetEntry[]): StudioDataIndex {
