@@ -48,7 +48,8 @@ export function studioRoutes(sets: StudioSetCache, options: { loopbackOnly?: boo
   app.get('/data/index.json', async (c) => {
     try {
       const all = await sets.all();
-      return c.json(dataIndex(all.map((b) => b.entry)), 200, headers);
+      const body = JSON.stringify(dataIndex(all.map((b) => b.entry)), null, 2) + '\n';
+      return c.body(body, 200, { ...headers, 'content-type': contentTypes['.json']! });
     } catch (e) {
       return c.text(`cannot build the data sets: ${(e as Error).message}`, 500, headers);
     }
