@@ -32,14 +32,13 @@ export function studioRoutes(sets: StudioSetCache, options: { loopbackOnly?: boo
   }
 
   const files = studioPageFiles();
-  const built = missingPageFiles(files).length === 0;
   for (const file of files) {
     const paths = file.name === 'index.html' ? ['/', '/index.html'] : [`/${file.name}`];
     for (const path of paths) {
       app.get(path, (c) => {
-        if (!built) return c.text(notBuiltMessage, 503, headers);
+        // checked per request: a page built after the server started shows on reload
+        if (missingPageFiles(files).length > 0) return c.text(notBuiltMessage, 503, headers);
         if (!existsSync(file.from)) return c.text('not found', 404);
-        // read per request: a rebuilt bundle shows on reload
         return c.body(readFileSync(file.from), 200, { ...headers, 'content-type': contentTypes[extname(file.name)]! });
       });
     }
