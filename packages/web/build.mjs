@@ -14,6 +14,9 @@ const entries = [
   ['src/index.ts', 'index.js', 'esm', ['@tensorflow/tfjs']],
   ['src/exportPage/main.ts', 'exportPage.js', 'iife'],
   ['src/dashboard/main.ts', 'dashboard.js', 'esm'],
+  ['src/studio/main.ts', 'studio.js', 'esm'],
+  // the studio's data-file reader alone, for Node (scripts, and the test that round-trips a set)
+  ['src/studio/dataFile.ts', 'studioDataFile.js', 'esm'],
 ];
 
 await Promise.all(

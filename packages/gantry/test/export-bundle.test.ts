@@ -48,6 +48,13 @@ test('the export page bundles for the browser with no Node module, trainer or na
   assert.deepEqual(forbidden(inputs), []);
 });
 
+test('the studio page bundles for the browser with no Node module, trainer or native backend', async () => {
+  const { errors, inputs } = await bundleForBrowser("import './src/studio/main.ts';\n", webRoot);
+  assert.deepEqual(errors, []);
+  assert.ok(inputs.some((p) => /packages/core/.*gdsFormat/.test(p)), 'the page reads the core'''s data-file layout');
+  assert.deepEqual(forbidden(inputs), []);
+});
+
 test('the check fails on a Node import and on the trainer (it can fail)', async () => {
   const node = await bundleForBrowser("import { readFileSync } from 'node:fs';\nconsole.log(readFileSync);\n", gantryRoot);
   assert.ok(node.errors.length > 0 && /node:fs/.test(node.errors.join(' ')), node.errors.join('; '));

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { COLOUR_FORMS, parseColour } from './imageFileRules.js';
 
 /**
  * How decoded images (folders, emoji) are made to fit the model: recorded in config.json
@@ -21,22 +22,11 @@ export const RESIZE_MODES: readonly ResizeMode[] = ['crop', 'pad', 'stretch'];
 
 export const DEFAULT_IMAGE_OPTIONS: Readonly<ImageOptions> = { resize: 'crop', background: 'white', flip: false, strict: false };
 
-const NAMED_COLOURS: Record<string, [number, number, number]> = {
-  white: [255, 255, 255], black: [0, 0, 0], grey: [128, 128, 128], gray: [128, 128, 128],
-  red: [255, 0, 0], green: [0, 128, 0], blue: [0, 0, 255],
-};
-
 /** A background colour as [r, g, b] bytes; a UsageError names the accepted forms. */
 export function parseBackground(text: string, where = '--background'): [number, number, number] {
-  const t = text.trim().toLowerCase();
-  const named = NAMED_COLOURS[t];
-  if (named) return [...named];
-  const hex = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/.exec(t)?.[1];
-  if (hex) {
-    const full = hex.length === 3 ? [...hex].map((d) => d + d).join('') : hex;
-    return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
-  }
-  throw new UsageError(`${where} '${text}' is not a colour; use #rrggbb, #rgb or one of ${Object.keys(NAMED_COLOURS).join(', ')}`);
+  const colour = parseColour(text);
+  if (colour) return colour;
+  throw new UsageError(`${where} '${text}' is not a colour; use ${COLOUR_FORMS}`);
 }
 
 /** Checks a `dataOptions` value (from a config file or flags) and fills in defaults. */

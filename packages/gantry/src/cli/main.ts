@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sweep: async () => (await import('./sweep.js')).sweepCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   dashboard: async () => (await import('./dashboard.js')).dashboardCommand,
+  studio: async () => (await import('./studio.js')).studioCommand,
   doctor: async () => (await import('./doctor.js')).doctorCommand,
 };
 
@@ -36,6 +37,7 @@ commands:
   sweep    queue many runs on Redis (grid, random, seeds); status, results
   worker   train queued runs, resuming what a dead worker left
   dashboard  watch every run under a folder in the browser, live
+  studio   train a GAN in the browser, on the built-in sets or your own images
   doctor   what Gantry found on this machine, and the command that brings each missing part
 
 'gantry <command> --help' describes a command's options.`;

@@ -2,7 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from 'gantry-core/errors.js';
 import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
-import { IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT, imageHeader } from './imageDecode.js';
+import { compareCodeUnits, folderClasses, IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT } from 'gantry-core/data/imageFileRules.js';
+import { imageHeader } from './imageDecode.js';
 import { decodedImageSet } from './decodedSource.js';
 import { keptCount, oneLine, type SourceOptions } from './sourceCommon.js';
 
@@ -28,12 +29,9 @@ export async function loadFolder(dir: string, opts: SourceOptions = {}): Promise
   const files = all.slice(0, keptCount(all.length, opts.limit));
   const shape = opts.shape ?? (await naturalShape(dir, files, source));
 
-  const classOf = (file: string) => file.split('/')[0]!;
-  const labelled = all.every((f) => f.includes('/'));
-  const classes = labelled ? [...new Set(all.map(classOf))].sort(compareCodeUnits) : [];
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const labels = labelled ? Int32Array.from(files, (f) => index.get(classOf(f))!) : undefined;
-  return decodedImageSet({ source, root: resolve(dir), files, labels }, labelled ? classes.length : undefined, shape, opts);
+  const classes = folderClasses(all);
+  const labels = classes ? Int32Array.from(files, classes.classOf) : undefined;
+  return decodedImageSet({ source, root: resolve(dir), files, labels }, classes?.classes.length, shape, opts);
 }
 
 /** Image paths relative to `root`, '/'-separated, sorted by code unit (the same on every machine and locale). */
@@ -43,10 +41,6 @@ async function listImages(root: string): Promise<string[]> {
     .filter((e) => e.isFile() && IMAGE_EXTENSIONS.test(e.name))
     .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)).split(sep).join('/'))
     .sort(compareCodeUnits);
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The size of the first image whose header reads, grey (1 channel) or colour (3). */

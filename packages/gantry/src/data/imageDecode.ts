@@ -2,9 +2,10 @@ import sharp from 'sharp';
 import type { ImageShape } from 'gantry-core/data/dataset.js';
 import type { ResizeMode } from 'gantry-core/data/imageOptions.js';
 
-/** The file types sharp decodes here (its prebuilt libvips reads all of them). */
-export const IMAGE_EXTENSIONS = /\.(png|jpe?g|webp|gif|avif|tiff?)$/i;
-export const IMAGE_TYPES_TEXT = '.png, .jpg, .jpeg, .webp, .gif, .avif, .tif, .tiff';
+import { luma } from 'gantry-core/data/imageFileRules.js';
+
+/** The file types listed (imageFileRules.ts); sharp's prebuilt libvips decodes all of them. */
+export { IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT } from 'gantry-core/data/imageFileRules.js';
 
 const FIT: Record<ResizeMode, keyof sharp.FitEnum> = { crop: 'cover', pad: 'contain', stretch: 'fill' };
 
@@ -42,7 +43,7 @@ function convertChannels(data: Uint8Array, from: number, to: number, pixels: num
       const grey = from < 3;
       for (let k = 0; k < 3; k++) out[p * 3 + k] = data[src + (grey ? 0 : k)]!;
     } else {
-      out[p] = from >= 3 ? Math.round(0.2126 * data[src]! + 0.7152 * data[src + 1]! + 0.0722 * data[src + 2]!) : data[src]!;
+      out[p] = from >= 3 ? luma(data[src]!, data[src + 1]!, data[src + 2]!) : data[src]!;
     }
   }
   return out;

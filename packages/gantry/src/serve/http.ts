@@ -7,9 +7,10 @@ import type { Context, Hono } from 'hono';
 import { UsageError } from 'gantry-core/errors.js';
 
 /**
- * The one HTTP layer of Gantry: `gantry serve` and `gantry dashboard` both build a Hono app and
- * hand it to `listen`, and both serve files only through `sendConfinedFile`, so the rule that keeps
- * a request inside its folder lives in exactly one place.
+ * The one HTTP layer of Gantry: `gantry serve`, `gantry dashboard` and `gantry studio` build a Hono
+ * app and hand it to `listen`; files from a user's folder are served only through `sendConfinedFile`,
+ * so the rule that keeps a request inside its folder lives in exactly one place (the studio serves
+ * only a fixed list of its own files, and data it builds in memory).
  */
 
 /** Content types of the files Gantry serves. A file of any other type is never served. */

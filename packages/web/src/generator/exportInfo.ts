@@ -2,7 +2,7 @@ import { checkExportManifest, type ExportManifest } from 'gantry-core/export/for
 
 /**
  * An export's gantry.json as clients read it: the writer's own type
- * (packages/gantry/src/export/format.ts), except that any `formatVersion` is read and then checked.
+ * (packages/core/src/export/format.ts), except that any `formatVersion` is read and then checked.
  */
 export type ExportInfo = Omit<ExportManifest, 'formatVersion'> & { formatVersion: number };
 

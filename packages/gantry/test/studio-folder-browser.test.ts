@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
+import type { RunningServer } from '../src/serve/http.js';
+import { StudioSetCache } from '../src/studio/dataSets.js';
+import { startStudio } from '../src/studio/server.js';
+import { tempDir } from './fixtures.js';
+
+// The user's own images, read by the page in a real headless Chromium (Debian's): a folder of
+// PNG, JPEG and WebP files in two class subfolders, and one file that is not an image at all.
+
+const chromium = '/usr/bin/chromium';
+const skip = existsSync(chromium) ? false : `needs ${chromium} (Debian's chromium package) to drive a real browser`;
+
+const RED = { r: 220, g: 30, b: 30 };
+const BLUE = { r: 30, g: 30, b: 220 };
+
+let browser: Browser;
+let page: Page;
+let studio: RunningServer;
+let folder: string;
+const pageErrors: string[] = [];
+
+/** 20 images per class, formats and sizes mixed; the first cat is half transparent. */
+async function writeImageFolder(root: string): Promise<void> {
+  const formats = ['png', 'jpg', 'webp'] as const;
+  for (const [name, colour] of [['cats', RED], ['dogs', BLUE]] as const) {
+    mkdirSync(join(root, name));
+    for (let i = 0; i < 20; i++) {
+      const format = formats[i % 3]!;
+      const [width, height] = [[24, 24], [40, 20], [18, 30]][i % 3]!;
+      let image = sharp({ create: { width, height, channels: 3, background: colour } });
+      if (name === 'cats' && i === 0) {
+        // 32x16: the left half opaque red, the right half transparent
+        const rgba = Buffer.alloc(32 * 16 * 4);
+        for (let p = 0; p < 32 * 16; p++) if (p % 32 < 16) rgba.set([RED.r, RED.g, RED.b, 255], p * 4);
+        image = sharp(rgba, { raw: { width: 32, height: 16, channels: 4 } });
+      }
+      const file = join(root, name, `img-${String(i).padStart(2, '0')}.${format}`);
+      await (format === 'png' ? image.png() : format === 'jpg' ? image.jpeg({ quality: 95 }) : image.webp({ quality: 95 })).toFile(file);
+    }
+  }
+  writeFileSync(join(root, 'dogs', 'broken.png'), randomBytes(300)); // named like an image, but no image
+  writeFileSync(join(root, 'cats', 'notes.txt'), 'not an image type: ignored, as the CLI ignores it\n');
+}
+
+before(async () => {
+  if (skip) return;
+  folder = join(tempDir('gantry-studio-folder-'), 'pets');
+  mkdirSync(folder);
+  await writeImageFolder(folder);
+  studio = await startStudio({ port: 0 }, new StudioSetCache(() => {}));
+  const { chromium: launcher } = await import('playwright-core');
+  browser = await launcher.launch({
+    executablePath: chromium,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await studio?.close();
+  assert.deepEqual(pageErrors, [], 'no script error on the page');
+});
+
+interface Loaded {
+  count: number; height: number; width: number; channels: number; numClasses?: number; classNames?: string[];
+  labels: number[]; skipped: { name: string; reason: string }[]; title: string;
+  /** [r, g, b] of a few pixels: image, row, column */
+  pixels: Record<string, number[]>;
+}
+
+/** What the page loaded last, read from its `gantryStudio` handle. */
+function loaded(probes: [number, number, number][]): Promise<Loaded> {
+  return page.evaluate((probes) => {
+    const data = (globalThis as unknown as { gantryStudio: { data: { set: { count: number; height: number; width: number; channels: number; bytes: Uint8Array; labels?: Int32Array; numClasses?: number; classNames?: string[] }; skipped: { name: string; reason: string }[]; title: string } } }).gantryStudio.data;
+    const s = data.set;
+    const pixels: Record<string, number[]> = {};
+    for (const [n, y, x] of probes) {
+      const at = ((n * s.height + y) * s.width + x) * s.channels;
+      pixels[`${n},${y},${x}`] = Array.from(s.bytes.subarray(at, at + s.channels));
+    }
+    return {
+      count: s.count, height: s.height, width: s.width, channels: s.channels, numClasses: s.numClasses, classNames: s.classNames ? [...s.classNames] : undefined,
+      labels: Array.from(s.labels ?? []), skipped: data.skipped, title: data.title, pixels,
+    };
+  }, probes);
+}
+
+const near = (actual: number[], expected: number[], tolerance: number, what: string) =>
+  assert.ok(actual.every((v, i) => Math.abs(v - expected[i]!) <= tolerance), `${what}: ${actual.join(',')} is not near ${expected.join(',')}`);
+
+test('a folder of PNG, JPEG and WebP images loads in the page: 40 decoded, the broken one skipped and named, classes from the subfolders', { skip }, async () => {
+  await page.goto(studio.url);
+  await page.fill('#folder-size', '16');
+  await page.selectOption('#folder-channels', '3');
+  await page.selectOption('#folder-resize', 'crop');
+  await page.fill('#folder-background', 'white');
+  await page.setInputFiles('#folder-input', folder);
+  await page.waitForSelector('.data-preview .count', { timeout: 60000 });
+
+  const got = await loaded([[0, 8, 2], [0, 8, 13], [1, 8, 8], [20, 8, 8], [39, 0, 0]]);
+  assert.equal(got.title, 'pets');
+  assert.deepEqual([got.count, got.height, got.width, got.channels], [40, 16, 16, 3]);
+  assert.deepEqual(got.skipped.map((s) => s.name), ['dogs/broken.png']);
+  assert.ok(got.skipped[0]!.reason.length > 0, 'the reason is given');
+  assert.deepEqual([got.numClasses, got.classNames], [2, ['cats', 'dogs']]);
+  assert.deepEqual(got.labels, [...Array(20).fill(0), ...Array(20).fill(1)]);
+  // the half-transparent cat, cropped to its centre: red on the left, the white background on the right
+  near(got.pixels['0,8,2']!, [RED.r, RED.g, RED.b], 6, 'opaque half');
+  near(got.pixels['0,8,13']!, [255, 255, 255], 6, 'transparent half on white');
+  near(got.pixels['1,8,8']!, [RED.r, RED.g, RED.b], 12, 'a JPEG cat');
+  near(got.pixels['20,8,8']!, [BLUE.r, BLUE.g, BLUE.b], 12, 'the first dog');
+  near(got.pixels['39,0,0']!, [BLUE.r, BLUE.g, BLUE.b], 12, 'the last dog');
+
+  assert.equal(await page.locator('.data-preview .count').innerText(), '40 images');
+  assert.match(await page.locator('.data-preview .skipped').innerText(), /^1 file could not be decoded and was skipped\s+dogs\/broken\.png: /);
+  assert.equal(await page.locator('.data-preview .thumbs canvas').count(), 16);
+});
+
+test('the same folder in grey, stretched to 8x8: one channel, luma of the colour', { skip }, async () => {
+  await page.fill('#folder-size', '8');
+  await page.selectOption('#folder-channels', '1');
+  await page.selectOption('#folder-resize', 'stretch');
+  await page.setInputFiles('#folder-input', folder);
+  await page.waitForFunction(() => document.querySelector('.data-preview .summary .shape')?.textContent === '8×8×1', undefined, { timeout: 60000 });
+  const got = await loaded([[1, 4, 4], [20, 4, 4]]);
+  assert.deepEqual([got.count, got.height, got.width, got.channels, got.skipped.length], [40, 8, 8, 1, 1]);
+  const luma = (c: typeof RED) => Math.round(0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b);
+  near(got.pixels['1,4,4']!, [luma(RED)], 8, 'grey cat');
+  near(got.pixels['20,4,4']!, [luma(BLUE)], 8, 'grey dog');
+});
+
+test('the built-in sets are listed from data/index.json and one loads with its thumbnails', { skip }, async () => {
+  await page.goto(studio.url);
+  await page.waitForSelector('#builtin-set:not([disabled])', { timeout: 60000 });
+  assert.deepEqual(await page.locator('#builtin-set option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['mnist', 'fashion-mnist', 'emoji-google', 'emoji-twitter']);
+  await page.selectOption('#builtin-set', 'mnist');
+  await page.click('#builtin-load');
+  await page.waitForSelector('.data-preview .count', { timeout: 60000 });
+  const got = await loaded([]);
+  assert.deepEqual([got.count, got.height, got.width, got.channels, got.numClasses, got.skipped.length], [10000, 28, 28, 1, 10, 0]);
+  assert.deepEqual(got.labels.slice(0, 10), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(await page.locator('.data-preview .count').innerText(), '10,000 images');
+});
