@@ -51,7 +51,7 @@ test('the export page bundles for the browser with no Node module, trainer or na
 test('the studio page bundles for the browser with no Node module, trainer or native backend', async () => {
   const { errors, inputs } = await bundleForBrowser("import './src/studio/main.ts';\n", webRoot);
   assert.deepEqual(errors, []);
-  assert.ok(inputs.some((p) => /packages/core/.*gdsFormat/.test(p)), 'the page reads the core'''s data-file layout');
+  assert.ok(inputs.some((p) => /packages\/core\/.*gdsFormat/.test(p)), 'the page reads the data-file layout from the core');
   assert.deepEqual(forbidden(inputs), []);
 });
 
