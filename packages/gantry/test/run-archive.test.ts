@@ -137,3 +137,31 @@ test('refusals: traversal, an absolute path, an unknown file, a damaged weights.
   await assert.rejects(unpackRun(zipSync(good), used), (e: unknown) => e instanceof UsageError && /is not empty/.test(e.message));
   assert.deepEqual([...used.files.keys()], ['config.json']);
 });
+
+test('a store that fails half-way through the writes is left empty, and latest.json is the last file written', async () => {
+  const source = new MemoryRunStore();
+  await loopIn(source, 6);
+  const zip = await packRun(source, 'run');
+  const order: string[] = [];
+  class Recording extends MemoryRunStore {
+    override async write(path: string, data: Uint8Array | string): Promise<void> {
+      order.push(path);
+      await super.write(path, data);
+    }
+  }
+  await unpackRun(zip, new Recording());
+  assert.equal(order[order.length - 1], 'checkpoints/latest.json');
+  assert.ok(order.every((p) => !/^checkpoints\/step-/.test(p)), 'checkpoints are written through a temporary folder');
+
+  class FullDisk extends MemoryRunStore {
+    writes = 0;
+    override async write(path: string, data: Uint8Array | string): Promise<void> {
+      if (++this.writes === 3) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      await super.write(path, data);
+    }
+  }
+  const full = new FullDisk();
+  await assert.rejects(unpackRun(zip, full), (e: unknown) => e instanceof UsageError && /cannot write the run into memory \(ENOSPC\); what was written is removed; free space/.test(e.message));
+  assert.equal(full.writes, 3);
+  assert.equal(full.files.size, 0);
+});

@@ -1,7 +1,7 @@
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { UsageError } from '../errors.js';
 import { decodeCheckpoint, isStepDirName, parseBestPointer, parseLatestPointer, type CheckpointManifest } from './checkpointFormat.js';
-import type { RunStore } from './store.js';
+import { storeErrorCode, type RunStore } from './store.js';
 
 /**
  * A run as one zip file, so that it moves between a page and the CLI: packRun in a page and
@@ -214,6 +214,9 @@ async function writeRun(files: Map<string, Uint8Array>, store: RunStore): Promis
   } catch (e) {
     // the store was empty: take back what was written, so no half run is left
     for (const n of await store.list('').catch(() => [] as string[])) await store.remove(n).catch(() => {});
-    throw e;
+    const code = storeErrorCode(e);
+    if (!code) throw e;
+    const hint = code === 'ENOSPC' || code === 'QuotaExceededError' ? 'free space' : 'choose a writable place';
+    throw new UsageError(`cannot write the run into ${store.location} (${code}); what was written is removed; ${hint} and unpack it again`);
   }
 }
