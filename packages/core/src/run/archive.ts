@@ -29,7 +29,8 @@ const layoutHint = 'a run zip holds config.json, metrics.jsonl, samples/step-N.p
 /**
  * What a run folder may hold that is not the run: the training lock, leftovers of writes a killed
  * process left behind (`.NAME.KIND-...` files, `checkpoints/.tmp-...` folders), and what an
- * operating system's zip tool adds (`.DS_Store`, macOS's `._NAME` companions, `Thumbs.db`). They are left out, never unpacked.
+ * operating system's zip tool adds (`.DS_Store`, macOS's `._NAME` companions, `Thumbs.db`).
+ * They are left out, never unpacked.
  */
 function isNotTheRun(relative: string): boolean {
   const parts = relative.split('/');
