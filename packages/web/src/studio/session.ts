@@ -151,6 +151,7 @@ export class TrainingSession {
     } finally {
       this.stop = null;
       this.running = null;
+      this.set({}); // once more, now that nothing trains: the page enables Start and Resume
       release();
       // the weights of a paused run are in its checkpoint; free what the loop left on the backend
       tf.disposeVariables();

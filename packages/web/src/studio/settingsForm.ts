@@ -217,6 +217,7 @@ export function settingsForm(onChange: (config: TrainConfig | null) => void): Se
       return config;
     },
     apply(settings) {
+      // the preset's values first, then the settings given: the same settings give the same run
       if (settings.preset !== undefined) {
         presetChosen = true;
         preset.value = settings.preset;
@@ -225,8 +226,8 @@ export function settingsForm(onChange: (config: TrainConfig | null) => void): Se
           preset.append(h('option', { value: settings.preset }, settings.preset));
           preset.value = settings.preset;
         }
-        fillPreset(settings.preset);
       }
+      fillPreset(preset.value);
       for (const k of ['steps', 'batchSize', 'lrG', 'lrD', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery'] as const) {
         if (settings[k] !== undefined) byName(k).value = String(settings[k]);
       }
