@@ -10,8 +10,9 @@ as_root() {
 
 # oneDNN for the native backend; a compiler and Python for node-gyp; Chromium (the browser that
 # the export page and dashboard tests drive); Redis (the job queue of sweeps); ONNX's own checker
-# for the exported model.onnx (Debian's python3-onnx, run by the export tests)
-packages="libdnnl-dev g++ make python3 chromium redis-server python3-onnx"
+# for the exported model.onnx (Debian's python3-onnx, run by the export tests); zip (the
+# run-archive test unpacks a run folder zipped by it)
+packages="libdnnl-dev g++ make python3 chromium redis-server python3-onnx zip"
 if ! dpkg -s $packages >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null

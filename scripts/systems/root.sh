@@ -9,6 +9,42 @@ ROOT_MOUNTS=()
 
 phase() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
+# took T0: "(N s)", the seconds since T0, for the end of each phase
+took() { echo "($(( $(date +%s) - $1 )) s)"; }
+
+# needs_root_and_debootstrap SCRIPT: stop unless run as root; install debootstrap when missing
+needs_root_and_debootstrap() {
+  [ "$(id -u)" -eq 0 ] || { echo "$1: run as root (debootstrap, chroot and mounts need it)" >&2; exit 1; }
+  if ! command -v debootstrap >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+}
+
+# root_take_turn R: wait until no other run uses root R (apt inside it, and two test suites on the
+# same cores mislead); the lock is held on fd 9 until the script exits
+root_take_turn() {
+  mkdir -p "$GANTRY_ROOTS"
+  exec 9>"$1.lock"
+  flock -n 9 || { echo "waiting for another run on $1"; flock 9; }
+}
+
+# root_run_folder R: a fresh folder for this run in root R, holding the checkout and its logs
+# (ci/); sets RUN (its path here) and D (its path inside the root); removed when the script exits
+root_run_folder() {
+  RUN=$(mktemp -d "$1/root/gantry.XXXXXX")
+  D=/root/${RUN##*/}
+  trap 'rm -rf --one-file-system "$RUN"; root_unmount_all' EXIT
+  root_copy_checkout "$1" "$D"
+  mkdir -p "$RUN/ci"
+  echo "checkout in $D"
+}
+
+# root_npm_ci R D: npm ci in R's checkout D without the native build (a phase of its own where it
+# is wanted); onnxruntime-node's install step would download CUDA binaries (its CPU ones are in the package)
+root_npm_ci() {
+  in_root "$1" "cd $2 && "'GANTRY_SKIP_NATIVE_BUILD=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >ci/npm-ci.log 2>&1 || { tail -n 40 ci/npm-ci.log; exit 1; }'
+}
+
 # root_unmount_all: lazily unmount everything this script mounted (the EXIT trap calls it)
 root_unmount_all() {
   local m

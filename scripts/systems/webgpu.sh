@@ -13,21 +13,12 @@ cd "$(dirname "$0")/../.."
 source scripts/systems/root.sh
 start=$(date +%s)
 
-# seconds since $1, for the end of each phase
-took() { echo "($(( $(date +%s) - $1 )) s)"; }
-
-[ "$(id -u)" -eq 0 ] || { echo "webgpu.sh: run as root (debootstrap, chroot and mounts need it)" >&2; exit 1; }
-if ! command -v debootstrap >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-fi
+needs_root_and_debootstrap webgpu.sh
 
 phase "Debian 13 amd64 root with Mesa's lavapipe"
 t0=$(date +%s)
 R="$GANTRY_ROOTS/debian13-amd64"
-mkdir -p "$GANTRY_ROOTS"
-# one run at a time per root (apt inside it, and two test suites on the same cores mislead)
-exec 9>"$R.lock"
-flock -n 9 || { echo "waiting for another run on $R"; flock 9; }
+root_take_turn "$R"
 # called in this shell, not in $(...), so that the EXIT trap knows the mounts it makes
 root_make debian13-amd64 amd64 trixie nodejs npm g++ make python3 pkg-config libdnnl-dev git mesa-vulkan-drivers libvulkan1 >/dev/null
 in_root "$R" 'echo "$(. /etc/os-release && echo "$PRETTY_NAME"): node $(node --version), Mesa $(dpkg-query -W -f="\${Version}" mesa-vulkan-drivers), Vulkan loader $(dpkg-query -W -f="\${Version}" libvulkan1)"'
@@ -35,17 +26,10 @@ echo "root at $R $(took "$t0")"
 
 phase "checkout, npm ci and the TypeScript build"
 t0=$(date +%s)
-# this run's folder in the root: the checkout, its logs (ci/) and the trainings' output (ci/*)
-run=$(mktemp -d "$R/root/gantry.XXXXXX")
-D=/root/${run##*/}
-trap 'rm -rf --one-file-system "$run"; root_unmount_all' EXIT
-root_copy_checkout "$R" "$D"
-mkdir -p "$run/ci"
-echo "checkout in $D"
-# the comparisons are with TF.js's own cpu backend, so the native backend is not built;
-# onnxruntime-node's install step would download CUDA binaries (its CPU ones are in the package)
-in_root "$R" "cd $D && "'GANTRY_SKIP_NATIVE_BUILD=1 ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >ci/npm-ci.log 2>&1 || { tail -n 40 ci/npm-ci.log; exit 1; }
-  npm run build:ts >ci/build-ts.log 2>&1 || { tail -n 40 ci/build-ts.log; exit 1; }'
+root_run_folder "$R"
+# the comparisons are with TF.js's own cpu backend, so the native backend is not built
+root_npm_ci "$R" "$D"
+in_root "$R" "cd $D && "'npm run build:ts >ci/build-ts.log 2>&1 || { tail -n 40 ci/build-ts.log; exit 1; }'
 echo "npm ci and build $(took "$t0")"
 
 phase "the WebGPU adapter"

@@ -3,20 +3,14 @@ import { basename, dirname, join } from 'node:path';
 import { UsageError } from 'gantry-core/errors.js';
 import { removeStaleTemporaries, temporaryPathFor } from '../io/atomicFile.js';
 import { CheckpointStore, type SkippedCheckpoint } from '../io/checkpoint.js';
-import { kerasGenerator } from 'gantry-core/models/kerasExport.js';
-import { imageShapeOf } from 'gantry-core/train/images.js';
+import { exportFormats, generatorFiles, type ExportFormat } from 'gantry-core/export/generatorFiles.js';
 import { openRun } from '../runFolder/checkpoints.js';
-import { gantryVersion } from 'gantry-core/version.js';
-import { classNames, outputMapping } from './exportManifest.js';
-import type { ExportManifest, WeightsFile } from 'gantry-core/export/format.js';
-import { writeLayersModel } from './layersModelFiles.js';
-import { onnxModel, writeOnnxModel } from './onnxModelFile.js';
+import { classNames } from './exportManifest.js';
+import type { ExportManifest } from 'gantry-core/export/format.js';
 import { copyPageAssets, pageAssets } from './pageAssets.js';
 import { makeDirectory } from '../io/directories.js';
 
-/** The model formats of an export: the TF.js LayersModel, the ONNX model, or both. */
-export const exportFormats = ['tfjs', 'onnx', 'all'] as const;
-export type ExportFormat = (typeof exportFormats)[number];
+export { exportFormats, type ExportFormat } from 'gantry-core/export/generatorFiles.js';
 
 export interface ExportOptions {
   runDir: string;
@@ -50,7 +44,8 @@ function unwritable(out: string, e: unknown): never {
 }
 
 /**
- * Exports a run's generator to `out`: model/ (the TF.js LayersModel) and/or model.onnx, gantry.json and the page.
+ * Exports a run's generator to `out`: model/ (the TF.js LayersModel) and/or model.onnx, gantry.json
+ * (their bytes from the core's generatorFiles, as a page makes them) and the page.
  * Everything is written to a temporary folder beside `out` and renamed into place at the end,
  * so an export that fails leaves nothing behind, and a replaced export (--force) is swapped whole.
  */
@@ -72,62 +67,29 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
     if (weights === 'ema' && !gan.Gema) {
       throw new UsageError(`--weights ema: run ${opts.runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
     }
-    const net = weights === 'ema' ? gan.Gema! : gan.G;
-    const shape = imageShapeOf(config);
+    const best = new CheckpointStore(opts.runDir).best();
     const classes = config.conditional && config.numClasses ? config.numClasses : null;
-    const output = outputMapping(config.pixelRange);
-    // Both translations run before anything is written: a layer with no form in either is bad input.
-    const onnx = withOnnx
-      ? onnxModel(net, {
-        producerVersion: gantryVersion,
-        docString: `Gantry generator (${config.preset ?? 'custom network'}, step ${step}, ${weights} weights): z ~ N(0, I) to images, NHWC, in [${output.range.join(', ')}]`,
-        metadata: { preset: config.preset ?? '', step: String(step), weights, pixelRange: output.range.join(',') },
-        classCount: classes ?? 0,
-        pixelRange: output.range,
-      })
-      : null;
-    const model = withTfjs ? kerasGenerator(net) : null;
+    // every byte is made before anything is written: a layer with no form in a format is bad input
+    const { files, manifest } = await generatorFiles(gan, config, {
+      format,
+      weights,
+      step,
+      checkpoint: basename(checkpointDir),
+      bestFid: best && best.metric === 'fid' ? { step: best.step, value: best.value } : null,
+      classNames: classes ? classNames(config.data, classes) : undefined,
+    });
     try {
       makeDirectory(dirname(out), 'folder for --out');
       tmp = temporaryPathFor(out, 'export');
-      makeDirectory(withTfjs ? join(tmp, 'model') : tmp, 'export folder');
+      makeDirectory(tmp, 'export folder');
     } catch (e) {
-      model?.dispose();
       unwritable(out, e);
     }
-    const files: WeightsFile[] = [];
-    if (model) {
-      const written = await writeLayersModel(model, join(tmp!, 'model'), `Gantry ${gantryVersion}`);
-      model.dispose();
-      files.push(...written.map((f) => ({ ...f, path: `model/${f.path}` })));
+    for (const f of files) {
+      const target = join(tmp!, ...f.path.split('/'));
+      makeDirectory(dirname(target), 'export folder');
+      writeFileSync(target, f.bytes);
     }
-    if (onnx) files.push(writeOnnxModel(onnx.bytes, tmp!));
-    const best = new CheckpointStore(opts.runDir).best();
-    const manifest: ExportManifest = {
-      format: 'gantry-generator',
-      formatVersion: 1,
-      gantryVersion,
-      model: withTfjs ? 'model/model.json' : null,
-      inputs: withTfjs
-        ? [
-          { name: 'z', shape: [null, config.latentDim], dtype: 'float32', meaning: 'latent vectors, each drawn from a standard normal N(0, I)' },
-          ...(classes ? [{ name: 'labels', shape: [null, 1], dtype: 'int32' as const, meaning: `the class of each image, 0 to ${classes - 1}` }] : []),
-        ]
-        : [],
-      onnx: onnx?.info ?? null,
-      latentDim: config.latentDim,
-      image: shape,
-      output,
-      classes: classes ? { count: classes, names: classNames(config.data, classes) } : null,
-      preset: config.preset ?? null,
-      data: config.data,
-      step,
-      checkpoint: basename(checkpointDir),
-      weights,
-      bestFid: best && best.metric === 'fid' ? { step: best.step, value: best.value } : null,
-      files,
-    };
-    writeFileSync(join(tmp!, 'gantry.json'), JSON.stringify(manifest, null, 2) + '\n');
     copyPageAssets(assets, tmp!);
     // Swap into place: the old export (with --force) is moved aside first and removed last.
     const old = existsSync(out) ? `${tmp}.old` : undefined;

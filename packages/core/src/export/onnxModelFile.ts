@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Network } from 'gantry-core/models/network.js';
-import { onnxGenerator } from 'gantry-core/models/onnxExport.js';
-import { encodeOnnxModel, onnxIrVersion, onnxOpset } from 'gantry-core/models/onnxGraph.js';
-import type { OnnxModelInfo, WeightsFile } from 'gantry-core/export/format.js';
+import type { Network } from '../models/network.js';
+import { onnxGenerator } from '../models/onnxExport.js';
+import { encodeOnnxModel, onnxIrVersion, onnxOpset } from '../models/onnxGraph.js';
+import type { OnnxModelInfo } from './format.js';
 
 export const onnxFileName = 'model.onnx';
 
@@ -36,10 +33,4 @@ export function onnxModel(net: Network, about: OnnxAbout): { bytes: Uint8Array; 
     layout: 'NHWC',
   };
   return { bytes: encodeOnnxModel(parts), info };
-}
-
-/** Writes the model into `dir` and returns its entry for gantry.json's files. */
-export function writeOnnxModel(bytes: Uint8Array, dir: string): WeightsFile {
-  writeFileSync(join(dir, onnxFileName), bytes);
-  return { path: onnxFileName, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
