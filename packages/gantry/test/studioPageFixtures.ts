@@ -75,7 +75,7 @@ declare global {
     ready: Promise<void>;
     start(options: Record<string, unknown>): Promise<StartResult>;
     pause(): void;
-    resume(name: string): Promise<void>;
+    resume(name: string, options?: { backend?: string; steps?: number }): Promise<void>;
     waitForIdle(): Promise<PageState>;
     state(): PageState;
     runs(): Promise<StoredRun[]>;

@@ -16,6 +16,7 @@ import { drawAndSaveSamples } from './sampleGrid.js';
 import { TrainingSession, type SessionState, type StudioRunInfo } from './session.js';
 import { settingsForm, type StudioSettings } from './settingsForm.js';
 import { StoredRunsView } from './storedRuns.js';
+import { RunTransfer, transferActions } from './runTransfer.js';
 import { TrainingView } from './trainingView.js';
 
 /** What `gantryStudio.start()` takes: the form's settings, plus the run's name, backend and built-in data set. */
@@ -33,24 +34,29 @@ export interface StartOptions extends StudioSettings {
  * - `start(options)`: fills the form, then presses Start. Resolves to `{ run }` once the run is
  *   training, or to `{ refused }` (field -> message) when the form refuses the settings.
  * - `pause()`: the Pause button (the run checkpoints its step, then stops).
- * - `resume(name)`: a stored run's Resume button.
+ * - `resume(name, { backend?, steps? })`: a stored run's Resume button. `backend` is for a run
+ *   without the page's studio.json (an uploaded CLI run), which otherwise resumes on the chosen
+ *   backend, or cpu; `steps` a new total, as `gantry train --resume --steps N`.
  * - `waitForIdle()`: resolves with the state once no run is training.
  * - `state()`: step, total, steps/s, phase, backend, the message, and the form's errors.
  * - `runs()`: the stored runs; `runFiles(name)`: a run's files as path -> base64.
  * - `backends()`: what this browser offers; `data`: the set loaded last.
+ * - `exportFiles(name)`: the files Export generator zips, as path -> base64. Download, Upload,
+ *   Export and Preview are the stored runs' buttons (storedRuns.ts; Upload's file input is #upload-input).
  */
 export interface StudioApi {
   ready: Promise<void>;
   data: LoadedData | null;
   start(options?: StartOptions): Promise<{ run: string } | { refused: Record<string, string> }>;
   pause(): void;
-  resume(name: string): Promise<void>;
+  resume(name: string, options?: { backend?: PageBackend; steps?: number }): Promise<void>;
   waitForIdle(): Promise<SessionState>;
   state(): SessionState & { errors: Record<string, string>; adapter: string };
   runs(): Promise<StoredRun[]>;
   runFiles(name: string): Promise<Record<string, string>>;
   deleteRun(name: string): Promise<void>;
   backends(): BackendOffer[];
+  exportFiles(name: string): Promise<Record<string, string>>;
 }
 
 const app = document.getElementById('app')!;
@@ -58,6 +64,9 @@ let offers: BackendOffer[] = [];
 let storage: BrowserRuns;
 let session: TrainingSession;
 let runsView: StoredRunsView;
+let transfer: RunTransfer;
+/** Whether the user chose a backend (a run uploaded from the CLI resumes on it; else on cpu). */
+let backendPicked = false;
 let currentConfig: TrainConfig | null = null;
 const loadedSets = new Map<string, StudioImageSet>();
 let dataIndex: Promise<StudioSetEntry[]> | null = null;
@@ -98,7 +107,7 @@ const api: StudioApi = {
     return { refused };
   },
   pause: () => session.pause(),
-  resume: (name) => resumeRun(name),
+  resume: (name, options) => resumeRun(name, options),
   async waitForIdle() {
     await session.idle();
     await runsView.refresh();
@@ -117,6 +126,7 @@ const api: StudioApi = {
   },
   deleteRun: (name) => removeRun(name),
   backends: () => offers,
+  exportFiles: (name) => transfer.exportFilesBase64(name),
 };
 (globalThis as unknown as { gantryStudio: StudioApi }).gantryStudio = api;
 
@@ -206,7 +216,7 @@ async function untilStarted(): Promise<void> {
 }
 
 /** Resume (the stored run's button, or the one beside Pause): continues from its last checkpoint. */
-async function resumeRun(name: string): Promise<void> {
+async function resumeRun(name: string, options: { backend?: PageBackend; steps?: number } = {}): Promise<void> {
   startProblem.textContent = '';
   if (session.busy) {
     refuse('a run is training; pause it first');
@@ -216,8 +226,14 @@ async function resumeRun(name: string): Promise<void> {
     if (info.builtin) return (await builtinSet(info.builtin)).set;
     if (api.data && !api.data.builtin && api.data.title === info.dataTitle) return api.data.set;
     throw new Error(`${name} trained on your folder ${info.dataTitle}; load that folder again above, then press Resume (${config.data})`);
-  }).catch((e: Error) => refuse(e.message));
-  void started.finally(() => void runsView.refresh());
+  }, options.backend ?? (backendPicked ? (backendSelect.value as PageBackend) : 'cpu'), options.steps).catch((e: Error) => refuse(e.message));
+  let settled = false;
+  void started.finally(() => {
+    settled = true;
+    void runsView.refresh();
+  });
+  // the session takes the run only once it has read its files: until then it is not 'starting' yet
+  while (!session.busy && !settled) await new Promise((r) => setTimeout(r, 20));
   await untilStarted();
 }
 
@@ -237,13 +253,19 @@ function backendOptions(): void {
   fill(backendSelect, offers.map((o) => h('option', { value: o.name, disabled: !o.available }, `${BACKEND_TITLES[o.name]}${o.available ? '' : ' (not available)'}`)));
   backendSelect.value = bestBackend(offers);
   backendSelect.addEventListener('change', describeBackend);
+  backendSelect.addEventListener('change', () => (backendPicked = true));
   describeBackend();
 }
 
 async function boot(): Promise<void> {
   [offers, storage] = await Promise.all([probeBackends(), BrowserRuns.open()]);
   backendOptions();
-  runsView = new StoredRunsView(storage, { resume: (name) => void resumeRun(name), remove: (name) => void removeRun(name) });
+  transfer = new RunTransfer(storage);
+  runsView = new StoredRunsView(storage, {
+    resume: (name) => void resumeRun(name),
+    remove: (name) => void removeRun(name),
+    ...transferActions(transfer, { busy: () => session.busy, current: () => session.state.run }),
+  });
   session = new TrainingSession(storage, {
     onState(state) {
       view.showState(state);

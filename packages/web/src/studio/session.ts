@@ -37,6 +37,15 @@ export interface StudioRunInfo {
   builtin: string | null;
 }
 
+/** The data specs of the studio's built-in sets (data/index.json's `source`), which a resume fetches again. */
+const BUILTIN_SPECS = ['mnist', 'fashion-mnist', 'emoji', 'emoji:twitter'];
+
+/** A folder spec's last part (`folder:/a/b/faces` or `/a/b/faces` -> faces): what the page titles a loaded folder. */
+function folderTitle(spec: string): string {
+  const path = spec.replace(/^folder:/, '').replace(/[/\\]+$/, '');
+  return path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1) || spec;
+}
+
 export interface SessionHooks {
   onState(state: SessionState): void;
   onLog(record: MetricsRecord): void;
@@ -91,16 +100,24 @@ export class TrainingSession {
   /**
    * Continues the stored run `name` from its newest intact checkpoint, with the config it was
    * started with and `loadData` for its data (the page fetches the same built-in set again).
+   * `steps`, as `gantry train --resume --steps N`, changes the run's total (to continue a finished one).
    */
-  async resume(name: string, loadData: (config: TrainConfig, info: StudioRunInfo) => Promise<ImageSet>): Promise<void> {
+  async resume(name: string, loadData: (config: TrainConfig, info: StudioRunInfo) => Promise<ImageSet>, fallbackBackend: PageBackend = 'cpu', steps?: number): Promise<void> {
     const store = await this.runs.store(name);
     const text = await readText(store, 'config.json');
     if (text === null) throw new Error(`run ${name} has no config.json; it cannot be resumed, start it again`);
     const stored = JSON.parse(text) as Record<string, unknown>;
     const info = JSON.parse((await readText(store, STUDIO_FILE)) ?? '{}') as Partial<StudioRunInfo>;
     const { preset, ...rest } = stored;
-    const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), preset: preset as string }, `${name}/config.json`);
-    const full: StudioRunInfo = { backend: info.backend ?? 'cpu', dataTitle: info.dataTitle ?? config.data, builtin: info.builtin ?? null };
+    const length = steps !== undefined ? { steps, epochs: null } : {};
+    const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), ...length, preset: preset as string }, `${name}/config.json`);
+    // a run from the CLI (uploaded as a zip) has no studio.json: `fallbackBackend`, and its data
+    // from config.data (a built-in set by its spec, else the folder's name, which the user loads again)
+    const full: StudioRunInfo = {
+      backend: info.backend ?? fallbackBackend,
+      dataTitle: info.dataTitle ?? folderTitle(config.data),
+      builtin: info.builtin ?? (BUILTIN_SPECS.includes(config.data) ? config.data : null),
+    };
     await this.launch(name, full, async () => ({ config, data: await loadData(config, full), resume: true }));
   }
 
