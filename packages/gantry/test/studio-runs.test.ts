@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { packRun, unpackRun } from 'gantry-core/run/archive.js';
 import { exportGenerator } from '../src/export/exportGenerator.js';
 import { FsRunStore } from '../src/io/fsRunStore.js';
+import { contentTypes } from '../src/serve/http.js';
+import { writeStudioSite } from '../src/studio/staticSite.js';
 import { tempDir } from './fixtures.js';
 import { writeImageFolder } from './imageFolderFixtures.js';
-import { openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, type StudioPage, type StoredRun } from './studioPageFixtures.js';
+import { installApiShortcut, MnistOnly, openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, type StudioPage, type StoredRun } from './studioPageFixtures.js';
 
 // Runs in and out of the studio page (headless Chromium, TF.js's cpu backend): a page run
 // downloaded as a zip, unzipped and continued by `gantry train --resume` ends on the weights of the
@@ -194,3 +198,39 @@ test('Export generator of a page run holds gantry.json, the LayersModel and mode
   await preview.close();
 });
 
+
+test('the --static build previews too: its preview/ folder is the export page, drawing a generator the static page exported', { skip, timeout: 300_000 }, async () => {
+  const dir = join(tempDir('gantry-studio-static-preview-'), 'site');
+  await writeStudioSite(dir, new MnistOnly(() => {}));
+  // any static web server: the folder's files by path, nothing else (the test's paths are plain)
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = join(dir, ...`${path}${path.endsWith('/') ? 'index.html' : ''}`.split('/'));
+    if (path.includes('..') || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const page = await s.browser.newPage();
+  try {
+    page.on('pageerror', (e) => s.errors.push(`static: ${e.message}`));
+    await installApiShortcut(page);
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as { gantryStudio?: unknown }).gantryStudio !== undefined);
+    await page.evaluate(() => studioApi().ready);
+    assert.deepEqual(await page.evaluate(() => studioApi().start({ name: 'static', preset: 'seed-mlp', steps: 3, backend: 'cpu' })), { run: 'static' });
+    assert.equal((await page.evaluate(() => studioApi().waitForIdle())).phase, 'finished');
+    const [preview] = await Promise.all([page.waitForEvent('popup'), page.locator('tr[data-run="static"] button.preview').click()]);
+    preview.on('pageerror', (e) => s.errors.push(`static preview: ${e.message}`));
+    await preview.waitForFunction(() => (window as unknown as { gantryPage?: unknown }).gantryPage !== undefined);
+    await preview.evaluate(() => (window as unknown as { gantryPage: { ready: Promise<void> } }).gantryPage.ready);
+    assert.equal(await preview.evaluate(() => (window as unknown as { gantryPage: { info: { step: number } } }).gantryPage.info.step), 3);
+    assert.ok(new URL(preview.url()).pathname.endsWith('/preview/index.html'));
+  } finally {
+    await page.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

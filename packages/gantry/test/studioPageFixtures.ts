@@ -11,7 +11,7 @@ export const chromiumPath = '/usr/bin/chromium';
 export const skipWithoutChromium = existsSync(chromiumPath) ? false : `needs ${chromiumPath} (Debian's chromium package) to drive a real browser`;
 
 /** Only MNIST in data/index.json: the page trains on it, and the other sets need not be built. */
-class MnistOnly extends StudioSetCache {
+export class MnistOnly extends StudioSetCache {
   override async all(): Promise<BuiltSet[]> {
     return [await this.get('mnist')!];
   }
