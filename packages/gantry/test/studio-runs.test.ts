@@ -107,6 +107,7 @@ test('CLI to page: 30 steps of gantry train, zipped, uploaded and resumed to 60 
   const listed = (await s.page.evaluate(() => studioApi().runs())).find((r: StoredRun) => r.name === 'from-cli');
   assert.deepEqual(listed, { name: 'from-cli', preset: 'seed-mlp', data: 'mnist', steps: 30, lastStep: 30 });
   assert.match(await s.page.locator('tr[data-run="from-cli"]').innerText(), /step 30 of 30/);
+  assert.deepEqual(await upload(Buffer.from(zip), 'again.zip'), { text: 'a run named from-cli is already in this browser; delete it first, or rename the zip\'s top folder', error: true });
 
   // no studio.json: the page takes cpu (nothing chosen) and MNIST from config.data; 60 is the new total
   await s.page.evaluate(() => studioApi().resume('from-cli', { steps: 60 }));
