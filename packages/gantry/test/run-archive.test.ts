@@ -165,3 +165,24 @@ test('a store that fails half-way through the writes is left empty, and latest.j
   assert.equal(full.writes, 3);
   assert.equal(full.files.size, 0);
 });
+
+test("a page run's studio.json travels in the zip both ways; a damaged one is refused with nothing written", async () => {
+  const store = new MemoryRunStore();
+  await loopIn(store, 6);
+  const info = '{\n  "backend": "cpu",\n  "dataTitle": "MNIST handwritten digits",\n  "builtin": "mnist"\n}\n';
+  await store.write('studio.json', info);
+  const zip = await packRun(store, 'page-run');
+  assert.ok(Object.keys(unzipSync(zip)).includes('page-run/studio.json'));
+  const folder = join(tempDir('gantry-archive-studio-'), 'page-run');
+  await unpackRun(zip, new FsRunStore(folder));
+  assert.equal(readFileSync(join(folder, 'studio.json'), 'utf8'), info);
+  // and the CLI continues it, the page's file left as it was
+  await cliRun(folder, 8, true);
+  assert.equal(readFileSync(join(folder, 'studio.json'), 'utf8'), info);
+
+  const files = unzipSync(zip);
+  files['page-run/studio.json'] = new TextEncoder().encode('{ not json');
+  const target = new MemoryRunStore();
+  await assert.rejects(unpackRun(zipSync(files), target), (e: Error) => e instanceof UsageError && /^the zip's studio\.json is damaged \(.*\); remove it from the zip/.test(e.message));
+  assert.equal(target.files.size, 0);
+});

@@ -106,9 +106,11 @@ test('--static writes the page, its bundle and every data set; a second run repl
   const dir = join(parent, 'site');
   const first = gantry(['studio', '--static', dir]);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /^gantry studio: wrote 10 files to .*site; serve that folder with any static web server\n$/);
+  assert.match(first.stderr, /^gantry studio: wrote 18 files to .*site; serve that folder with any static web server\n$/);
   const names = ['mnist', 'fashion-mnist', 'emoji-google', 'emoji-twitter'];
-  for (const f of ['index.html', 'studio.js', 'studio.css', STUDIO_MARKER, 'data/index.json', ...names.map((n) => `data/${n}.gds`)]) {
+  // preview/: the export page and its binaries, for the studio's Preview button
+  const preview = ['index.html', 'page.js', 'page.css', 'wasm/tfjs-backend-wasm.wasm', 'ort/ort-wasm-simd-threaded.asyncify.wasm'].map((f) => `preview/${f}`);
+  for (const f of ['index.html', 'studio.js', 'studio.css', STUDIO_MARKER, 'data/index.json', ...names.map((n) => `data/${n}.gds`), ...preview]) {
     assert.ok(existsSync(join(dir, f)), f);
   }
   assert.match(readFileSync(join(dir, 'index.html'), 'utf8'), /<title>Gantry Studio<\/title>[\s\S]*<script type="module" src="studio.js">/);

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import sharp from 'sharp';
 import type { RunningServer } from '../src/serve/http.js';
 import { StudioSetCache } from '../src/studio/dataSets.js';
 import { startStudio } from '../src/studio/server.js';
 import { tempDir } from './fixtures.js';
+import { BLUE, RED, writeImageFolder } from './imageFolderFixtures.js';
 
 // The user's own images, read by the page in a real headless Chromium (Debian's): a folder of
 // PNG, JPEG and WebP files in two class subfolders, and one file that is not an image at all.
@@ -16,37 +15,11 @@ import { tempDir } from './fixtures.js';
 const chromium = '/usr/bin/chromium';
 const skip = existsSync(chromium) ? false : `needs ${chromium} (Debian's chromium package) to drive a real browser`;
 
-const RED = { r: 220, g: 30, b: 30 };
-const BLUE = { r: 30, g: 30, b: 220 };
-
 let browser: Browser;
 let page: Page;
 let studio: RunningServer;
 let folder: string;
 const pageErrors: string[] = [];
-
-/** 20 images per class, formats and sizes mixed; the first cat is half transparent. */
-async function writeImageFolder(root: string): Promise<void> {
-  const formats = ['png', 'jpg', 'webp'] as const;
-  for (const [name, colour] of [['cats', RED], ['dogs', BLUE]] as const) {
-    mkdirSync(join(root, name));
-    for (let i = 0; i < 20; i++) {
-      const format = formats[i % 3]!;
-      const [width, height] = [[24, 24], [40, 20], [18, 30]][i % 3]!;
-      let image = sharp({ create: { width, height, channels: 3, background: colour } });
-      if (name === 'cats' && i === 0) {
-        // 32x16: the left half opaque red, the right half transparent
-        const rgba = Buffer.alloc(32 * 16 * 4);
-        for (let p = 0; p < 32 * 16; p++) if (p % 32 < 16) rgba.set([RED.r, RED.g, RED.b, 255], p * 4);
-        image = sharp(rgba, { raw: { width: 32, height: 16, channels: 4 } });
-      }
-      const file = join(root, name, `img-${String(i).padStart(2, '0')}.${format}`);
-      await (format === 'png' ? image.png() : format === 'jpg' ? image.jpeg({ quality: 95 }) : image.webp({ quality: 95 })).toFile(file);
-    }
-  }
-  writeFileSync(join(root, 'dogs', 'broken.png'), randomBytes(300)); // named like an image, but no image
-  writeFileSync(join(root, 'cats', 'notes.txt'), 'not an image type: ignored, as the CLI ignores it\n');
-}
 
 before(async () => {
   if (skip) return;

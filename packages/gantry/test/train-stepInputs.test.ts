@@ -102,3 +102,16 @@ test('gantry bench times a conditional preset with several D updates per step, a
     assert.ok(result.flopsPerStep > 0);
   }
 });
+
+test('a set kept as bytes batches bit for bit as the same set kept as floats, in both pixel ranges', () => {
+  // every byte value, in 4 images of 8x8x1 (the page's .gds sets keep bytes; the CLI's MNIST keeps floats)
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => (i * 37) % 256);
+  const asFloats = { source: 'test', count: 4, height: 8, width: 8, channels: 1, pixels01: Float32Array.from(bytes, (b) => b / 255) };
+  const asBytes = { ...asFloats, bytes };
+  for (const range of ['0,1', '-1,1'] as const) {
+    const a = new RealBatches(asFloats, 2, 5, range).batch(1).images;
+    const b = new RealBatches(asBytes, 2, 5, range).batch(1).images;
+    assert.deepEqual(new Uint32Array(b.dataSync().buffer), new Uint32Array(a.dataSync().buffer), `pixel range ${range}`);
+    tf.dispose([a, b]);
+  }
+});

@@ -8,7 +8,7 @@ import { storeErrorCode, type RunStore } from './store.js';
  * `unzip` then `gantry train --resume --out DIR` on a machine, or `zip -r` of a run folder and
  * unpackRun in a page. The zip holds the run folder's files and nothing else:
  *
- *   NAME/config.json, NAME/metrics.jsonl, NAME/samples/step-N.png,
+ *   NAME/config.json, NAME/metrics.jsonl, NAME/samples/step-N.png, NAME/studio.json (a page's run),
  *   NAME/checkpoints/{latest.json, best.json, step-NNNNNNNNN/{manifest.json, weights.bin}}
  *
  * Unpacking trusts nothing in the zip: every name is checked against that layout (no `..`, no
@@ -18,13 +18,15 @@ import { storeErrorCode, type RunStore } from './store.js';
 /** The run's files by role, as a zip's entries (below its top folder) must be named. */
 const layout: { pattern: RegExp; store: boolean }[] = [
   { pattern: /^config\.json$/, store: false },
+  // the studio page's own file (its backend and data title); a CLI run has none, and ignores it
+  { pattern: /^studio\.json$/, store: false },
   { pattern: /^metrics\.jsonl$/, store: false },
   { pattern: /^samples\/step-\d+\.png$/, store: true }, // PNG is compressed already
   { pattern: /^checkpoints\/(latest|best)\.json$/, store: false },
   { pattern: /^checkpoints\/step-\d+\/(manifest\.json|weights\.bin)$/, store: false },
 ];
 
-const layoutHint = 'a run zip holds config.json, metrics.jsonl, samples/step-N.png and checkpoints/ (latest.json, best.json, step-N/manifest.json and weights.bin), in one top folder or none';
+const layoutHint = 'a run zip holds config.json, metrics.jsonl, studio.json (optional), samples/step-N.png and checkpoints/ (latest.json, best.json, step-N/manifest.json and weights.bin), in one top folder or none';
 
 /**
  * What a run folder may hold that is not the run: the training lock, leftovers of writes a killed
@@ -55,6 +57,7 @@ export async function packRun(store: RunStore, name: string): Promise<Uint8Array
   }
   await add('config.json');
   await add('metrics.jsonl');
+  await add('studio.json');
   for (const n of (await store.list('samples')).filter((n) => /^step-\d+\.png$/.test(n)).sort()) await add(`samples/${n}`);
   for (const n of (await store.list('checkpoints')).filter(isStepDirName).sort()) {
     await add(`checkpoints/${n}/manifest.json`);
@@ -155,6 +158,15 @@ function checkRun(files: Map<string, Uint8Array>): number | null {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error('not an object');
   } catch (e) {
     throw new UsageError(`the zip's config.json is not a run's config (${(e as Error).message}); the run is damaged`);
+  }
+  const studio = files.get('studio.json');
+  if (studio !== undefined) {
+    try {
+      const info = JSON.parse(utf8.decode(studio)) as unknown;
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new Error('not an object');
+    } catch (e) {
+      throw new UsageError(`the zip's studio.json is damaged (${(e as Error).message}); remove it from the zip (the page then asks for the backend and data again)`);
+    }
   }
   const steps = new Map<string, CheckpointManifest>();
   const dirs = new Set([...files.keys()].filter((p) => p.startsWith('checkpoints/step-')).map((p) => p.split('/')[1]!));

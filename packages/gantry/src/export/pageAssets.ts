@@ -31,6 +31,16 @@ function packageDir(specifier: string, levelsUp: number): string {
  * throws (an internal error) when gantry-web has not been built.
  */
 export function pageAssets(models: { tfjs: boolean; onnx: boolean } = { tfjs: true, onnx: false }): PageAsset[] {
+  const assets = pageAssetList(models);
+  const missing = assets.filter((a) => !existsSync(a.from));
+  if (missing.length > 0) {
+    throw new Error(`the export page is not built (${missing.map((m) => m.from).join(', ')} missing); run 'npm run build -w packages/web'`);
+  }
+  return assets;
+}
+
+/** The same list, unchecked (the studio serves it, and says per request when it is not built). */
+export function pageAssetList(models: { tfjs: boolean; onnx: boolean }): PageAsset[] {
   const web = packageDir('gantry-web', 1); // gantry-web's main is dist/index.js
   const assets: PageAsset[] = [
     { from: join(web, 'src', 'exportPage', 'index.html'), to: 'index.html' },
@@ -44,10 +54,6 @@ export function pageAssets(models: { tfjs: boolean; onnx: boolean } = { tfjs: tr
   if (models.onnx) {
     const ort = packageDir('onnxruntime-web', 0); // Node resolves it to dist/ort.node.min.mjs, beside the binaries
     assets.push(...ortBinaries.map((name) => ({ from: join(ort, name), to: `ort/${name}` })));
-  }
-  const missing = assets.filter((a) => !existsSync(a.from));
-  if (missing.length > 0) {
-    throw new Error(`the export page is not built (${missing.map((m) => m.from).join(', ')} missing); run 'npm run build -w packages/web'`);
   }
   return assets;
 }

@@ -1,11 +1,16 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pageAssetList } from '../export/pageAssets.js';
 
 /**
  * The studio page's files: the HTML from gantry-web's source and the bundle esbuild builds from
  * src/studio/main.ts (packages/web/build.mjs). The server and `--static` serve and copy exactly
  * this list; a file the full page later needs beside its bundle is one more line here.
+ *
+ * Under preview/: the export page (`gantry export`'s index.html, page.js, page.css and the wasm/
+ * and ort/ binaries), which the studio's Preview button opens on a generator it exported in the
+ * browser (the files come from the studio page, see exportPage/openerFiles.ts).
  */
 export interface PageFile {
   /** The URL path and the name in a --static folder. */
@@ -27,6 +32,7 @@ export function studioPageFiles(): PageFile[] {
     { name: 'studio.css', from: join(web, 'dist', 'studio.css') },
     { name: 'studio.js.map', from: join(web, 'dist', 'studio.js.map'), optional: true },
     { name: 'studio.css.map', from: join(web, 'dist', 'studio.css.map'), optional: true },
+    ...pageAssetList({ tfjs: true, onnx: true }).map((a) => ({ name: `preview/${a.to}`, from: a.from })),
   ];
 }
 

@@ -15,6 +15,7 @@ const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosnif
 /**
  * The studio's routes, all GET and read-only:
  * - `/` (and `/index.html`): the page; `/studio.js`, `/studio.css` and their maps: its bundle
+ * - `/preview/`: the export page and its binaries, for the Preview button (pageFiles.ts)
  * - `/data/index.json`: the sets on offer (building every one the first time)
  * - `/data/<name>.gds`: one set in the studio's data file format (studio/dataFormat.ts)
  * The page fetches everything by relative URL, so the same files work from a `--static` folder.
@@ -33,7 +34,7 @@ export function studioRoutes(sets: StudioSetCache, options: { loopbackOnly?: boo
 
   const files = studioPageFiles();
   for (const file of files) {
-    const paths = file.name === 'index.html' ? ['/', '/index.html'] : [`/${file.name}`];
+    const paths = file.name.endsWith('index.html') ? [`/${file.name.slice(0, -'index.html'.length)}`, `/${file.name}`] : [`/${file.name}`];
     for (const path of paths) {
       app.get(path, (c) => {
         // checked per request: a page built after the server started shows on reload

@@ -47,7 +47,8 @@ function unwritable(dir: string, e: unknown): never {
 }
 
 /**
- * Writes the studio page, its bundle and every data set into `dir` for any static host. All is
+ * Writes the studio page, its bundle, the export page for Preview (preview/) and every data set
+ * into `dir` for any static host. All is
  * written into a temporary folder beside `dir` and renamed into place at the end: a build that
  * fails leaves `dir` as it was, and an earlier build is swapped out whole (moved aside, then removed).
  */
@@ -72,7 +73,8 @@ export async function writeStudioSite(dir: string, sets = new StudioSetCache()):
     const files: string[] = [];
     for (const f of page) {
       if (f.optional && !existsSync(f.from)) continue;
-      copyFileSync(f.from, join(tmp!, f.name));
+      makeDirectory(dirname(join(tmp!, ...f.name.split('/'))), 'studio folder');
+      copyFileSync(f.from, join(tmp!, ...f.name.split('/')));
       files.push(f.name);
     }
     for (const b of built) {

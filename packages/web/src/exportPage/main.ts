@@ -5,6 +5,7 @@ import { loadGenerator, readExportInfo, type GeneratedImages, type Generator } f
 import { backendOrder, chooseBackend, preferredOrder, webglIsSoftware, type BackendName } from './backend.js';
 import { cellAt, downloadPng, drawGrid, drawSingle } from './drawing.js';
 import { loadOnnxOnPage, onnxBackends, setupRuntimePicker, type OnnxBackendName, type Runtime } from './onnxRuntime.js';
+import { useOpenerFiles } from './openerFiles.js';
 
 /**
  * The export page: a grid of samples, re-roll, a class picker for conditional generators, a
@@ -13,7 +14,8 @@ import { loadOnnxOnPage, onnxBackends, setupRuntimePicker, type OnnxBackendName,
  * ONNX Runtime Web from model.onnx, whichever the export holds (TF.js where it has both).
  * TF.js' backend: webgl, else wasm, else cpu (wasm first where WebGL is software-rendered);
  * ?backend=webgl|wasm|cpu forces one. ONNX Runtime's: wasm, or webgpu where the browser offers
- * it (?backend=wasm|webgpu). ?grid=N sets the number of samples (default 64).
+ * it (?backend=wasm|webgpu). ?grid=N sets the number of samples (default 64). ?files=opener: the
+ * export comes from the studio page that opened this one (openerFiles.ts).
  *
  * `window.gantryPage` is the page's JS API (tests and benchmarks drive it): `ready` resolves once
  * the first grid is drawn; `generateUnit(z, labels?)` returns pixels in [0, 1], NHWC.
@@ -218,6 +220,7 @@ async function startTfjs(forced: string | null): Promise<{ generator: Generator;
 }
 
 async function start(api: GantryPageApi): Promise<void> {
+  await useOpenerFiles(params); // Gantry Studio's preview: the export comes from the studio page
   const { info } = await readExportInfo(new URL('./', location.href), globalThis.fetch.bind(globalThis));
   const asked = params.get('runtime');
   if (asked !== null && asked !== 'tfjs' && asked !== 'onnx') throw new Error(`?runtime=${asked} is not one of tfjs, onnx`);
