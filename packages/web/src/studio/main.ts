@@ -37,7 +37,7 @@ export interface StartOptions extends StudioSettings {
  * - `waitForIdle()`: resolves with the state once no run is training.
  * - `state()`: step, total, steps/s, phase, backend, the message, and the form's errors.
  * - `runs()`: the stored runs; `runFiles(name)`: a run's files as path -> base64.
- * - `backends()`: what this browser offers; `data`: the set loaded last.
+ * - `backends()`: what this browser offers; `storage`: 'opfs' or 'indexeddb'; `data`: the set loaded last.
  */
 export interface StudioApi {
   ready: Promise<void>;
@@ -51,6 +51,7 @@ export interface StudioApi {
   runFiles(name: string): Promise<Record<string, string>>;
   deleteRun(name: string): Promise<void>;
   backends(): BackendOffer[];
+  storage(): 'opfs' | 'indexeddb';
 }
 
 const app = document.getElementById('app')!;
@@ -117,6 +118,7 @@ const api: StudioApi = {
   },
   deleteRun: (name) => removeRun(name),
   backends: () => offers,
+  storage: () => storage.kind,
 };
 (globalThis as unknown as { gantryStudio: StudioApi }).gantryStudio = api;
 
@@ -241,7 +243,9 @@ function backendOptions(): void {
 }
 
 async function boot(): Promise<void> {
-  [offers, storage] = await Promise.all([probeBackends(), BrowserRuns.open()]);
+  // ?storage=indexeddb keeps runs in IndexedDB even where OPFS works (the fallback, for tests)
+  const prefer = new URLSearchParams(location.search).get('storage') === 'indexeddb' ? 'indexeddb' : undefined;
+  [offers, storage] = await Promise.all([probeBackends(), BrowserRuns.open(prefer)]);
   backendOptions();
   runsView = new StoredRunsView(storage, { resume: (name) => void resumeRun(name), remove: (name) => void removeRun(name) });
   session = new TrainingSession(storage, {

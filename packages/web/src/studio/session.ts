@@ -82,26 +82,28 @@ export class TrainingSession {
 
   /** Starts a new run `name` of `config` (resolved) on `data` with `backend`. */
   async start(name: string, config: TrainConfig, data: ImageSet, info: StudioRunInfo): Promise<void> {
-    await this.launch(name, info, async (store) => {
+    await this.launch(name, async (store) => {
       await store.write(STUDIO_FILE, JSON.stringify(info, null, 2) + '\n');
-      return { config, data, resume: false };
+      return { config, data, info, resume: false };
     });
   }
 
   /**
    * Continues the stored run `name` from its newest intact checkpoint, with the config it was
-   * started with and `loadData` for its data (the page fetches the same built-in set again).
+   * started with, on the backend it trained on, and `loadData` for its data (the page fetches
+   * the same built-in set again).
    */
   async resume(name: string, loadData: (config: TrainConfig, info: StudioRunInfo) => Promise<ImageSet>): Promise<void> {
-    const store = await this.runs.store(name);
-    const text = await readText(store, 'config.json');
-    if (text === null) throw new Error(`run ${name} has no config.json; it cannot be resumed, start it again`);
-    const stored = JSON.parse(text) as Record<string, unknown>;
-    const info = JSON.parse((await readText(store, STUDIO_FILE)) ?? '{}') as Partial<StudioRunInfo>;
-    const { preset, ...rest } = stored;
-    const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), preset: preset as string }, `${name}/config.json`);
-    const full: StudioRunInfo = { backend: info.backend ?? 'cpu', dataTitle: info.dataTitle ?? config.data, builtin: info.builtin ?? null };
-    await this.launch(name, full, async () => ({ config, data: await loadData(config, full), resume: true }));
+    await this.launch(name, async (store) => {
+      const text = await readText(store, 'config.json');
+      if (text === null) throw new Error(`run ${name} has no config.json; it cannot be resumed, start it again`);
+      const stored = JSON.parse(text) as Record<string, unknown>;
+      const saved = JSON.parse((await readText(store, STUDIO_FILE)) ?? '{}') as Partial<StudioRunInfo>;
+      const { preset, ...rest } = stored;
+      const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), preset: preset as string }, `${name}/config.json`);
+      const info: StudioRunInfo = { backend: saved.backend ?? 'cpu', dataTitle: saved.dataTitle ?? config.data, builtin: saved.builtin ?? null };
+      return { config, data: await loadData(config, info), info, resume: true };
+    });
   }
 
   /** Asks the run to stop: it checkpoints the step it is on, then stops (phase 'paused'). */
@@ -111,16 +113,18 @@ export class TrainingSession {
     this.set({ phase: 'pausing', message: 'pausing: writing a checkpoint of this step…' });
   }
 
-  private async launch(name: string, info: StudioRunInfo, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; resume: boolean }>): Promise<void> {
+  /** Runs the loop on what `prepare` gives; from its first line on, the session is busy (a second start waits its turn or is refused). */
+  private async launch(name: string, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; info: StudioRunInfo; resume: boolean }>): Promise<void> {
     if (this.running) throw new Error('a run is already training; pause it first');
     let release!: () => void;
     this.running = new Promise((resolve) => (release = resolve));
-    this.set({ phase: 'starting', run: name, backend: info.backend, step: 0, stepsPerSecond: 0, message: `preparing ${name}…` });
+    this.set({ phase: 'starting', run: name, step: 0, stepsPerSecond: 0, message: `preparing ${name}…` });
     const stop = (this.stop = new PauseButton());
     try {
-      await useBackend(info.backend);
       const store = await this.runs.store(name);
       const prepared = await prepare(store);
+      this.set({ backend: prepared.info.backend });
+      await useBackend(prepared.info.backend);
       const { config, batches } = fitConfigToData(prepared.config, prepared.data);
       const history = prepared.resume ? await this.history(store) : [];
       this.hooks.onRunOpened(name, config, history);
