@@ -78,7 +78,7 @@ test('seed-mlp, 60 steps on the page’s cpu backend: the final checkpoint’s w
 });
 
 test('a run paused, resumed, then cut by a reload, resumes from browser storage to the uninterrupted run’s weights', { skip, timeout: 300_000 }, async () => {
-  const settings = { preset: 'seed-mlp', steps: 120, seed: 5, batchSize: 16, checkpointEvery: 10, logEvery: 5, sampleEvery: 60, backend: 'cpu' };
+  const settings = { preset: 'seed-mlp', steps: 80, seed: 5, batchSize: 16, checkpointEvery: 10, logEvery: 5, sampleEvery: 40, backend: 'cpu' };
   assert.deepEqual(await startRun(s.page, { ...settings, name: 'whole' }), { run: 'whole' });
   assert.equal((await waitForIdle(s.page)).phase, 'finished');
 
@@ -87,7 +87,7 @@ test('a run paused, resumed, then cut by a reload, resumes from browser storage 
   await s.page.click('#pause');
   const paused = await waitForIdle(s.page);
   assert.equal(paused.phase, 'paused', paused.message);
-  assert.ok(paused.step >= 4 && paused.step < 120, `paused at step ${paused.step}`);
+  assert.ok(paused.step >= 4 && paused.step < 80, `paused at step ${paused.step}`);
   // the pause wrote a checkpoint of the step it stopped at
   const atPause = await runFiles(s.page, 'cut');
   assert.equal(JSON.parse(atPause.get('checkpoints/latest.json')!.toString('utf8')).step, paused.step);
@@ -98,18 +98,18 @@ test('a run paused, resumed, then cut by a reload, resumes from browser storage 
 
   const listed = await s.page.evaluate(() => studioApi().runs());
   const cut = listed.find((r: StoredRun) => r.name === 'cut');
-  assert.ok(cut && cut.lastStep !== null && cut.lastStep >= 10 && cut.lastStep < 120, `the stored run is listed with its checkpoint, cut mid-run: ${JSON.stringify(cut)}`);
+  assert.ok(cut && cut.lastStep !== null && cut.lastStep >= 10 && cut.lastStep < 80, `the stored run is listed with its checkpoint, cut mid-run: ${JSON.stringify(cut)}`);
   const row = s.page.locator('tr[data-run="cut"]');
   assert.match(await row.innerText(), new RegExp(`step ${cut.lastStep}`));
   await row.locator('button.resume').click();
   await s.page.waitForFunction(() => studioApi().state().phase !== 'idle');
   const end = await waitForIdle(s.page);
   assert.equal(end.phase, 'finished', end.message);
-  assert.equal(end.step, 120);
+  assert.equal(end.step, 80);
 
   const whole = await runFiles(s.page, 'whole');
   const resumed = await runFiles(s.page, 'cut');
-  assert.ok(weightsOf(resumed, 120).equals(weightsOf(whole, 120)), 'the resumed run’s final weights are the uninterrupted run’s');
+  assert.ok(weightsOf(resumed, 80).equals(weightsOf(whole, 80)), 'the resumed run’s final weights are the uninterrupted run’s');
   assert.deepEqual(trainingRecords(resumed), trainingRecords(whole), 'the log has the same records, none repeated or lost');
 });
 
@@ -140,7 +140,7 @@ test('settings the core refuses are shown next to their field, Start is refused 
 });
 
 test('where OPFS is missing, runs are kept in IndexedDB: a run cut by a reload resumes there to the same weights as in OPFS', { skip, timeout: 180_000 }, async () => {
-  const settings = { preset: 'seed-mlp', steps: 150, seed: 9, batchSize: 16, checkpointEvery: 10, logEvery: 10, sampleEvery: 150, backend: 'cpu' };
+  const settings = { preset: 'seed-mlp', steps: 80, seed: 9, batchSize: 16, checkpointEvery: 10, logEvery: 10, sampleEvery: 80, backend: 'cpu' };
   assert.equal(await s.page.evaluate(() => studioApi().storage()), 'opfs', 'Chromium has OPFS');
   assert.deepEqual(await startRun(s.page, { ...settings, name: 'in-opfs' }), { run: 'in-opfs' });
   assert.equal((await waitForIdle(s.page)).phase, 'finished');
@@ -153,12 +153,12 @@ test('where OPFS is missing, runs are kept in IndexedDB: a run cut by a reload r
   await waitForStep(s.page, 14);
   await gotoStudio(s.page);
   const listed = (await s.page.evaluate(() => studioApi().runs())).find((r: StoredRun) => r.name === 'in-idb');
-  assert.ok(listed && listed.lastStep !== null && listed.lastStep >= 10 && listed.lastStep < 150, `cut mid-run: ${JSON.stringify(listed)}`);
+  assert.ok(listed && listed.lastStep !== null && listed.lastStep >= 10 && listed.lastStep < 80, `cut mid-run: ${JSON.stringify(listed)}`);
   await s.page.evaluate(() => studioApi().resume('in-idb'));
   assert.equal((await waitForIdle(s.page)).phase, 'finished');
   const idb = await runFiles(s.page, 'in-idb');
   assert.deepEqual([...idb.keys()].sort(), [...opfs.keys()].sort(), 'the same files');
-  assert.ok(weightsOf(idb, 150).equals(weightsOf(opfs, 150)), 'the same final weights');
+  assert.ok(weightsOf(idb, 80).equals(weightsOf(opfs, 80)), 'the same final weights');
   assert.deepEqual(trainingRecords(idb), trainingRecords(opfs));
   await gotoStudio(s.page, s.studio.url);
 });

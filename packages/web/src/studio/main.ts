@@ -275,7 +275,7 @@ async function boot(): Promise<void> {
     view.status);
   fill(app,
     h('div', { class: 'column left' }, picker, preview, form.el),
-    h('div', { class: 'column right' }, training, view.charts, view.samples),
+    h('div', { class: 'column right' }, training, h('div', { class: 'live-row' }, view.samples, view.charts)),
     runsView.el);
   updateButtons();
   view.showState(session.state);

@@ -49,7 +49,7 @@ export class TrainingView {
     this.charts = h('section', { class: 'card charts' },
       h('div', { class: 'card-head' }, h('h2', {}, 'Curves')),
       h('div', { class: 'chart-grid' }, chartEls.map(({ title, box }) => h('div', {}, h('h3', {}, title), box))));
-    for (const { box } of chartEls) this.plots.push(new Chart(box, 170));
+    for (const { box } of chartEls) this.plots.push(new Chart(box, 150));
     this.samples = h('section', { class: 'card samples' },
       h('div', { class: 'card-head' }, h('h2', {}, 'Samples'), h('span', { class: 'muted', id: 'sample-step' })),
       h('div', { class: 'sample-frame' }, this.canvas),
