@@ -256,7 +256,17 @@ async function boot(): Promise<void> {
       updateButtons();
     },
     onLog: (record) => view.add(record),
-    onRunOpened: (_name, _config, history) => view.reset(history),
+    onRunOpened(_name, _config, history, store) {
+      view.reset(history);
+      view.clearSamples();
+      // a resumed run shows the last grid it saved until it draws a new one
+      const upTo = history.reduce((m, r) => Math.max(m, r.step), 0);
+      void store.list('samples').then(async (names) => {
+        const last = names.filter((n) => /^step-\d{9}\.png$/.test(n) && Number(n.slice(5, 14)) <= upTo).pop();
+        const png = last ? await store.read(`samples/${last}`) : null;
+        if (png && view.canvas.dataset.step === undefined) await view.showSavedSamples(png, Number(last!.slice(5, 14)));
+      }).catch(() => { /* no saved grid to show */ });
+    },
     async onSamples(step, gan, config, store) {
       await drawAndSaveSamples(gan, config, step, view.canvas, store);
       view.sampleDrawn(step);

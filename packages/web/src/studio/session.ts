@@ -41,7 +41,7 @@ export interface SessionHooks {
   onState(state: SessionState): void;
   onLog(record: MetricsRecord): void;
   /** A new run (or a resumed one, with its log so far) is about to train. */
-  onRunOpened(name: string, config: TrainConfig, history: MetricsRecord[]): void;
+  onRunOpened(name: string, config: TrainConfig, history: MetricsRecord[], store: RunStore): void;
   onSamples(step: number, gan: Gan, config: TrainConfig, store: RunStore): Promise<void>;
 }
 
@@ -127,7 +127,7 @@ export class TrainingSession {
       await useBackend(prepared.info.backend);
       const { config, batches } = fitConfigToData(prepared.config, prepared.data);
       const history = prepared.resume ? await this.history(store) : [];
-      this.hooks.onRunOpened(name, config, history);
+      this.hooks.onRunOpened(name, config, history, store);
       this.set({ steps: config.steps });
       const result = await runTrainingLoop({
         config, data: prepared.data, batches, store,

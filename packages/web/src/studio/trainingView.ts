@@ -87,6 +87,24 @@ export class TrainingView {
     if (!this.redraw) this.redraw = requestAnimationFrame(() => this.draw());
   }
 
+  /** A new run: no grid until its first samples (a resumed run shows its last saved grid meanwhile). */
+  clearSamples(): void {
+    this.canvas.getContext('2d')!.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    delete this.canvas.dataset.step;
+    (this.samples.querySelector('#sample-step') as HTMLElement).textContent = '';
+    this.sampleCaption.textContent = 'The generator’s images for a fixed noise batch appear here as it trains.';
+  }
+
+  /** Shows a grid saved earlier (a PNG from the run's samples/). */
+  async showSavedSamples(png: Uint8Array, step: number): Promise<void> {
+    const bitmap = await createImageBitmap(new Blob([png as unknown as BlobPart], { type: 'image/png' }));
+    this.canvas.width = bitmap.width;
+    this.canvas.height = bitmap.height;
+    this.canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    this.sampleDrawn(step);
+  }
+
   sampleDrawn(step: number): void {
     (this.samples.querySelector('#sample-step') as HTMLElement).textContent = `step ${step.toLocaleString('en')}`;
     this.sampleCaption.textContent = 'The generator’s images for the run’s fixed noise; saved as samples/step-N.png in the run.';
