@@ -133,10 +133,23 @@ test('settings the core refuses are shown next to their field, Start is refused 
     assert.notEqual(await s.page.evaluate(() => studioApi().state().run), `bad-${field}`, 'no run started');
   }
   assert.deepEqual((await s.page.evaluate(() => studioApi().runs())).map((r: StoredRun) => r.name), runsBefore, 'no run was stored');
-  // fixed, the same form starts again
-  await s.page.evaluate(() => studioApi().start({ preset: 'seed-mlp', steps: 2, backend: 'cpu', name: 'fixed' }));
-  assert.equal((await waitForIdle(s.page)).phase, 'finished');
-  assert.equal(await s.page.locator('#err-lrG').innerText(), '');
+  // a fresh page with nothing chosen: the default preset on MNIST, through the page's own controls
+  await gotoStudio(s.page);
+  assert.equal(await s.page.inputValue('#set-preset'), 'dcgan-mnist', 'the CLI’s default preset for MNIST');
+  assert.equal(await s.page.locator('#err-lrG').innerText(), '', 'no message left over');
+  assert.equal(await s.page.locator('#start').isDisabled(), false);
+  assert.equal(await s.page.evaluate(() => (globalThis as unknown as { gantryStudio: { data: unknown } }).gantryStudio.data), null, 'no data chosen');
+  await s.page.selectOption('#backend', 'cpu'); // the slowest backend, but the only one sure to be there
+  await s.page.fill('#set-steps', '1');
+  await s.page.fill('#set-batchSize', '8');
+  await s.page.fill('#run-name', 'defaults');
+  await s.page.click('#start');
+  await s.page.waitForFunction(() => studioApi().state().run === 'defaults');
+  const end = await waitForIdle(s.page);
+  assert.equal(end.phase, 'finished', end.message);
+  const config = JSON.parse((await runFiles(s.page, 'defaults')).get('config.json')!.toString('utf8')) as { preset: string; data: string; batchSize: number };
+  assert.deepEqual([config.preset, config.data, config.batchSize], ['dcgan-mnist', 'mnist', 8]);
+  assert.equal(await s.page.locator('.data-preview .count').innerText(), '10,000 images', 'MNIST was loaded for it');
 });
 
 test('where OPFS is missing, runs are kept in IndexedDB: a run cut by a reload resumes there to the same weights as in OPFS', { skip, timeout: 180_000 }, async () => {

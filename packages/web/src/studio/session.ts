@@ -59,6 +59,24 @@ class PauseButton implements StopSource {
   }
 }
 
+/**
+ * Steps per second over the last few seconds of ticks: steady on a fast backend, and not thrown
+ * by the loop's own rate, which restarts its window at every logging step.
+ */
+export class RateMeter {
+  private readonly marks: [number, number][] = [];
+  constructor(private readonly windowMs = 3000, private readonly now: () => number = () => performance.now()) {}
+
+  /** Marks `step` as done now; returns the rate. */
+  tick(step: number): number {
+    const t = this.now();
+    this.marks.push([t, step]);
+    while (this.marks.length > 2 && t - this.marks[1]![0] >= this.windowMs) this.marks.shift();
+    const [t0, s0] = this.marks[0]!;
+    return t > t0 ? (1000 * (step - s0)) / (t - t0) : 0;
+  }
+}
+
 export class TrainingSession {
   private stop: PauseButton | null = null;
   private running: Promise<void> | null = null;
@@ -129,16 +147,20 @@ export class TrainingSession {
       const history = prepared.resume ? await this.history(store) : [];
       this.hooks.onRunOpened(name, config, history, store);
       this.set({ steps: config.steps });
+      const rate = new RateMeter();
       const result = await runTrainingLoop({
         config, data: prepared.data, batches, store,
         resume: prepared.resume,
         stop,
         progress: {
-          tick: (step, rate) => this.set({ phase: this.state.phase === 'pausing' ? 'pausing' : 'training', step, stepsPerSecond: rate }),
+          tick: (step) => this.set({ phase: this.state.phase === 'pausing' ? 'pausing' : 'training', step, stepsPerSecond: rate.tick(step) }),
           line: (text) => this.set({ message: text }),
           done: () => {},
         },
-        onReady: ({ startStep }) => this.set({ phase: 'training', step: startStep, message: startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}` }),
+        onReady: ({ startStep }) => {
+          rate.tick(startStep);
+          this.set({ phase: 'training', step: startStep, message: startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}` });
+        },
         onLog: (record) => this.hooks.onLog(record),
         onSamples: (step, gan) => this.hooks.onSamples(step, gan, config, store),
         warn: (line) => this.set({ message: `warning: ${line}` }),
