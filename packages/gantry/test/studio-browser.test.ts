@@ -78,7 +78,7 @@ test('seed-mlp, 60 steps on the page’s cpu backend: the final checkpoint’s w
 });
 
 test('a run paused, resumed, then cut by a reload, resumes from browser storage to the uninterrupted run’s weights', { skip, timeout: 300_000 }, async () => {
-  const settings = { preset: 'seed-mlp', steps: 40, seed: 5, batchSize: 16, checkpointEvery: 10, logEvery: 5, sampleEvery: 20, backend: 'cpu' };
+  const settings = { preset: 'seed-mlp', steps: 80, seed: 5, batchSize: 16, checkpointEvery: 10, logEvery: 5, sampleEvery: 40, backend: 'cpu' };
   assert.deepEqual(await startRun(s.page, { ...settings, name: 'whole' }), { run: 'whole' });
   assert.equal((await waitForIdle(s.page)).phase, 'finished');
 
@@ -87,31 +87,29 @@ test('a run paused, resumed, then cut by a reload, resumes from browser storage 
   await s.page.click('#pause');
   const paused = await waitForIdle(s.page);
   assert.equal(paused.phase, 'paused', paused.message);
-  assert.ok(paused.step >= 4 && paused.step < 40, `paused at step ${paused.step}`);
+  assert.ok(paused.step >= 4 && paused.step < 80, `paused at step ${paused.step}`);
   // the pause wrote a checkpoint of the step it stopped at
   const atPause = await runFiles(s.page, 'cut');
   assert.equal(JSON.parse(atPause.get('checkpoints/latest.json')!.toString('utf8')).step, paused.step);
 
   await s.page.click('#resume');
   await waitForStep(s.page, Math.max(paused.step, 10) + 6); // past a checkpoint of its own
-  const before = await s.page.evaluate(() => studioApi().state().step);
-  assert.ok(before < 40, 'cut before the end');
   await gotoStudio(s.page); // the reload: the run stops wherever it is, mid-step perhaps
 
   const listed = await s.page.evaluate(() => studioApi().runs());
   const cut = listed.find((r: StoredRun) => r.name === 'cut');
-  assert.ok(cut && cut.lastStep !== null && cut.lastStep >= 10 && cut.lastStep < 40, `the stored run is listed with its checkpoint: ${JSON.stringify(cut)}`);
+  assert.ok(cut && cut.lastStep !== null && cut.lastStep >= 10 && cut.lastStep < 80, `the stored run is listed with its checkpoint, cut mid-run: ${JSON.stringify(cut)}`);
   const row = s.page.locator('tr[data-run="cut"]');
   assert.match(await row.innerText(), new RegExp(`step ${cut.lastStep}`));
   await row.locator('button.resume').click();
   await s.page.waitForFunction(() => studioApi().state().phase !== 'idle');
   const end = await waitForIdle(s.page);
   assert.equal(end.phase, 'finished', end.message);
-  assert.equal(end.step, 40);
+  assert.equal(end.step, 80);
 
   const whole = await runFiles(s.page, 'whole');
   const resumed = await runFiles(s.page, 'cut');
-  assert.ok(weightsOf(resumed, 40).equals(weightsOf(whole, 40)), 'the resumed run’s final weights are the uninterrupted run’s');
+  assert.ok(weightsOf(resumed, 80).equals(weightsOf(whole, 80)), 'the resumed run’s final weights are the uninterrupted run’s');
   assert.deepEqual(trainingRecords(resumed), trainingRecords(whole), 'the log has the same records, none repeated or lost');
 });
 
@@ -135,8 +133,45 @@ test('settings the core refuses are shown next to their field, Start is refused 
     assert.notEqual(await s.page.evaluate(() => studioApi().state().run), `bad-${field}`, 'no run started');
   }
   assert.deepEqual((await s.page.evaluate(() => studioApi().runs())).map((r: StoredRun) => r.name), runsBefore, 'no run was stored');
-  // fixed, the same form starts again
-  await s.page.evaluate(() => studioApi().start({ preset: 'seed-mlp', steps: 2, backend: 'cpu', name: 'fixed' }));
+  // a fresh page with nothing chosen: the default preset on MNIST, through the page's own controls
+  await gotoStudio(s.page);
+  assert.equal(await s.page.inputValue('#set-preset'), 'dcgan-mnist', 'the CLI’s default preset for MNIST');
+  assert.equal(await s.page.locator('#err-lrG').innerText(), '', 'no message left over');
+  assert.equal(await s.page.locator('#start').isDisabled(), false);
+  assert.equal(await s.page.evaluate(() => (globalThis as unknown as { gantryStudio: { data: unknown } }).gantryStudio.data), null, 'no data chosen');
+  await s.page.selectOption('#backend', 'cpu'); // the slowest backend, but the only one sure to be there
+  await s.page.fill('#set-steps', '1');
+  await s.page.fill('#set-batchSize', '8');
+  await s.page.fill('#run-name', 'defaults');
+  await s.page.click('#start');
+  await s.page.waitForFunction(() => studioApi().state().run === 'defaults');
+  const end = await waitForIdle(s.page);
+  assert.equal(end.phase, 'finished', end.message);
+  const config = JSON.parse((await runFiles(s.page, 'defaults')).get('config.json')!.toString('utf8')) as { preset: string; data: string; batchSize: number };
+  assert.deepEqual([config.preset, config.data, config.batchSize], ['dcgan-mnist', 'mnist', 8]);
+  assert.equal(await s.page.locator('.data-preview .count').innerText(), '10,000 images', 'MNIST was loaded for it');
+});
+
+test('where OPFS is missing, runs are kept in IndexedDB: a run cut by a reload resumes there to the same weights as in OPFS', { skip, timeout: 180_000 }, async () => {
+  const settings = { preset: 'seed-mlp', steps: 80, seed: 9, batchSize: 16, checkpointEvery: 10, logEvery: 10, sampleEvery: 80, backend: 'cpu' };
+  assert.equal(await s.page.evaluate(() => studioApi().storage()), 'opfs', 'Chromium has OPFS');
+  assert.deepEqual(await startRun(s.page, { ...settings, name: 'in-opfs' }), { run: 'in-opfs' });
   assert.equal((await waitForIdle(s.page)).phase, 'finished');
-  assert.equal(await s.page.locator('#err-lrG').innerText(), '');
+  const opfs = await runFiles(s.page, 'in-opfs');
+
+  await gotoStudio(s.page, new URL('?storage=indexeddb', s.studio.url).href);
+  assert.equal(await s.page.evaluate(() => studioApi().storage()), 'indexeddb');
+  assert.deepEqual((await s.page.evaluate(() => studioApi().runs())).map((r: StoredRun) => r.name), [], 'IndexedDB holds no run yet');
+  assert.deepEqual(await startRun(s.page, { ...settings, name: 'in-idb' }), { run: 'in-idb' });
+  await waitForStep(s.page, 14);
+  await gotoStudio(s.page);
+  const listed = (await s.page.evaluate(() => studioApi().runs())).find((r: StoredRun) => r.name === 'in-idb');
+  assert.ok(listed && listed.lastStep !== null && listed.lastStep >= 10 && listed.lastStep < 80, `cut mid-run: ${JSON.stringify(listed)}`);
+  await s.page.evaluate(() => studioApi().resume('in-idb'));
+  assert.equal((await waitForIdle(s.page)).phase, 'finished');
+  const idb = await runFiles(s.page, 'in-idb');
+  assert.deepEqual([...idb.keys()].sort(), [...opfs.keys()].sort(), 'the same files');
+  assert.ok(weightsOf(idb, 80).equals(weightsOf(opfs, 80)), 'the same final weights');
+  assert.deepEqual(trainingRecords(idb), trainingRecords(opfs));
+  await gotoStudio(s.page, s.studio.url);
 });

@@ -81,6 +81,7 @@ declare global {
     runs(): Promise<StoredRun[]>;
     runFiles(name: string): Promise<Record<string, string>>;
     backends(): { name: string; available: boolean; detail: string }[];
+    storage(): string;
   };
 }
 

@@ -40,7 +40,7 @@ export interface StartOptions extends StudioSettings {
  * - `waitForIdle()`: resolves with the state once no run is training.
  * - `state()`: step, total, steps/s, phase, backend, the message, and the form's errors.
  * - `runs()`: the stored runs; `runFiles(name)`: a run's files as path -> base64.
- * - `backends()`: what this browser offers; `data`: the set loaded last.
+ * - `backends()`: what this browser offers; `storage`: 'opfs' or 'indexeddb'; `data`: the set loaded last.
  * - `exportFiles(name)`: the files Export generator zips, as path -> base64. Download, Upload,
  *   Export and Preview are the stored runs' buttons (storedRuns.ts; Upload's file input is #upload-input).
  */
@@ -57,6 +57,7 @@ export interface StudioApi {
   deleteRun(name: string): Promise<void>;
   backends(): BackendOffer[];
   exportFiles(name: string): Promise<Record<string, string>>;
+  storage(): 'opfs' | 'indexeddb';
 }
 
 const app = document.getElementById('app')!;
@@ -127,6 +128,7 @@ const api: StudioApi = {
   deleteRun: (name) => removeRun(name),
   backends: () => offers,
   exportFiles: (name) => transfer.exportFilesBase64(name),
+  storage: () => storage.kind,
 };
 (globalThis as unknown as { gantryStudio: StudioApi }).gantryStudio = api;
 
@@ -258,7 +260,9 @@ function backendOptions(): void {
 }
 
 async function boot(): Promise<void> {
-  [offers, storage] = await Promise.all([probeBackends(), BrowserRuns.open()]);
+  // ?storage=indexeddb keeps runs in IndexedDB even where OPFS works (the fallback, for tests)
+  const prefer = new URLSearchParams(location.search).get('storage') === 'indexeddb' ? 'indexeddb' : undefined;
+  [offers, storage] = await Promise.all([probeBackends(), BrowserRuns.open(prefer)]);
   backendOptions();
   transfer = new RunTransfer(storage);
   runsView = new StoredRunsView(storage, {
@@ -274,7 +278,17 @@ async function boot(): Promise<void> {
       updateButtons();
     },
     onLog: (record) => view.add(record),
-    onRunOpened: (_name, _config, history) => view.reset(history),
+    onRunOpened(_name, _config, history, store) {
+      view.reset(history);
+      view.clearSamples();
+      // a resumed run shows the last grid it saved until it draws a new one
+      const upTo = history.reduce((m, r) => Math.max(m, r.step), 0);
+      void store.list('samples').then(async (names) => {
+        const last = names.filter((n) => /^step-\d{9}\.png$/.test(n) && Number(n.slice(5, 14)) <= upTo).pop();
+        const png = last ? await store.read(`samples/${last}`) : null;
+        if (png && view.canvas.dataset.step === undefined) await view.showSavedSamples(png, Number(last!.slice(5, 14)));
+      }).catch(() => { /* no saved grid to show */ });
+    },
     async onSamples(step, gan, config, store) {
       await drawAndSaveSamples(gan, config, step, view.canvas, store);
       view.sampleDrawn(step);
@@ -293,7 +307,7 @@ async function boot(): Promise<void> {
     view.status);
   fill(app,
     h('div', { class: 'column left' }, picker, preview, form.el),
-    h('div', { class: 'column right' }, training, view.charts, view.samples),
+    h('div', { class: 'column right' }, training, h('div', { class: 'live-row' }, view.samples, view.charts)),
     runsView.el);
   updateButtons();
   view.showState(session.state);

@@ -50,7 +50,7 @@ export interface SessionHooks {
   onState(state: SessionState): void;
   onLog(record: MetricsRecord): void;
   /** A new run (or a resumed one, with its log so far) is about to train. */
-  onRunOpened(name: string, config: TrainConfig, history: MetricsRecord[]): void;
+  onRunOpened(name: string, config: TrainConfig, history: MetricsRecord[], store: RunStore): void;
   onSamples(step: number, gan: Gan, config: TrainConfig, store: RunStore): Promise<void>;
 }
 
@@ -65,6 +65,24 @@ class PauseButton implements StopSource {
   }
   between(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/**
+ * Steps per second over the last few seconds of ticks: steady on a fast backend, and not thrown
+ * by the loop's own rate, which restarts its window at every logging step.
+ */
+export class RateMeter {
+  private readonly marks: [number, number][] = [];
+  constructor(private readonly windowMs = 3000, private readonly now: () => number = () => performance.now()) {}
+
+  /** Marks `step` as done now; returns the rate. */
+  tick(step: number): number {
+    const t = this.now();
+    this.marks.push([t, step]);
+    while (this.marks.length > 2 && t - this.marks[1]![0] >= this.windowMs) this.marks.shift();
+    const [t0, s0] = this.marks[0]!;
+    return t > t0 ? (1000 * (step - s0)) / (t - t0) : 0;
   }
 }
 
@@ -91,34 +109,36 @@ export class TrainingSession {
 
   /** Starts a new run `name` of `config` (resolved) on `data` with `backend`. */
   async start(name: string, config: TrainConfig, data: ImageSet, info: StudioRunInfo): Promise<void> {
-    await this.launch(name, info, async (store) => {
+    await this.launch(name, async (store) => {
       await store.write(STUDIO_FILE, JSON.stringify(info, null, 2) + '\n');
-      return { config, data, resume: false };
+      return { config, data, info, resume: false };
     });
   }
 
   /**
    * Continues the stored run `name` from its newest intact checkpoint, with the config it was
-   * started with and `loadData` for its data (the page fetches the same built-in set again).
-   * `steps`, as `gantry train --resume --steps N`, changes the run's total (to continue a finished one).
+   * started with and `loadData` for its data (the page fetches the same built-in set again), on the
+   * backend it trained on. `steps`, as `gantry train --resume --steps N`, changes the run's total (to
+   * continue a finished one).
    */
   async resume(name: string, loadData: (config: TrainConfig, info: StudioRunInfo) => Promise<ImageSet>, fallbackBackend: PageBackend = 'cpu', steps?: number): Promise<void> {
-    const store = await this.runs.store(name);
-    const text = await readText(store, 'config.json');
-    if (text === null) throw new Error(`run ${name} has no config.json; it cannot be resumed, start it again`);
-    const stored = JSON.parse(text) as Record<string, unknown>;
-    const info = JSON.parse((await readText(store, STUDIO_FILE)) ?? '{}') as Partial<StudioRunInfo>;
-    const { preset, ...rest } = stored;
-    const length = steps !== undefined ? { steps, epochs: null } : {};
-    const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), ...length, preset: preset as string }, `${name}/config.json`);
-    // a run from the CLI (uploaded as a zip) has no studio.json: `fallbackBackend`, and its data
-    // from config.data (a built-in set by its spec, else the folder's name, which the user loads again)
-    const full: StudioRunInfo = {
-      backend: info.backend ?? fallbackBackend,
-      dataTitle: info.dataTitle ?? folderTitle(config.data),
-      builtin: info.builtin ?? (BUILTIN_SPECS.includes(config.data) ? config.data : null),
-    };
-    await this.launch(name, full, async () => ({ config, data: await loadData(config, full), resume: true }));
+    await this.launch(name, async (store) => {
+      const text = await readText(store, 'config.json');
+      if (text === null) throw new Error(`run ${name} has no config.json; it cannot be resumed, start it again`);
+      const stored = JSON.parse(text) as Record<string, unknown>;
+      const saved = JSON.parse((await readText(store, STUDIO_FILE)) ?? '{}') as Partial<StudioRunInfo>;
+      const { preset, ...rest } = stored;
+      const length = steps !== undefined ? { steps, epochs: null } : {};
+      const config = resolveTrainConfig({}, { ...(rest as TrainOverrides), ...length, preset: preset as string }, `${name}/config.json`);
+      // a run from the CLI (uploaded as a zip) has no studio.json: `fallbackBackend`, and its data
+      // from config.data (a built-in set by its spec, else the folder's name, which the user loads again)
+      const info: StudioRunInfo = {
+        backend: saved.backend ?? fallbackBackend,
+        dataTitle: saved.dataTitle ?? folderTitle(config.data),
+        builtin: saved.builtin ?? (BUILTIN_SPECS.includes(config.data) ? config.data : null),
+      };
+      return { config, data: await loadData(config, info), info, resume: true };
+    });
   }
 
   /** Asks the run to stop: it checkpoints the step it is on, then stops (phase 'paused'). */
@@ -128,30 +148,36 @@ export class TrainingSession {
     this.set({ phase: 'pausing', message: 'pausing: writing a checkpoint of this step…' });
   }
 
-  private async launch(name: string, info: StudioRunInfo, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; resume: boolean }>): Promise<void> {
+  /** Runs the loop on what `prepare` gives; from its first line on, the session is busy (a second start waits its turn or is refused). */
+  private async launch(name: string, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; info: StudioRunInfo; resume: boolean }>): Promise<void> {
     if (this.running) throw new Error('a run is already training; pause it first');
     let release!: () => void;
     this.running = new Promise((resolve) => (release = resolve));
-    this.set({ phase: 'starting', run: name, backend: info.backend, step: 0, stepsPerSecond: 0, message: `preparing ${name}…` });
+    this.set({ phase: 'starting', run: name, step: 0, stepsPerSecond: 0, message: `preparing ${name}…` });
     const stop = (this.stop = new PauseButton());
     try {
-      await useBackend(info.backend);
       const store = await this.runs.store(name);
       const prepared = await prepare(store);
+      this.set({ backend: prepared.info.backend });
+      await useBackend(prepared.info.backend);
       const { config, batches } = fitConfigToData(prepared.config, prepared.data);
       const history = prepared.resume ? await this.history(store) : [];
-      this.hooks.onRunOpened(name, config, history);
+      this.hooks.onRunOpened(name, config, history, store);
       this.set({ steps: config.steps });
+      const rate = new RateMeter();
       const result = await runTrainingLoop({
         config, data: prepared.data, batches, store,
         resume: prepared.resume,
         stop,
         progress: {
-          tick: (step, rate) => this.set({ phase: this.state.phase === 'pausing' ? 'pausing' : 'training', step, stepsPerSecond: rate }),
+          tick: (step) => this.set({ phase: this.state.phase === 'pausing' ? 'pausing' : 'training', step, stepsPerSecond: rate.tick(step) }),
           line: (text) => this.set({ message: text }),
           done: () => {},
         },
-        onReady: ({ startStep }) => this.set({ phase: 'training', step: startStep, message: startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}` }),
+        onReady: ({ startStep }) => {
+          rate.tick(startStep);
+          this.set({ phase: 'training', step: startStep, message: startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}` });
+        },
         onLog: (record) => this.hooks.onLog(record),
         onSamples: (step, gan) => this.hooks.onSamples(step, gan, config, store),
         warn: (line) => this.set({ message: `warning: ${line}` }),

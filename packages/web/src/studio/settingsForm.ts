@@ -237,7 +237,10 @@ export function settingsForm(onChange: (config: TrainConfig | null) => void): Se
     },
     setData(d) {
       data = d;
-      if (!presetChosen) fillPreset(defaultPresetFor(d));
+      // the data's own preset, unless one was chosen; the fields are refilled only when it changes,
+      // so edits made before the data arrives (Start with nothing chosen) stand
+      const want = defaultPresetFor(d);
+      if (!presetChosen && want !== preset.value) fillPreset(want);
       check();
     },
     errors() {

@@ -49,7 +49,7 @@ export class TrainingView {
     this.charts = h('section', { class: 'card charts' },
       h('div', { class: 'card-head' }, h('h2', {}, 'Curves')),
       h('div', { class: 'chart-grid' }, chartEls.map(({ title, box }) => h('div', {}, h('h3', {}, title), box))));
-    for (const { box } of chartEls) this.plots.push(new Chart(box, 170));
+    for (const { box } of chartEls) this.plots.push(new Chart(box, 150));
     this.samples = h('section', { class: 'card samples' },
       h('div', { class: 'card-head' }, h('h2', {}, 'Samples'), h('span', { class: 'muted', id: 'sample-step' })),
       h('div', { class: 'sample-frame' }, this.canvas),
@@ -85,6 +85,24 @@ export class TrainingView {
     this.records.push(record);
     // at most a redraw per frame: a fast backend logs faster than a chart needs
     if (!this.redraw) this.redraw = requestAnimationFrame(() => this.draw());
+  }
+
+  /** A new run: no grid until its first samples (a resumed run shows its last saved grid meanwhile). */
+  clearSamples(): void {
+    this.canvas.getContext('2d')!.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    delete this.canvas.dataset.step;
+    (this.samples.querySelector('#sample-step') as HTMLElement).textContent = '';
+    this.sampleCaption.textContent = 'The generator’s images for a fixed noise batch appear here as it trains.';
+  }
+
+  /** Shows a grid saved earlier (a PNG from the run's samples/). */
+  async showSavedSamples(png: Uint8Array, step: number): Promise<void> {
+    const bitmap = await createImageBitmap(new Blob([png as unknown as BlobPart], { type: 'image/png' }));
+    this.canvas.width = bitmap.width;
+    this.canvas.height = bitmap.height;
+    this.canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    this.sampleDrawn(step);
   }
 
   sampleDrawn(step: number): void {
