@@ -192,12 +192,12 @@ export class TrainingSession {
         this.set({ phase: 'failed', message: `${name} stopped: ${(e as Error).message}` });
       }
     } finally {
+      // the weights of a paused run are in its checkpoint; free what the loop left on the backend
+      tf.disposeVariables();
       this.stop = null;
       this.running = null;
       this.set({}); // once more, now that nothing trains: the page enables Start and Resume
       release();
-      // the weights of a paused run are in its checkpoint; free what the loop left on the backend
-      tf.disposeVariables();
     }
   }
 
