@@ -86,10 +86,13 @@ const rows = [];
 try {
   for (const preset of presets) {
     const row = { preset, cli: cliSpeed(preset), page: {} };
-    for (const backend of backends) row.page[backend] = await pageSpeed(preset, backend);
+    for (const backend of backends) {
+      // a cell that fails (a page error, a backend that stops) is reported, and the others still run
+      row.page[backend] = await pageSpeed(preset, backend).catch((e) => ({ preset, backend, skipped: String(e?.message ?? e).split('\n')[0] }));
+    }
     rows.push(row);
     if (!values.json) {
-      const cells = backends.map((b) => (row.page[b].stepsPerSecond ? `${b} ${row.page[b].stepsPerSecond.toFixed(2)}` : `${b} -`)).join('  ');
+      const cells = backends.map((b) => (row.page[b].stepsPerSecond ? `${b} ${row.page[b].stepsPerSecond.toFixed(2)}` : `${b} - (${row.page[b].skipped ?? 'no timed steps'})`)).join('  ');
       console.log(`${preset}: page ${cells}  |  gantry bench onednn (${values.threads} thread) ${row.cli ? row.cli.toFixed(2) : '-'} steps/s`);
     }
   }
