@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { readSetting } from 'tfjs-backend-onednn/environment';
 import { openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, type StudioPage } from './studioPageFixtures.js';
 
 // The page's GPU backends against its cpu backend, on the same settings: WebGL and WebGPU (in
@@ -12,8 +13,8 @@ import { openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitFo
 // backends would take about 17 minutes. The suite runs 2 steps of batch 4 (about a minute); the
 // full check is `GANTRY_STUDIO_BACKEND_STEPS=20 GANTRY_STUDIO_BACKEND_BATCH=16`.
 
-const steps = Number(process.env.GANTRY_STUDIO_BACKEND_STEPS ?? 2);
-const batchSize = Number(process.env.GANTRY_STUDIO_BACKEND_BATCH ?? 4);
+const steps = readSetting('GANTRY_STUDIO_BACKEND_STEPS');
+const batchSize = readSetting('GANTRY_STUDIO_BACKEND_BATCH');
 
 let s: StudioPage;
 before(async () => {

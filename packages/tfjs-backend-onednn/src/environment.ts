@@ -266,6 +266,24 @@ export const SETTINGS = {
     parse: onOff,
     fallback: () => false,
   },
+  GANTRY_STUDIO_BACKEND_STEPS: {
+    type: 'a whole number of at least 1',
+    default: '2',
+    does: "Steps of the studio page's WebGL and WebGPU check against its cpu backend (studio-backends.test); 20, with GANTRY_STUDIO_BACKEND_BATCH=16, is the full check, which takes long on a software GPU.",
+    readBy: [`${gantry}/test/studio-backends.test.ts`],
+    stage: 'test',
+    parse: wholeNumber(1),
+    fallback: () => 2,
+  },
+  GANTRY_STUDIO_BACKEND_BATCH: {
+    type: 'a whole number of at least 1',
+    default: '4',
+    does: "Batch size of the studio page's WebGL and WebGPU check (studio-backends.test); 16 for the full check.",
+    readBy: [`${gantry}/test/studio-backends.test.ts`],
+    stage: 'test',
+    parse: wholeNumber(1),
+    fallback: () => 4,
+  },
 } satisfies Record<`GANTRY_${string}`, Setting<unknown>>;
 
 export type SettingName = keyof typeof SETTINGS;
