@@ -1,4 +1,5 @@
 import { startDashboard } from '../dashboard/server.js';
+import { untilSignal } from '../util/shutdown.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 
 /** The dashboard's port unless --port says otherwise. */
@@ -26,15 +27,7 @@ export async function dashboardCommand(argv: string[]): Promise<void> {
   const port = intFlag(v, 'port', 0, 65535) ?? defaultDashboardPort;
   const dashboard = await startDashboard({ root, port, host: stringFlag(v, 'host'), rootName: '--root' });
   // listen for the signals before saying the server is up, so a signal sent on that line finds them
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const stopped = untilSignal();
   console.error(`gantry dashboard: ${dashboard.url} (runs under ${dashboard.index.rootReal}); Ctrl-C to stop`);
   await stopped;
   await dashboard.close();

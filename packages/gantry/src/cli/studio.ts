@@ -1,6 +1,7 @@
 import { UsageError } from 'gantry-core/errors.js';
 import { startStudio } from '../studio/server.js';
 import { writeStudioSite } from '../studio/staticSite.js';
+import { untilSignal } from '../util/shutdown.js';
 import { intFlag, parseFlags, stringFlag } from './args.js';
 
 /** The studio's port unless --port says otherwise. */
@@ -35,15 +36,7 @@ export async function studioCommand(argv: string[]): Promise<void> {
   const port = intFlag(v, 'port', 0, 65535) ?? defaultStudioPort;
   const studio = await startStudio({ port, host: stringFlag(v, 'host') });
   // listen for the signals before saying the server is up, so a signal sent on that line finds them
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const stopped = untilSignal();
   console.error(`gantry studio: ${studio.url}; Ctrl-C to stop`);
   await stopped;
   await studio.close();

@@ -18,3 +18,19 @@ export function releaseAll(): void {
     }
   }
 }
+
+/**
+ * Resolves at the first SIGINT or SIGTERM (then listens no more): how a server command waits to
+ * close. Call it before saying the server is up, so that a signal sent on that line finds it.
+ */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
