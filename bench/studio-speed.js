@@ -3,12 +3,16 @@
 // TF.js backend (cpu, webgl, webgpu), beside `gantry bench` on the native backend of this machine.
 //
 //   node bench/studio-speed.js [--presets seed-mlp,dcgan-mnist,dcgan64] [--backends cpu,webgl,webgpu]
-//                              [--warmup N] [--steps N] [--threads N] [--json]
+//                              [--warmup N] [--steps N] [--batch-size N] [--threads N] [--json]
 //
 // Each cell is one fresh page: the studio server in this process, the run started through the
 // page's own `gantryStudio.start` (the Start button's code), `--warmup` steps untimed, then the
-// wall time of the next `--steps` (read from the page's step counter, polled every 20 ms). Logging,
-// sample grids and checkpoints are pushed past the end so the figure is the training step alone.
+// wall time of the next `--steps` (read from the page's step counter, polled every 20 ms).
+// WebGL and WebGPU queue a step's work and return before the GPU has done it; only a read of the
+// losses waits for it. So the run logs (reads its losses) every `--warmup` steps: the clock starts
+// after the read at the end of the warm-up and stops after the read at the last step, and the
+// figure counts every queued step as done. With `--steps` no more than `--warmup` there is no read
+// in between. Sample grids and checkpoints are pushed past the end.
 // Chromium has no GPU here: webgl is SwiftShader and webgpu Dawn on SwiftShader, both on the CPU.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     backends: { type: 'string', default: 'cpu,webgl,webgpu' },
     warmup: { type: 'string', default: '3' },
     steps: { type: 'string', default: '10' },
+    'batch-size': { type: 'string' }, // the preset's when left out; the page and the CLI take the same
     threads: { type: 'string', default: '1' },
     json: { type: 'boolean' },
   },
@@ -32,6 +37,7 @@ const presets = values.presets.split(',');
 const backends = values.backends.split(',');
 const warmup = Number(values.warmup);
 const steps = Number(values.steps);
+const batch = values['batch-size'] === undefined ? {} : { batchSize: Number(values['batch-size']) };
 const dataFor = (preset) => (/64|emoji/.test(preset) ? 'emoji-google' : 'mnist');
 
 const server = await startStudio({ port: 0, host: '127.0.0.1' });
@@ -50,8 +56,8 @@ async function pageSpeed(preset, backend) {
     if (!offered.some((b) => b.name === backend && b.available !== false)) return { preset, backend, skipped: 'not offered by this browser' };
     const total = warmup + steps;
     const started = await page.evaluate(
-      ({ preset, backend, data, total }) => globalThis.gantryStudio.start({ preset, backend, data, steps: total, logEvery: total, sampleEvery: total, checkpointEvery: total }),
-      { preset, backend, data: dataFor(preset), total },
+      ({ preset, backend, data, total, warmup, batch }) => globalThis.gantryStudio.start({ preset, backend, data, steps: total, logEvery: warmup, sampleEvery: total, checkpointEvery: total, ...batch }),
+      { preset, backend, data: dataFor(preset), total, warmup, batch },
     );
     if (!('run' in started)) return { preset, backend, skipped: `refused: ${JSON.stringify(started.refused)}` };
     // the page's step counter, timed from here: when it reaches the warm-up and when the end
@@ -60,7 +66,8 @@ async function pageSpeed(preset, backend) {
       for (;;) {
         const s = globalThis.gantryStudio.state();
         if (s.step >= warmup && at.warm === undefined) at.warm = { t: performance.now(), step: s.step };
-        if (s.step >= total - 1 && at.end === undefined) at.end = { t: performance.now(), step: s.step };
+        // the counter shows the last step once its losses are read, before its checkpoint is written
+        if (s.step >= total && at.end === undefined) at.end = { t: performance.now(), step: s.step };
         if (s.phase !== 'training' && s.phase !== 'starting') break;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -76,7 +83,7 @@ async function pageSpeed(preset, backend) {
 }
 
 function cliSpeed(preset) {
-  const r = spawnSync(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--backend', 'onednn', '--threads', values.threads, '--steps', String(Math.max(steps, 10)), '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(root, 'packages/gantry/bin/gantry.js'), 'bench', '--preset', preset, '--backend', 'onednn', '--threads', values.threads, '--steps', String(Math.max(steps, 10)), ...(batch.batchSize ? ['--batch-size', String(batch.batchSize)] : []), '--json'], { encoding: 'utf8' });
   if (r.status !== 0) return null;
   const out = JSON.parse(r.stdout);
   return 1000 / out.msPerStep.median;
