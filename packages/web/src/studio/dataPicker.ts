@@ -1,6 +1,7 @@
 // Choosing the images to train on: one of the built-in sets the server lists (data/index.json), or
 // a folder of the user's own images (a folder picker or a drop), read by folderImages.ts with
 // the shape, resize mode and background chosen here. It reports what it loaded through `onLoad`.
+import { IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT } from 'gantry-core/data/imageFileRules.js';
 import { h } from '../dashboard/dom.js';
 import type { StudioImageSet } from './dataFile.js';
 import { fetchDataIndex, fetchDataSet, type StudioSetEntry } from './dataIndex.js';
@@ -93,7 +94,7 @@ export function dataPicker(options: DataPickerOptions): HTMLElement {
     if (files.length > 0) loadFolder(files, files[0]!.webkitRelativePath.split('/')[0] || 'your images');
     folderInput.value = '';
   });
-  const drop = h('div', { class: 'drop' }, 'or drop a folder of images here');
+  const drop = h('div', { class: 'drop' }, 'or drop a folder of images, or the images themselves, here');
   drop.addEventListener('dragover', (e) => {
     e.preventDefault();
     drop.classList.add('over');
@@ -102,10 +103,12 @@ export function dataPicker(options: DataPickerOptions): HTMLElement {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    const items = e.dataTransfer?.items;
-    if (!items) return;
-    const name = items.length === 1 ? (items[0]!.webkitGetAsEntry()?.name ?? 'your images') : 'your images';
-    entriesFromDrop(items).then((entries) => loadFolder(entries, name), (err: Error) => say(`Could not read the drop: ${err.message}`, true));
+    if (!e.dataTransfer) return;
+    const dropped = entriesFromDrop(e.dataTransfer); // read now: the browser empties the drop when this handler returns
+    dropped.entries.then((entries) => {
+      if (entries.some((entry) => IMAGE_EXTENSIONS.test(entry.path))) loadFolder(entries, dropped.folder ?? 'your images');
+      else say(`The drop holds no image files (${IMAGE_TYPES_TEXT}); drop a folder of images, or the images themselves`, true);
+    }, (err: Error) => say(`Could not read the drop: ${err.message}`, true));
   });
 
   const field = (label: string, control: HTMLElement) => h('label', { class: 'field' }, label, control);

@@ -55,20 +55,47 @@ export function entriesFromFiles(files: Iterable<File>): ImageFileEntry[] {
   });
 }
 
+/** What a drop holds, read while its handler runs. */
+export interface DroppedFiles {
+  /** The folder's name when the drop is one folder, else null. */
+  folder: string | null;
+  /** Its files with their paths, folders walked recursively. */
+  entries: Promise<ImageFileEntry[]>;
+}
+
+/** What a drop event offers, as entriesFromDrop reads it (a DataTransfer). */
+export interface DropTransfer {
+  items?: ArrayLike<Pick<DataTransferItem, 'kind' | 'getAsFile' | 'webkitGetAsEntry'>> | null;
+  files?: ArrayLike<File> | null;
+}
+
 /**
  * The files of a drop, folders walked recursively. One dropped folder is the folder itself (paths
- * inside it); several dropped things are read as the contents of one folder. Call it from the drop
- * handler before any await: the browser empties `items` when the handler returns.
+ * inside it, as the CLI's are inside the folder it is given); several dropped things are read as
+ * the contents of one folder. A dropped thing without a file-system entry (a synthetic
+ * DataTransfer, some drag sources) is taken as its File, its path its name; a drop with no usable
+ * items falls back to its file list. Call it from the drop handler before any await: the browser
+ * empties the drop when the handler returns, so every entry and File is taken here, synchronously.
  */
-export function entriesFromDrop(items: DataTransferItemList): Promise<ImageFileEntry[]> {
+export function entriesFromDrop(transfer: DropTransfer): DroppedFiles {
   const roots: FileSystemEntry[] = [];
-  for (const item of Array.from(items)) {
-    const entry = item.kind === 'file' ? item.webkitGetAsEntry() : null;
+  const loose: File[] = [];
+  for (const item of Array.from(transfer.items ?? [])) {
+    if (item.kind !== 'file') continue;
+    const entry = item.webkitGetAsEntry();
+    const file = entry ? null : item.getAsFile();
     if (entry) roots.push(entry);
+    else if (file) loose.push(file);
   }
-  const only = roots.length === 1 && roots[0]!.isDirectory ? (roots[0] as FileSystemDirectoryEntry) : null;
-  const tops = only ? readChildren(only) : Promise.resolve(roots);
-  return tops.then((list) => Promise.all(list.map((e) => walk(e, '')))).then((lists) => lists.flat());
+  if (roots.length === 0 && loose.length === 0) loose.push(...Array.from(transfer.files ?? []));
+  const only = roots.length === 1 && loose.length === 0 && roots[0]!.isDirectory ? (roots[0] as FileSystemDirectoryEntry) : null;
+  const walked = (only ? readChildren(only) : Promise.resolve(roots))
+    .then((list) => Promise.all(list.map((e) => walk(e, ''))))
+    .then((lists) => lists.flat());
+  return {
+    folder: only?.name ?? null,
+    entries: walked.then((found) => [...found, ...loose.map((file) => ({ path: file.name, file }))]),
+  };
 }
 
 async function walk(entry: FileSystemEntry, prefix: string): Promise<ImageFileEntry[]> {
