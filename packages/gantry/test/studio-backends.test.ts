@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readSetting } from 'tfjs-backend-onednn/environment';
-import { openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, type StudioPage } from './studioPageFixtures.js';
+import { runFiles, skipWithoutChromium as skip, startRun, studioPageForFile, waitForIdle } from './studioPageFixtures.js';
 
 // The page's GPU backends against its cpu backend, on the same settings: WebGL and WebGPU (in
 // headless Chromium without a GPU both run on SwiftShader, so this checks the kernels, not speed).
@@ -16,16 +16,7 @@ import { openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitFo
 const steps = readSetting('GANTRY_STUDIO_BACKEND_STEPS');
 const batchSize = readSetting('GANTRY_STUDIO_BACKEND_BATCH');
 
-let s: StudioPage;
-before(async () => {
-  if (skip) return;
-  s = await openStudioPage();
-});
-after(async () => {
-  if (skip) return;
-  await s.close();
-  assert.deepEqual(s.errors, [], 'no script error on the page');
-});
+const s = studioPageForFile();
 
 const settings = { steps, batchSize, seed: 1, logEvery: 1, sampleEvery: steps, sampleCount: 16, checkpointEvery: steps };
 

@@ -3,27 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { tempDir } from './fixtures.js';
-import { gotoStudio, openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, waitForStep, type StudioPage, type StoredRun } from './studioPageFixtures.js';
+import { gotoStudio, runFiles, skipWithoutChromium as skip, startRun, studioPageForFile, waitForIdle, waitForStep, type StoredRun } from './studioPageFixtures.js';
 
 // Training in the studio page (headless Chromium, TF.js's cpu backend): the same bytes as
 // `gantry train --backend cpu`, a run cut by a reload that resumes from browser storage to the
 // same bytes, and settings the core refuses shown next to their fields with no run started.
 
 const gantryBin = fileURLToPath(new URL('../../bin/gantry.js', import.meta.url));
-let s: StudioPage;
-
-before(async () => {
-  if (skip) return;
-  s = await openStudioPage();
-});
-
-after(async () => {
-  if (skip) return;
-  await s.close();
-  assert.deepEqual(s.errors, [], 'no script error on the page');
-});
+const s = studioPageForFile();
 
 const weightsOf = (files: Map<string, Buffer>, step: number) => {
   const w = files.get(`checkpoints/step-${String(step).padStart(9, '0')}/weights.bin`);

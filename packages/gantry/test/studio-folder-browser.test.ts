@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -8,12 +8,10 @@ import { StudioSetCache } from '../src/studio/dataSets.js';
 import { startStudio } from '../src/studio/server.js';
 import { tempDir } from './fixtures.js';
 import { BLUE, RED, writeImageFolder } from './imageFolderFixtures.js';
+import { launchChromium, skipWithoutChromium as skip } from './studioPageFixtures.js';
 
 // The user's own images, read by the page in a real headless Chromium (Debian's): a folder of
 // PNG, JPEG and WebP files in two class subfolders, and one file that is not an image at all.
-
-const chromium = '/usr/bin/chromium';
-const skip = existsSync(chromium) ? false : `needs ${chromium} (Debian's chromium package) to drive a real browser`;
 
 let browser: Browser;
 let page: Page;
@@ -27,11 +25,7 @@ before(async () => {
   mkdirSync(folder);
   await writeImageFolder(folder);
   studio = await startStudio({ port: 0 }, new StudioSetCache(() => {}));
-  const { chromium: launcher } = await import('playwright-core');
-  browser = await launcher.launch({
-    executablePath: chromium,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium(['--disable-gpu']);
   page = await browser.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });

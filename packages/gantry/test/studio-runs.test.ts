@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { packRun, unpackRun } from 'gantry-core/run/archive.js';
 import { exportGenerator } from '../src/export/exportGenerator.js';
@@ -14,7 +14,7 @@ import { contentTypes } from '../src/serve/http.js';
 import { writeStudioSite } from '../src/studio/staticSite.js';
 import { tempDir } from './fixtures.js';
 import { writeImageFolder } from './imageFolderFixtures.js';
-import { installApiShortcut, MnistOnly, openStudioPage, runFiles, skipWithoutChromium as skip, startRun, waitForIdle, type StudioPage, type StoredRun } from './studioPageFixtures.js';
+import { installApiShortcut, MnistOnly, runFiles, skipWithoutChromium as skip, startRun, studioPageForFile, waitForIdle, type StoredRun } from './studioPageFixtures.js';
 
 // Runs in and out of the studio page (headless Chromium, TF.js's cpu backend): a page run
 // downloaded as a zip, unzipped and continued by `gantry train --resume` ends on the weights of the
@@ -25,19 +25,8 @@ import { installApiShortcut, MnistOnly, openStudioPage, runFiles, skipWithoutChr
 await tf.setBackend('cpu'); // this process's export of the same checkpoint, for the comparison
 
 const gantryBin = fileURLToPath(new URL('../../bin/gantry.js', import.meta.url));
-let s: StudioPage;
+const s = studioPageForFile();
 let reference60: Buffer | undefined;
-
-before(async () => {
-  if (skip) return;
-  s = await openStudioPage();
-});
-
-after(async () => {
-  if (skip) return;
-  await s.close();
-  assert.deepEqual(s.errors, [], 'no script error on the page');
-});
 
 function gantry(args: string[]): void {
   const r = spawnSync(process.execPath, [gantryBin, ...args, '--quiet'], { encoding: 'utf8', timeout: 240_000 });

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../src/serve/http.js';
 import { StudioSetCache, type BuiltSet } from '../src/studio/dataSets.js';
@@ -7,8 +9,17 @@ import { startStudio } from '../src/studio/server.js';
 // The studio page in a real headless Chromium (Debian's), driven through the page's own scripting
 // handle (globalThis.gantryStudio), which calls the code the buttons call.
 
-export const chromiumPath = '/usr/bin/chromium';
+const chromiumPath = '/usr/bin/chromium';
 export const skipWithoutChromium = existsSync(chromiumPath) ? false : `needs ${chromiumPath} (Debian's chromium package) to drive a real browser`;
+
+/** Headless Chromium with `gpuArgs` (how it may draw), and nothing that reaches the network on its own. */
+export async function launchChromium(gpuArgs: readonly string[]): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', ...gpuArgs, '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
 
 /** Only MNIST in data/index.json: the page trains on it, and the other sets need not be built. */
 export class MnistOnly extends StudioSetCache {
@@ -33,11 +44,7 @@ export interface StudioPage {
  */
 export async function openStudioPage(): Promise<StudioPage> {
   const studio = await startStudio({ port: 0 }, new MnistOnly(() => {}));
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium(['--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -50,6 +57,31 @@ export async function openStudioPage(): Promise<StudioPage> {
       await browser.close();
       await studio.close();
     },
+  };
+}
+
+/**
+ * One page for all of a test file's tests: opened before the first, closed after the last, when
+ * it asserts that the page threw no script error. Its fields are there once the file's before
+ * hook has run (inside tests); without Chromium nothing opens, and the tests skip.
+ */
+export function studioPageForFile(): Readonly<Omit<StudioPage, 'close'>> {
+  let opened: StudioPage | undefined;
+  before(async () => {
+    if (skipWithoutChromium) return;
+    opened = await openStudioPage();
+  });
+  after(async () => {
+    if (!opened) return;
+    await opened.close();
+    assert.deepEqual(opened.errors, [], 'no script error on the page');
+  });
+  const open = (): StudioPage => opened ?? assert.fail('the studio page is not open: it opens in the test file’s before hook');
+  return {
+    get studio() { return open().studio; },
+    get browser() { return open().browser; },
+    get page() { return open().page; },
+    get errors() { return open().errors; },
   };
 }
 

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { bytesToPixels01 } from 'gantry-core/data/bytePixels.js';
 import { RealBatches, noiseBatch, randomLabels } from 'gantry-core/train/batches.js';
 import { RandomRealBatch, disposeStepInputs, stepInputs, type StepInputs } from 'gantry-core/train/stepInputs.js';
 import { Stream } from 'gantry-core/util/random.js';
@@ -101,6 +102,12 @@ test('gantry bench times a conditional preset with several D updates per step, a
     assert.equal(result.numTensorsGrowth, 0);
     assert.ok(result.flopsPerStep > 0);
   }
+});
+
+test('bytesToPixels01 turns every byte into float32(b / 255), bit for bit', () => {
+  const bytes = Uint8Array.from({ length: 256 }, (_, b) => b);
+  const want = Float32Array.from(bytes, (b) => b / 255);
+  assert.deepEqual(new Uint32Array(bytesToPixels01(bytes).buffer), new Uint32Array(want.buffer));
 });
 
 test('a set kept as bytes batches bit for bit as the same set kept as floats, in both pixel ranges', () => {

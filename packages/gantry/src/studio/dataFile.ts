@@ -1,3 +1,4 @@
+import { bytePixelValues } from 'gantry-core/data/bytePixels.js';
 import type { ImageSet } from 'gantry-core/data/dataset.js';
 import { DATA_FILE_MAGIC, DATA_FILE_PREFIX_BYTES, DATA_FILE_VERSION, dataFileHeaderProblem, type DataFileHeader } from 'gantry-core/data/gdsFormat.js';
 
@@ -52,10 +53,11 @@ function pixelBytes(set: ImageSet): Uint8Array {
   if (set.bytes) return set.bytes.subarray(0, size);
   const floats = set.pixels01;
   const bytes = new Uint8Array(size);
+  const readBack = bytePixelValues('0,1'); // the floats the reader makes of each byte
   for (let i = 0; i < size; i++) {
     const b = Math.round(floats[i]! * 255);
-    // the reader makes floats as bytes / 255 in float32: only a byte that gives back the same float is lossless
-    if (!(b >= 0 && b <= 255) || Math.fround(b / 255) !== floats[i]) {
+    // only a byte that the reader turns back into the same float is lossless
+    if (!(b >= 0 && b <= 255) || readBack[b] !== floats[i]) {
       throw new Error(`cannot encode ${set.source}: pixel ${i} (${floats[i]}) is not a byte / 255`);
     }
     bytes[i] = b;

@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import './chart.css';
 import { num } from './format.js';
 import { smooth } from './smoothing.js';
 

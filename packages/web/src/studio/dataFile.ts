@@ -1,6 +1,7 @@
 // Reads the studio's image-set file (.gds; the layout is in packages/gantry/src/studio/dataFormat.ts,
 // which the writer shares) into the fields of Gantry's ImageSet. Plain typed arrays and DataView
 // only: it runs in a page, a worker, or Node.
+import { byteImageSet } from 'gantry-core/data/bytePixels.js';
 import {
   DATA_FILE_MAGIC, DATA_FILE_PREFIX_BYTES, DATA_FILE_VERSION, dataFileBodyBytes, dataFileHeaderProblem, type DataFileHeader,
 } from 'gantry-core/data/gdsFormat.js';
@@ -14,31 +15,11 @@ export interface StudioImageSet {
   readonly channels: number;
   /** [count, height, width, channels] bytes 0..255. */
   readonly bytes: Uint8Array;
-  /** The same pixels as float32 in [0, 1] (bytes / 255, as the CLI computes them), made on first read: four times the bytes' memory. */
+  /** The same pixels as float32 in [0, 1] (gantry-core's bytesToPixels01, as the CLI computes them), made on first read: four times the bytes' memory. */
   readonly pixels01: Float32Array;
   readonly labels?: Int32Array;
   readonly numClasses?: number;
   readonly classNames?: readonly string[];
-}
-
-/** Bytes 0..255 to float32 in [0, 1], exactly as the CLI does (data/sourceCommon.ts bytesToPixels01). */
-export function bytesToPixels01(bytes: Uint8Array): Float32Array {
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i]! / 255;
-  return out;
-}
-
-/** A StudioImageSet over `bytes`, its floats made on first read. */
-export function studioImageSet(base: Omit<StudioImageSet, 'bytes' | 'pixels01'>, bytes: Uint8Array): StudioImageSet {
-  let floats: Float32Array | undefined;
-  return {
-    ...base,
-    bytes,
-    get pixels01() {
-      floats ??= bytesToPixels01(bytes);
-      return floats;
-    },
-  };
 }
 
 /** A file that is not a sound .gds file; the message says what is wrong with it. */
@@ -87,7 +68,7 @@ export function decodeDataFile(data: ArrayBuffer | Uint8Array, what = 'the file'
     }
   }
   const pixels = bytes.subarray(bodyAt + body.labels, expected);
-  return studioImageSet({
+  return byteImageSet({
     source: header.source,
     count: header.count,
     height: header.height,

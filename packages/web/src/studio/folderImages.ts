@@ -7,7 +7,8 @@ import {
   COLOUR_FORMS, compareCodeUnits, folderClasses, IMAGE_EXTENSIONS, IMAGE_TYPES_TEXT, luma, parseColour,
 } from 'gantry-core/data/imageFileRules.js';
 import type { ResizeMode } from 'gantry-core/data/imageOptions.js';
-import { studioImageSet, type StudioImageSet } from './dataFile.js';
+import { byteImageSet } from 'gantry-core/data/bytePixels.js';
+import type { StudioImageSet } from './dataFile.js';
 
 export type { ResizeMode };
 export const RESIZE_MODES: readonly ResizeMode[] = ['crop', 'pad', 'stretch'];
@@ -222,7 +223,7 @@ export async function loadFolderImages(files: Iterable<File> | readonly ImageFil
   if (count === 0) {
     throw new Error(`none of the ${entries.length} image files could be decoded (${skipped[0]!.name}: ${skipped[0]!.reason}); use images this browser can read`);
   }
-  const set = studioImageSet({
+  const set: StudioImageSet = byteImageSet({
     source: 'folder',
     count,
     height: shape.height,
