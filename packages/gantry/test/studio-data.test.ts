@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadDataset } from '../src/data/load.js';
-import { concatChunks, encodeDataFile } from '../src/studio/dataFile.js';
+import { concatChunks, encodeDataFile } from 'gantry-core/data/gdsWrite.js';
 import type { StudioDataIndex } from 'gantry-core/data/gdsFormat.js';
 import { STUDIO_MARKER } from '../src/studio/staticSite.js';
 import { tempDir } from './fixtures.js';

@@ -1,4 +1,4 @@
-// The studio's image-set file (.gds), shared by its writer (studio/dataFile.ts, Node) and its
+// The studio's image-set file (.gds), shared by its writer (gdsWrite.ts: the server, and the page keeping a run's images) and its
 // reader (packages/web/src/studio/dataFile.ts, a page or Node), so that the two cannot drift
 // apart. It imports nothing: a page bundles it as it is.
 //

@@ -3,7 +3,7 @@ import { loadDataset } from '../data/load.js';
 import { shapeText } from '../data/sourceCommon.js';
 import { classNames } from '../export/exportManifest.js';
 import { DATA_FILE_EXTENSION, type StudioDataIndex, type StudioSetEntry } from 'gantry-core/data/gdsFormat.js';
-import { concatChunks, encodeDataFile } from './dataFile.js';
+import { concatChunks, encodeDataFile } from 'gantry-core/data/gdsWrite.js';
 
 /**
  * The image sets the studio page offers, each as the CLI's `loadDataset(spec)` returns it with

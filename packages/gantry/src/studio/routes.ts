@@ -17,7 +17,7 @@ const headers = { 'cache-control': 'no-cache', 'x-content-type-options': 'nosnif
  * - `/` (and `/index.html`): the page; `/studio.js`, `/studio.css` and their maps: its bundle
  * - `/preview/`: the export page and its binaries, for the Preview button (pageFiles.ts)
  * - `/data/index.json`: the sets on offer (building every one the first time)
- * - `/data/<name>.gds`: one set in the studio's data file format (studio/dataFormat.ts)
+ * - `/data/<name>.gds`: one set in the studio's data file format (gantry-core's data/gdsFormat.ts)
  * The page fetches everything by relative URL, so the same files work from a `--static` folder.
  */
 export function studioRoutes(sets: StudioSetCache, options: { loopbackOnly?: boolean } = {}): Hono {

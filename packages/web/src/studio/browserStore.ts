@@ -1,12 +1,19 @@
 // A run's files in this browser, as the core's RunStore: the Origin Private File System where the
 // browser has it (one folder per run under runs/NAME/), else IndexedDB (path -> bytes). The loop,
 // its checkpoints and its metrics log are written against RunStore only, so a run kept here has
-// the same files as a run folder of `gantry train`.
+// the same files as a run folder of `gantry train`. Beside the runs, in run-data/NAME.gds, the
+// images a run on the user's folder trains on, so that it resumes after a reload without the folder:
+// kept outside the run's folder, which stays exactly a `gantry train` run folder (and its zip).
+import type { ImageSet } from 'gantry-core/data/dataset.js';
+import { DATA_FILE_EXTENSION } from 'gantry-core/data/gdsFormat.js';
+import { concatChunks, encodeDataFile } from 'gantry-core/data/gdsWrite.js';
 import type { RunStore } from 'gantry-core/run/store.js';
 import { readText } from 'gantry-core/run/store.js';
 
 /** Where every run lives: runs/NAME/... in either backing store. */
 const RUNS = 'runs';
+/** Where a run's own images are kept: run-data/NAME.gds in either backing store. */
+const RUN_DATA = 'run-data';
 
 /** A run name the page accepts: it becomes a folder name, so no slashes, dots first, or oddities. */
 export function checkRunName(name: string): string | null {
@@ -263,19 +270,24 @@ export interface StoredRun {
 
 /** This browser's runs, in OPFS when it can, else IndexedDB. */
 export class BrowserRuns {
-  private constructor(private readonly opfs: FileSystemDirectoryHandle | null, private readonly db: IDBDatabase | null) {}
+  private constructor(
+    private readonly opfs: FileSystemDirectoryHandle | null,
+    private readonly opfsData: FileSystemDirectoryHandle | null,
+    private readonly db: IDBDatabase | null,
+  ) {}
 
   /** Opens OPFS, or IndexedDB where OPFS (with createWritable) is missing; `prefer` forces one (tests). */
   static async open(prefer?: 'opfs' | 'indexeddb'): Promise<BrowserRuns> {
     if (prefer !== 'indexeddb' && hasOpfs()) {
       try {
         const root = await navigator.storage.getDirectory();
-        return new BrowserRuns(await root.getDirectoryHandle(RUNS, { create: true }), null);
+        const [runs, data] = await Promise.all([RUNS, RUN_DATA].map((d) => root.getDirectoryHandle(d, { create: true })));
+        return new BrowserRuns(runs!, data!, null);
       } catch (e) {
         if (prefer === 'opfs') throw e;
       }
     }
-    return new BrowserRuns(null, await openIdb());
+    return new BrowserRuns(null, null, await openIdb());
   }
 
   /** 'opfs' or 'indexeddb', for the page to say where runs are kept. */
@@ -305,24 +317,28 @@ export class BrowserRuns {
   /** Every run with its preset, data, planned steps and last checkpoint's step. */
   async list(): Promise<StoredRun[]> {
     const out: StoredRun[] = [];
-    for (const name of await this.names()) {
-      const store = await this.store(name);
-      let config: { preset?: string; data?: string; steps?: number } = {};
-      let lastStep: number | null = null;
-      try {
-        config = JSON.parse((await readText(store, 'config.json')) ?? '{}') as typeof config;
-      } catch { /* a run cut off before its config: listed without one */ }
-      try {
-        const latest = JSON.parse((await readText(store, 'checkpoints/latest.json')) ?? 'null') as { step?: number } | null;
-        lastStep = typeof latest?.step === 'number' ? latest.step : null;
-      } catch { /* no readable pointer: no checkpoint to name */ }
-      out.push({ name, preset: config.preset ?? null, data: config.data ?? null, steps: config.steps ?? null, lastStep });
-    }
+    for (const name of await this.names()) out.push(await this.describe(name));
     return out;
   }
 
-  /** Removes a run and all its files. */
+  /** One run as list() gives it. */
+  async describe(name: string): Promise<StoredRun> {
+    const store = await this.store(name);
+    let config: { preset?: string; data?: string; steps?: number } = {};
+    let lastStep: number | null = null;
+    try {
+      config = JSON.parse((await readText(store, 'config.json')) ?? '{}') as typeof config;
+    } catch { /* a run cut off before its config: listed without one */ }
+    try {
+      const latest = JSON.parse((await readText(store, 'checkpoints/latest.json')) ?? 'null') as { step?: number } | null;
+      lastStep = typeof latest?.step === 'number' ? latest.step : null;
+    } catch { /* no readable pointer: no checkpoint to name */ }
+    return { name, preset: config.preset ?? null, data: config.data ?? null, steps: config.steps ?? null, lastStep };
+  }
+
+  /** Removes a run, all its files, and the images kept for it. */
   async remove(name: string): Promise<void> {
+    await this.removeData(name);
     if (this.opfs) {
       try {
         await this.opfs.removeEntry(name, { recursive: true });
@@ -332,6 +348,59 @@ export class BrowserRuns {
       return;
     }
     await new IdbRunStore(this.db!, name).remove('');
+  }
+
+  /**
+   * Keeps `set`, the images run `name` trains on, as one .gds file outside the run's folder
+   * (replacing any kept before). Written whole: a reader sees the old file or the new one.
+   */
+  async keepData(name: string, set: ImageSet & { classNames?: readonly string[] }): Promise<void> {
+    const chunks = encodeDataFile(set, set.classNames);
+    const file = `${name}${DATA_FILE_EXTENSION}`;
+    if (this.opfsData) {
+      const w = await (await this.opfsData.getFileHandle(file, { create: true })).createWritable();
+      try {
+        for (const chunk of chunks) await w.write(chunk as unknown as BufferSource);
+        await w.close();
+      } catch (e) {
+        await w.abort().catch(() => {});
+        throw e;
+      }
+      return;
+    }
+    const tx = this.db!.transaction(IDB_FILES, 'readwrite');
+    tx.objectStore(IDB_FILES).put(concatChunks(chunks), `${RUN_DATA}/${file}`);
+    await done(tx);
+  }
+
+  /** The .gds bytes kept for run `name`, or null when none are (a built-in set, an older run, storage cleared). */
+  async keptData(name: string): Promise<Uint8Array | null> {
+    const file = `${name}${DATA_FILE_EXTENSION}`;
+    if (this.opfsData) {
+      try {
+        return new Uint8Array(await (await (await this.opfsData.getFileHandle(file)).getFile()).arrayBuffer());
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    }
+    const v = await request(this.db!.transaction(IDB_FILES).objectStore(IDB_FILES).get(`${RUN_DATA}/${file}`));
+    return v instanceof Uint8Array ? v : null;
+  }
+
+  private async removeData(name: string): Promise<void> {
+    const file = `${name}${DATA_FILE_EXTENSION}`;
+    if (this.opfsData) {
+      try {
+        await this.opfsData.removeEntry(file);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      return;
+    }
+    const tx = this.db!.transaction(IDB_FILES, 'readwrite');
+    tx.objectStore(IDB_FILES).delete(`${RUN_DATA}/${file}`);
+    await done(tx);
   }
 
   /** Every file of a run as path -> bytes (tests, and the page's file list). */

@@ -1,6 +1,6 @@
-// Reads the studio's image-set file (.gds; the layout is in packages/gantry/src/studio/dataFormat.ts,
-// which the writer shares) into the fields of Gantry's ImageSet. Plain typed arrays and DataView
-// only: it runs in a page, a worker, or Node.
+// Reads the studio's image-set file (.gds; the layout is in packages/core/src/data/gdsFormat.ts,
+// which the writer, gdsWrite.ts, shares) into the fields of Gantry's ImageSet. Plain typed arrays
+// and DataView only: it runs in a page, a worker, or Node.
 import { byteImageSet } from 'gantry-core/data/bytePixels.js';
 import {
   DATA_FILE_MAGIC, DATA_FILE_PREFIX_BYTES, DATA_FILE_VERSION, dataFileBodyBytes, dataFileHeaderProblem, type DataFileHeader,

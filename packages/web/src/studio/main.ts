@@ -8,7 +8,7 @@ import type { TrainConfig } from 'gantry-core/config.js';
 import { fill, h } from '../dashboard/dom.js';
 import { BACKEND_TITLES, bestBackend, probeBackends, type BackendOffer, type PageBackend } from './backends.js';
 import { BrowserRuns, checkRunName, type StoredRun } from './browserStore.js';
-import type { StudioImageSet } from './dataFile.js';
+import { decodeDataFile, type StudioImageSet } from './dataFile.js';
 import { fetchDataIndex, fetchDataSet, type StudioSetEntry } from './dataIndex.js';
 import { dataPicker, type LoadedData } from './dataPicker.js';
 import { renderPreview } from './dataPreview.js';
@@ -36,10 +36,13 @@ export interface StartOptions extends StudioSettings {
  * - `pause()`: the Pause button (the run checkpoints its step, then stops).
  * - `resume(name, { backend?, steps? })`: a stored run's Resume button. `backend` is for a run
  *   without the page's studio.json (an uploaded CLI run), which otherwise resumes on the chosen
- *   backend, or cpu; `steps` a new total, as `gantry train --resume --steps N`.
+ *   backend, or cpu; `steps` a new total, as `gantry train --resume --steps N`. A finished run's
+ *   Continue button (its row's, or the one beside Pause) is this with `steps` from its "Continue
+ *   to" field, refused in place when not above the step the run is at.
  * - `waitForIdle()`: resolves with the state once no run is training.
  * - `state()`: step, total, steps/s, phase, backend, the message, and the form's errors.
- * - `runs()`: the stored runs; `runFiles(name)`: a run's files as path -> base64.
+ * - `runs()`: the stored runs; `runFiles(name)`: a run's files as path -> base64; `keptData(name)`:
+ *   the .gds of the user's images kept for a run, as base64, or null when none are kept.
  * - `backends()`: what this browser offers; `storage`: 'opfs' or 'indexeddb'; `data`: the set loaded last.
  * - `exportFiles(name)`: the files Export generator zips, as path -> base64. Download, Upload,
  *   Export and Preview are the stored runs' buttons (storedRuns.ts; Upload's file input is #upload-input).
@@ -54,6 +57,7 @@ export interface StudioApi {
   state(): SessionState & { errors: Record<string, string>; adapter: string };
   runs(): Promise<StoredRun[]>;
   runFiles(name: string): Promise<Record<string, string>>;
+  keptData(name: string): Promise<string | null>;
   deleteRun(name: string): Promise<void>;
   backends(): BackendOffer[];
   exportFiles(name: string): Promise<Record<string, string>>;
@@ -85,6 +89,21 @@ const startButton = h('button', { type: 'button', id: 'start', class: 'primary',
 const pauseButton = h('button', { type: 'button', id: 'pause', disabled: true, onclick: () => session.pause() }, 'Pause');
 const resumeButton = h('button', { type: 'button', id: 'resume', disabled: true, onclick: () => void resumeRun(session.state.run!) }, 'Resume');
 const startProblem = h('p', { class: 'field-error', id: 'start-problem', role: 'alert' });
+// a finished run goes on to a new total from here too (the stored runs' rows have the same)
+const continueSteps = h('input', { id: 'continue-steps', type: 'number', min: 1, step: 1 });
+const continueGroup = h('div', { class: 'continue-to', id: 'continue-group', hidden: true },
+  h('label', { class: 'field' }, 'Continue to', continueSteps),
+  h('button', { type: 'button', id: 'continue', title: 'train this run on to the new total, as gantry train --resume --steps N', onclick: () => {
+    startProblem.textContent = '';
+    continueRun(session.state.run!, Number(continueSteps.value)).catch((e: Error) => refuse(e.message));
+  } }, 'Continue'));
+
+/** Bytes as base64, for scripts. */
+function base64(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
 
 const api: StudioApi = {
   ready: Promise.resolve(),
@@ -118,12 +137,12 @@ const api: StudioApi = {
   runs: () => storage.list(),
   async runFiles(name) {
     const out: Record<string, string> = {};
-    for (const [path, bytes] of await storage.files(name)) {
-      let s = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      out[path] = btoa(s);
-    }
+    for (const [path, bytes] of await storage.files(name)) out[path] = base64(bytes);
     return out;
+  },
+  async keptData(name) {
+    const bytes = await storage.keptData(name);
+    return bytes && base64(bytes);
   },
   deleteRun: (name) => removeRun(name),
   backends: () => offers,
@@ -140,6 +159,10 @@ function updateButtons(): void {
   startButton.title = currentConfig === null ? 'a setting is wrong: see the message under it' : '';
   pauseButton.disabled = phase !== 'training';
   resumeButton.disabled = busy || phase !== 'paused';
+  const finished = !busy && phase === 'finished';
+  // a fresh default each time a run finishes: double its total
+  if (finished && continueGroup.hidden) continueSteps.value = String(2 * session.state.steps);
+  continueGroup.hidden = !finished;
   backendSelect.disabled = busy;
   runName.disabled = busy;
   form.setEnabled(!busy);
@@ -226,6 +249,8 @@ async function resumeRun(name: string, options: { backend?: PageBackend; steps?:
   }
   const started = session.resume(name, async (config, info) => {
     if (info.builtin) return (await builtinSet(info.builtin)).set;
+    const kept = await keptSet(name);
+    if (kept) return kept;
     if (api.data && !api.data.builtin && api.data.title === info.dataTitle) return api.data.set;
     throw new Error(`${name} trained on your folder ${info.dataTitle}; load that folder again above, then press Resume (${config.data})`);
   }, options.backend ?? (backendPicked ? (backendSelect.value as PageBackend) : 'cpu'), options.steps).catch((e: Error) => refuse(e.message));
@@ -237,6 +262,33 @@ async function resumeRun(name: string, options: { backend?: PageBackend; steps?:
   // the session takes the run only once it has read its files: until then it is not 'starting' yet
   while (!session.busy && !settled) await new Promise((r) => setTimeout(r, 20));
   await untilStarted();
+}
+
+/** The images kept for run `name` when it started on the user's folder; null when none are (or they cannot be read), and the page asks for the folder. */
+async function keptSet(name: string): Promise<StudioImageSet | null> {
+  try {
+    const bytes = await storage.keptData(name);
+    return bytes && decodeDataFile(bytes, `the images kept for ${name}`);
+  } catch (e) {
+    console.warn(e);
+    return null;
+  }
+}
+
+/**
+ * Continue (a finished run's): resumes `name` to the new total `total`, as
+ * `gantry train --resume --steps N`. A total that is not a whole number above the step the run is
+ * at is refused before anything starts. Resolves to the line to show; rejects with the refusal.
+ */
+async function continueRun(name: string, total: number): Promise<string> {
+  if (session.busy) throw new Error('a run is training; pause it first');
+  const at = (await storage.describe(name)).lastStep ?? 0;
+  if (!Number.isSafeInteger(total) || total <= at) {
+    throw new Error(`${name} is at step ${at.toLocaleString('en')}: continue it to a whole number of steps above that`);
+  }
+  await resumeRun(name, { steps: total });
+  if (session.state.run === name && session.state.phase === 'failed') throw new Error(session.state.message);
+  return `continuing ${name} from step ${at.toLocaleString('en')} to ${total.toLocaleString('en')}`;
 }
 
 async function removeRun(name: string): Promise<void> {
@@ -267,6 +319,7 @@ async function boot(): Promise<void> {
   transfer = new RunTransfer(storage);
   runsView = new StoredRunsView(storage, {
     resume: (name) => void resumeRun(name),
+    continueTo: (name, total) => continueRun(name, total),
     remove: (name) => void removeRun(name),
     ...transferActions(transfer, { busy: () => session.busy, current: () => session.state.run }),
   });
@@ -301,7 +354,8 @@ async function boot(): Promise<void> {
     h('div', { class: 'controls' },
       h('label', { class: 'field' }, 'Backend', backendSelect),
       h('label', { class: 'field grow' }, 'Run name', runName),
-      h('div', { class: 'buttons' }, startButton, pauseButton, resumeButton)),
+      h('div', { class: 'buttons' }, startButton, pauseButton, resumeButton),
+      continueGroup),
     backendDetail,
     startProblem,
     view.status);

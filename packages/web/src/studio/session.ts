@@ -107,19 +107,33 @@ export class TrainingSession {
     while (this.running) await this.running;
   }
 
-  /** Starts a new run `name` of `config` (resolved) on `data` with `backend`. */
-  async start(name: string, config: TrainConfig, data: ImageSet, info: StudioRunInfo): Promise<void> {
+  /**
+   * Starts a new run `name` of `config` (resolved) on `data` with `backend`. The user's own images
+   * (no built-in set) are kept beside the run once, so that a resume after a reload needs no folder;
+   * where they cannot be kept (storage full) the run trains anyway, and says that a resume will ask.
+   */
+  async start(name: string, config: TrainConfig, data: ImageSet & { classNames?: readonly string[] }, info: StudioRunInfo): Promise<void> {
     await this.launch(name, async (store) => {
       await store.write(STUDIO_FILE, JSON.stringify(info, null, 2) + '\n');
-      return { config, data, info, resume: false };
+      let note: string | undefined;
+      if (info.builtin === null) {
+        this.set({ message: `keeping your ${data.count.toLocaleString('en')} images in this browser for ${name}…` });
+        try {
+          await this.runs.keepData(name, data);
+        } catch (e) {
+          console.warn(e);
+          note = `your images could not be kept in this browser (${(e as Error).message}); a resume after a reload will ask for the folder`;
+        }
+      }
+      return { config, data, info, resume: false, note };
     });
   }
 
   /**
    * Continues the stored run `name` from its newest intact checkpoint, with the config it was
-   * started with and `loadData` for its data (the page fetches the same built-in set again), on the
-   * backend it trained on. `steps`, as `gantry train --resume --steps N`, changes the run's total (to
-   * continue a finished one).
+   * started with and `loadData` for its data (the page fetches the same built-in set again, or
+   * reads the images kept beside the run), on the backend it trained on. `steps`, as
+   * `gantry train --resume --steps N`, changes the run's total (to continue a finished one).
    */
   async resume(name: string, loadData: (config: TrainConfig, info: StudioRunInfo) => Promise<ImageSet>, fallbackBackend: PageBackend = 'cpu', steps?: number): Promise<void> {
     await this.launch(name, async (store) => {
@@ -149,7 +163,7 @@ export class TrainingSession {
   }
 
   /** Runs the loop on what `prepare` gives; from its first line on, the session is busy (a second start waits its turn or is refused). */
-  private async launch(name: string, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; info: StudioRunInfo; resume: boolean }>): Promise<void> {
+  private async launch(name: string, prepare: (store: RunStore) => Promise<{ config: TrainConfig; data: ImageSet; info: StudioRunInfo; resume: boolean; note?: string }>): Promise<void> {
     if (this.running) throw new Error('a run is already training; pause it first');
     let release!: () => void;
     this.running = new Promise((resolve) => (release = resolve));
@@ -176,7 +190,8 @@ export class TrainingSession {
         },
         onReady: ({ startStep }) => {
           rate.tick(startStep);
-          this.set({ phase: 'training', step: startStep, message: startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}` });
+          const started = startStep > 0 ? `resumed ${name} at step ${startStep}` : `training ${name}`;
+          this.set({ phase: 'training', step: startStep, message: prepared.note ? `${started}; warning: ${prepared.note}` : started });
         },
         onLog: (record) => this.hooks.onLog(record),
         onSamples: (step, gan) => this.hooks.onSamples(step, gan, config, store),

@@ -1,12 +1,15 @@
-// The runs kept in this browser's storage: name, preset, data and last checkpoint, with Resume,
-// Delete, and a run's ways in and out of the page (runTransfer.ts): Download run (.zip) per run and
-// for the current one, Upload run (.zip), and Export generator (.zip) and Preview for a run with a
-// checkpoint. What they do, or why they could not, is one line under the card's head.
+// The runs kept in this browser's storage: name, preset, data and last checkpoint, with Resume (or,
+// for a finished run, Continue to a new total), Delete, and a run's ways in and out of the page
+// (runTransfer.ts): Download run (.zip) per run and for the current one, Upload run (.zip), and
+// Export generator (.zip) and Preview for a run with a checkpoint. What they do, or why they could
+// not, is one line under the card's head.
 import { fill, h } from '../dashboard/dom.js';
 import type { BrowserRuns, StoredRun } from './browserStore.js';
 
 export interface StoredRunsActions {
   resume(name: string): void;
+  /** Continue: a finished run on to the new total; resolves to the line to show, rejects with the refusal. */
+  continueTo(name: string, total: number): Promise<string>;
   remove(name: string): void;
   /** The actions below resolve to the line to show, and reject with the one-line reason they failed. */
   download(name: string): Promise<string>;
@@ -23,6 +26,8 @@ export class StoredRunsView {
   private readonly where = h('span', { class: 'muted' });
   private busy = false;
   private runs: StoredRun[] = [];
+  /** What was typed in a finished run's "Continue to", kept while the rows are drawn again. */
+  private readonly totals = new Map<string, string>();
 
   private readonly uploadInput = h('input', { type: 'file', id: 'upload-input', accept: '.zip,application/zip', hidden: true }) as HTMLInputElement;
   private readonly downloadCurrent = h('button', { type: 'button', id: 'download-run', title: 'the current run as a .zip, for gantry train --resume' }, 'Download run (.zip)') as HTMLButtonElement;
@@ -93,7 +98,7 @@ export class StoredRunsView {
           h('td', {}, r.data ?? '–'),
           h('td', { class: 'num' }, r.lastStep === null ? 'none yet' : `step ${r.lastStep.toLocaleString('en')}${r.steps ? ` of ${r.steps.toLocaleString('en')}` : ''}`),
           h('td', { class: 'actions' },
-            h('button', { type: 'button', class: 'resume', disabled: this.busy || complete || r.steps === null, title: complete ? 'finished' : 'continue from the last checkpoint', onclick: () => this.actions.resume(r.name) }, complete ? 'Finished' : 'Resume'),
+            complete ? this.continueControl(r) : h('button', { type: 'button', class: 'resume', disabled: this.busy || r.steps === null, title: 'continue from the last checkpoint', onclick: () => this.actions.resume(r.name) }, 'Resume'),
             h('button', { type: 'button', class: 'download', disabled: this.busy, title: 'the run as a .zip, for gantry train --resume', onclick: () => void this.report(this.actions.download(r.name)) }, 'Download run (.zip)'),
             h('button', { type: 'button', class: 'export', disabled: this.busy || r.lastStep === null, title: 'the generator of the last checkpoint, as gantry export writes it', onclick: () => void this.report(this.actions.exportGenerator(r.name)) }, 'Export generator (.zip)'),
             h('button', { type: 'button', class: 'preview', disabled: this.busy || r.lastStep === null, title: 'the exported generator in the export page, in a new window', onclick: () => void this.report(this.actions.preview(r.name)) }, 'Preview'),
@@ -101,5 +106,21 @@ export class StoredRunsView {
               if (confirm(`Delete the run ${r.name} and all its files from this browser?`)) this.actions.remove(r.name);
             } }, 'Delete')));
       }))));
+  }
+
+  /** A finished run's "Continue to" (double its total unless something else was typed) and Continue. */
+  private continueControl(r: StoredRun): HTMLElement {
+    const input = h('input', {
+      type: 'number', class: 'continue-steps', min: r.lastStep! + 1, step: 1, value: this.totals.get(r.name) ?? String(2 * r.steps!),
+      'aria-label': `Continue ${r.name} to this many steps`, disabled: this.busy,
+      oninput: () => this.totals.set(r.name, input.value),
+    });
+    const go = async () => {
+      // once it goes on, the typed total is spent: the next time it finishes, the default again
+      if (await this.report(this.actions.continueTo(r.name, Number(input.value)))) this.totals.delete(r.name);
+    };
+    return h('span', { class: 'continue-to' },
+      h('label', { class: 'muted' }, 'Continue to', input),
+      h('button', { type: 'button', class: 'continue', disabled: this.busy, title: 'finished: train it on to the new total, as gantry train --resume --steps N', onclick: () => void go() }, 'Continue'));
   }
 }

@@ -1,9 +1,12 @@
-import { bytePixelValues } from 'gantry-core/data/bytePixels.js';
-import type { ImageSet } from 'gantry-core/data/dataset.js';
-import { DATA_FILE_MAGIC, DATA_FILE_PREFIX_BYTES, DATA_FILE_VERSION, dataFileHeaderProblem, type DataFileHeader } from 'gantry-core/data/gdsFormat.js';
+// The writer of the studio's image-set file (.gds, laid out in gdsFormat.ts): the server encodes
+// the built-in sets with it, and the page keeps a run's folder images in browser storage with it.
+// It imports only types, the format and the byte table: a page bundles it as it is.
+import { bytePixelValues } from './bytePixels.js';
+import type { ImageSet } from './dataset.js';
+import { DATA_FILE_MAGIC, DATA_FILE_PREFIX_BYTES, DATA_FILE_VERSION, dataFileHeaderProblem, type DataFileHeader } from './gdsFormat.js';
 
 /**
- * Encodes an image set as the studio's data file (the layout is in dataFormat.ts), as chunks to
+ * Encodes an image set as the studio's data file (the layout is in gdsFormat.ts), as chunks to
  * write or concatenate. The pixels go as bytes: a set decoded from files has them (`bytes`); an
  * embedded set (MNIST) has only floats, which are bytes / 255, and are turned back exactly. A set
  * whose floats are not bytes / 255 cannot be written without loss, and is refused.
@@ -65,7 +68,7 @@ function pixelBytes(set: ImageSet): Uint8Array {
   return bytes;
 }
 
-/** The chunks as one buffer (what the server keeps in memory and sends). */
+/** The chunks as one buffer (what the server keeps in memory and sends, and IndexedDB keeps). */
 export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
