@@ -147,6 +147,9 @@ def sngan64():
     return preset(g, d, keras_adam(2e-4, 0.0, 0.9), 32, (3, 64, 64), latent=128, loss='hinge', ema=True, augment=('translation', 'cutout'))
 
 
+DCGAN64_AUGMENT = ('color', 'translation', 'cutout')
+
+
 def dcgan64_nets():
     def up(cin, cout):
         return [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), bn2d(cout), nn.ReLU()]
@@ -164,7 +167,8 @@ def dcgan64_nets():
 
 def dcgan64():
     g, features = dcgan64_nets()
-    return preset(g, nn.Sequential(features, nn.Linear(4 * 4 * 256, 1)), keras_adam(2e-4, 0.5, 0.999), 64, (3, 64, 64))
+    return preset(g, nn.Sequential(features, nn.Linear(4 * 4 * 256, 1)), keras_adam(2e-4, 0.5, 0.999), 64, (3, 64, 64),
+                  augment=DCGAN64_AUGMENT)
 
 
 class LabelConcatG(nn.Module):
@@ -193,7 +197,8 @@ class ProjectionD(nn.Module):
 def cgan_emoji():
     g, features = dcgan64_nets()
     g[0] = nn.Linear(150, 4 * 4 * 256, bias=False)
-    return preset(LabelConcatG(g, 10), ProjectionD(features, 4 * 4 * 256, 10), keras_adam(2e-4, 0.5, 0.999), 64, (3, 64, 64), classes=10)
+    return preset(LabelConcatG(g, 10), ProjectionD(features, 4 * 4 * 256, 10), keras_adam(2e-4, 0.5, 0.999), 64, (3, 64, 64),
+                  classes=10, augment=DCGAN64_AUGMENT)
 
 
 PRESETS = {
@@ -201,6 +206,16 @@ PRESETS = {
     'resnet-folder32': resnet_folder32, 'dcgan64': dcgan64, 'sngan64': sngan64, 'cgan-emoji': cgan_emoji,
     'wgan-gp-mnist': wgan_gp_mnist, 'cgan-mnist': cgan_mnist,
 }
+
+
+def color(x):
+    """Brightness, saturation and contrast, each with a random factor per image (as Gantry's DiffAugment op)."""
+    b = x.shape[0]
+    x = x + (torch.rand(b, 1, 1, 1) - 0.5)
+    mean = x.mean(dim=1, keepdim=True)
+    x = (x - mean) * (torch.rand(b, 1, 1, 1) * 2) + mean
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) * (torch.rand(b, 1, 1, 1) + 0.5) + mean
 
 
 def translation(x, ratio=0.125):
@@ -229,7 +244,7 @@ def cutout(x, ratio=0.5):
     return x * keep.unsqueeze(1).to(x.dtype)
 
 
-AUGMENT = {'translation': translation, 'cutout': cutout}
+AUGMENT = {'color': color, 'translation': translation, 'cutout': cutout}
 
 
 def main():

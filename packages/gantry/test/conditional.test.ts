@@ -52,6 +52,20 @@ test('evaluation of class-conditional samples reports how many land in their req
   const wrong = await evaluateSamples(real.pixels01, 40, { height: 28, width: 28, channels: 1 }, 'mnist', { requestedClasses: labels.map((l) => (l + 1) % 10) });
   assert.ok(right.classAccuracy! >= 0.95, `real digits asked for their own class: ${right.classAccuracy}`);
   assert.ok(wrong.classAccuracy! <= 0.05, `real digits asked for the next class: ${wrong.classAccuracy}`);
+  // by class: each digit that was asked for is its own row, and the rows weigh up to the whole
+  const byClass = right.classAccuracyByClass!;
+  assert.equal(byClass.length, 10);
+  const counts = Array.from({ length: 10 }, (_, k) => labels.filter((l) => l === k).length);
+  const weighted = byClass.reduce((s: number, x, k) => s + (x ?? 0) * counts[k]!, 0) / 40;
+  assert.ok(Math.abs(weighted - right.classAccuracy!) < 1e-9, `${weighted} vs ${right.classAccuracy}`);
+  counts.forEach((m, k) => assert.equal(byClass[k] === null, m === 0, `class ${k}`));
+  assert.ok(wrong.classAccuracyByClass!.every((x) => x === null || x <= 0.5));
+});
+
+test('accuracy by class counts each requested class on its own', async () => {
+  const { accuracyByClass } = await import('../src/eval/evaluate.js');
+  // asked 0,0,0,1,1,3 (none of 2); the classifier said 0,1,0,1,1,0
+  assert.deepEqual(accuracyByClass([0, 1, 0, 1, 1, 0], [0, 0, 0, 1, 1, 3], 4), [2 / 3, 1, null, 0]);
 });
 
 test('ACGAN: D ends in 1 + classes logits and the auxiliary loss trains', async () => {

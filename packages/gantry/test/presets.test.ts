@@ -49,9 +49,9 @@ const signatures: Record<string, Signature> = {
   'cgan-mnist': { ...plain, classes: 10 },
   'dcgan-fashion': plain,
   'resnet-folder32': sngan,
-  dcgan64: plain,
+  dcgan64: { ...plain, augment: ['color', 'translation', 'cutout'] },
   sngan64: sngan,
-  'cgan-emoji': { ...plain, classes: 10 },
+  'cgan-emoji': { ...plain, augment: ['color', 'translation', 'cutout'], classes: 10 },
 };
 
 test('every preset says what sets it apart', () => {

@@ -19,6 +19,8 @@ export interface EvalResult {
   coverage: { classes: number; kl: number };
   /** For samples of requested classes (conditional G): the fraction the classifier assigns to the requested class. */
   classAccuracy?: number;
+  /** classAccuracy for each class on its own (index = class); null for a class no sample was generated for. */
+  classAccuracyByClass?: (number | null)[];
 }
 
 /** The metrics of one evaluation as metrics.jsonl keys. */

@@ -190,7 +190,9 @@ function resnetFolder32(): Preset {
  * leaky ReLU 0.2, and a 4x4 'valid' conv to one logit (written as flatten + dense, the same
  * linear map). Widths are a quarter of the paper's: G 256-128-64-32, D 32-64-128-256 (the
  * paper's 1024-512-256-128), so a step at batch 64 is about a sixteenth of its FLOPs and
- * practical on two CPU cores.
+ * practical on two CPU cores. DiffAugment (colour, translation, cutout) on everything D sees:
+ * on the 3,786 emoji it took seed 0's FID at 1,500 steps from 74 to 41 (docs/results.md).
+ * No EMA of G: with batchnorm in G and runs this short, the average scored far worse than G.
  */
 function dcgan64(): Preset {
   const adam: OptimizerSettings = { kind: 'adam', learningRate: 2e-4, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
@@ -205,7 +207,7 @@ function dcgan64(): Preset {
     { kind: 'leakyRelu', alpha: 0.2 },
   ] as const;
   return {
-    description: "the DCGAN paper's 64x64 networks at a quarter of its widths: G 4x4x256 -> 128 -> 64 -> 32 -> 64x64x3, D 32 -> 64 -> 128 -> 256 -> logit; batchnorm, Adam 2e-4 (0.5)",
+    description: "the DCGAN paper's 64x64 networks at a quarter of its widths: G 4x4x256 -> 128 -> 64 -> 32 -> 64x64x3, D 32 -> 64 -> 128 -> 256 -> logit; batchnorm, Adam 2e-4 (0.5), DiffAugment (colour, translation, cutout)",
     data: 'emoji',
     pixelRange: '-1,1',
     latentDim: 100,
@@ -239,6 +241,7 @@ function dcgan64(): Preset {
     optimizerD: { ...adam },
     batchSize: 64,
     steps: 10000,
+    augment: ['color', 'translation', 'cutout'],
   };
 }
 

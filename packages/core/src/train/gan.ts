@@ -68,6 +68,8 @@ export class Gan {
   readonly D: Network;
   /** An exponential moving average of G's weights, used for samples when enabled. */
   readonly Gema: Network | null;
+  /** Which G `generate` draws from: the moving average where there is one ('ema'), or G's own weights ('raw'). */
+  sampleWeights: 'ema' | 'raw' = 'ema';
   readonly optG: Optimizer;
   readonly optD: Optimizer;
   readonly loss: AdversarialLoss;
@@ -292,9 +294,10 @@ export class Gan {
     });
   }
 
-  /** Images from G (its moving average when enabled) in inference mode, [n, h, w, c]. */
+  /** Images from G (its moving average when enabled, unless sampleWeights is 'raw') in inference mode, [n, h, w, c]. */
   generate(z: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => (this.Gema ?? this.G).apply(z, { training: false, labels }));
+    const g = this.sampleWeights === 'raw' ? this.G : (this.Gema ?? this.G);
+    return tf.tidy(() => g.apply(z, { training: false, labels }));
   }
 
   /** Every variable a checkpoint holds, by stable name. */

@@ -9,7 +9,7 @@ import { precisionRecall } from '../eval/precisionRecall.js';
 import type { ImageShape } from 'gantry-core/data/dataset.js';
 import type { ImageOptions } from 'gantry-core/data/imageOptions.js';
 import { cyclingLabels, generateImages01 } from 'gantry-core/train/images.js';
-import { openRun } from '../runFolder/checkpoints.js';
+import { chooseSampleWeights, openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { permutation, Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -28,15 +28,18 @@ elsewhere; compare Gantry numbers with Gantry numbers on the same dataset.
   --seed N           noise seed (default 0)
   --checkpoint NAME  a checkpoint such as step-000001000 or 1000 (default: the newest
                      intact one; a damaged one is skipped with a warning)
+  --weights W        ema | raw: G's moving average (the default where the run keeps one) or
+                     its trained weights
   --npy FILE         evaluate the images in FILE ([N, H, W(, C)], float in [0, 1] or uint8)
-  --data SPEC        the dataset to compare --npy images with: mnist or fashion-mnist
+  --data SPEC        the dataset to compare --npy images with: mnist, fashion-mnist or emoji
+                     (others are scored on pixels: precision and recall)
   --json             print one JSON object instead of a table
   --backend NAME     auto | webgpu | onednn | tensorflow | cpu`;
 
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const v = parseFlags('eval', argv, {
-    run: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, checkpoint: { type: 'string' },
+    run: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, checkpoint: { type: 'string' }, weights: { type: 'string' },
     npy: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -48,14 +51,15 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const npyFlag = stringFlag(v, 'npy');
   const dataFlag = stringFlag(v, 'data');
   if (!runFlag === !npyFlag) throw new UsageError('gantry eval needs either --run DIR (a training run) or --npy FILE --data SPEC (images to score)');
-  if (npyFlag && !dataFlag) throw new UsageError('--npy needs --data SPEC, the dataset to compare with (mnist or fashion-mnist)');
+  if (npyFlag && !dataFlag) throw new UsageError('--npy needs --data SPEC, the dataset to compare with (mnist, fashion-mnist or emoji)');
   if (runFlag && dataFlag) throw new UsageError('--data goes with --npy; a --run is compared with its own training data');
-  if (npyFlag && (v.n !== undefined || v.seed !== undefined || v.checkpoint !== undefined)) {
-    throw new UsageError('--n, --seed and --checkpoint go with --run; --npy evaluates every image in the file');
+  if (npyFlag && (v.n !== undefined || v.seed !== undefined || v.checkpoint !== undefined || v.weights !== undefined)) {
+    throw new UsageError('--n, --seed, --checkpoint and --weights go with --run; --npy evaluates every image in the file');
   }
   const n = intFlag(v, 'n', 10, 1000000) ?? 2000;
   const seed = intFlag(v, 'seed', 0, 4294967295) ?? 0;
   const backendChoice = choiceFlag(v, 'backend', backendChoices) ?? 'auto';
+  const weightsFlag = choiceFlag(v, 'weights', ['ema', 'raw'] as const);
 
   const backend = await selectBackend(backendChoice, { announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
@@ -68,6 +72,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const runDir = resolve(runFlag!);
     const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
     warnSkippedCheckpoints(skipped, checkpointDir);
+    try {
+      chooseSampleWeights(gan, weightsFlag, runDir);
+    } catch (e) {
+      gan.dispose();
+      throw e;
+    }
     const [h, w, c] = gan.G.outputShape as [number, number, number];
     const labelOf = cyclingLabels(config);
     const pixels = await generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);
@@ -127,6 +137,7 @@ function formatTable(r: EvalResult): string {
     ['classes', String(r.coverage.classes), 'classes with at least 2% of the samples'],
     ['class KL', f(r.coverage.kl), 'KL(class histogram || uniform), nats (0 is even)'],
     ...(r.classAccuracy !== undefined ? [['class accuracy', f(r.classAccuracy), 'samples the classifier puts in the class they were generated for'] as [string, string, string]] : []),
+    ...(r.classAccuracyByClass ?? []).map((x, k) => [`  class ${k}`, x === null ? '-' : f(x, 3), x === null ? 'no samples generated for it' : 'its own samples put in it'] as [string, string, string]),
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));

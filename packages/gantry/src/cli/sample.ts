@@ -5,7 +5,7 @@ import { UsageError } from 'gantry-core/errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
 import { cyclingLabels, generateImages01, imagesFromLatents01 } from 'gantry-core/train/images.js';
-import { openRun } from '../runFolder/checkpoints.js';
+import { chooseSampleWeights, openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -25,13 +25,15 @@ Generate images from a run's checkpoint (G in inference mode).
   --labels FILE.npy  with --z on a conditional run: the class of each latent, integers [N]
   --checkpoint NAME  a checkpoint such as step-000001000 or 1000 (default: the newest
                      intact one; a damaged one is skipped with a warning)
+  --weights W        ema | raw: G's moving average (the default where the run keeps one) or
+                     its trained weights
   --backend NAME     auto | webgpu | onednn | tensorflow | cpu`;
 
 
 export async function sampleCommand(argv: string[]): Promise<void> {
   const v = parseFlags('sample', argv, {
     run: { type: 'string' }, n: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    checkpoint: { type: 'string' }, class: { type: 'string' }, z: { type: 'string' }, labels: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    checkpoint: { type: 'string' }, weights: { type: 'string' }, class: { type: 'string' }, z: { type: 'string' }, labels: { type: 'string' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (v.help) {
     console.log(sampleHelp);
@@ -56,8 +58,15 @@ export async function sampleCommand(argv: string[]): Promise<void> {
 
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
+  const weightsFlag = choiceFlag(v, 'weights', ['ema', 'raw'] as const);
   const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
   warnSkippedCheckpoints(skipped, checkpointDir);
+  try {
+    chooseSampleWeights(gan, weightsFlag, runDir);
+  } catch (e) {
+    gan.dispose();
+    throw e;
+  }
   const [h, w, c] = gan.G.outputShape;
   let given: LatentInputs | undefined;
   if (zFile) {

@@ -53,6 +53,7 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
     const coverage = classCoverage(predicted, net.numClasses);
     const wanted = opts.requestedClasses;
     const classAccuracy = wanted ? Array.from(predicted).filter((c, i) => c === wanted[i]).length / n : undefined;
+    const classAccuracyByClass = wanted ? accuracyByClass(predicted, wanted, net.numClasses) : undefined;
     return {
       dataset,
       n,
@@ -63,9 +64,22 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
       precision: pr.precision,
       recall: pr.recall,
       coverage: { classes: coverage.classes, kl: coverage.kl },
-      ...(classAccuracy !== undefined ? { classAccuracy } : {}),
+      ...(classAccuracy !== undefined ? { classAccuracy, classAccuracyByClass } : {}),
     };
   } finally {
     if (!opts.featureNetwork) net.dispose();
   }
+}
+
+/** For each class, the fraction of the samples generated for it that the classifier puts in it (null: none were). */
+export function accuracyByClass(predicted: ArrayLike<number>, wanted: ArrayLike<number>, classes: number): (number | null)[] {
+  const asked = new Array<number>(classes).fill(0);
+  const hit = new Array<number>(classes).fill(0);
+  for (let i = 0; i < wanted.length; i++) {
+    const k = wanted[i]!;
+    if (k < 0 || k >= classes) continue;
+    asked[k]++;
+    if (predicted[i] === k) hit[k]++;
+  }
+  return asked.map((m, k) => (m ? hit[k]! / m : null));
 }

@@ -29,3 +29,15 @@ export function openRun(runDir: string, checkpointName?: string): { gan: Gan; co
   }
   return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir, skipped: loaded.skipped };
 }
+
+/**
+ * Points the GAN's samples at the weights asked for (`--weights`): 'ema', G's moving average,
+ * which a run without one refuses, or 'raw', G's trained weights; undefined keeps the default
+ * (the average where the run keeps one).
+ */
+export function chooseSampleWeights(gan: Gan, weights: 'ema' | 'raw' | undefined, runDir: string): void {
+  if (weights === 'ema' && !gan.Gema) {
+    throw new UsageError(`--weights ema: run ${runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
+  }
+  gan.sampleWeights = weights ?? 'ema';
+}
