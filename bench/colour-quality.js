@@ -100,13 +100,12 @@ await Promise.all(Array.from({ length: Math.max(1, Number(a.jobs)) }, async () =
 }));
 writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
 
-const cell = (r, f) => (r ? f(r) : '-');
 console.log(`| seed | run | FID | recall | precision | classes (of 10) | class KL |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const s of seeds) {
   for (const [who, name] of [['gantry', `Gantry ${a.preset}`], ['peer', `PyTorch ${a.peer}`]]) {
     const r = results[`${who}-${s}`];
     if (!r) continue;
-    console.log(`| ${s} | ${name} | ${cell(r, (x) => x.fid.toFixed(1))} | ${cell(r, (x) => x.recall.toFixed(3))} | ${cell(r, (x) => x.precision.toFixed(3))} | ${cell(r, (x) => x.coverage.classes)} | ${cell(r, (x) => x.coverage.kl.toFixed(3))} |`);
+    console.log(`| ${s} | ${name} | ${r.fid.toFixed(1)} | ${r.recall.toFixed(3)} | ${r.precision.toFixed(3)} | ${r.coverage.classes} | ${r.coverage.kl.toFixed(3)} |`);
   }
 }

@@ -9,7 +9,7 @@ import { precisionRecall } from '../eval/precisionRecall.js';
 import type { ImageShape } from 'gantry-core/data/dataset.js';
 import type { ImageOptions } from 'gantry-core/data/imageOptions.js';
 import { cyclingLabels, generateImages01 } from 'gantry-core/train/images.js';
-import { chooseSampleWeights, openRun } from '../runFolder/checkpoints.js';
+import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { permutation, Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -70,14 +70,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     samples = { pixels: images.pixels01, n: images.count, shape: images, data: dataset.kind === 'mnist' || dataset.kind === 'fashion-mnist' ? dataset.kind : dataFlag! };
   } else {
     const runDir = resolve(runFlag!);
-    const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
+    const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'), weightsFlag);
     warnSkippedCheckpoints(skipped, checkpointDir);
-    try {
-      chooseSampleWeights(gan, weightsFlag, runDir);
-    } catch (e) {
-      gan.dispose();
-      throw e;
-    }
     const [h, w, c] = gan.G.outputShape as [number, number, number];
     const labelOf = cyclingLabels(config);
     const pixels = await generateImages01(gan, seed, Stream.sampleCommand, n, labelOf);

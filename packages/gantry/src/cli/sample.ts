@@ -5,7 +5,7 @@ import { UsageError } from 'gantry-core/errors.js';
 import { writeNpyFloat32 } from '../io/npy.js';
 import { writeImageGridPng } from '../io/png.js';
 import { cyclingLabels, generateImages01, imagesFromLatents01 } from 'gantry-core/train/images.js';
-import { chooseSampleWeights, openRun } from '../runFolder/checkpoints.js';
+import { openRun } from '../runFolder/checkpoints.js';
 import { warnSkippedCheckpoints } from './skippedCheckpoints.js';
 import { Stream } from 'gantry-core/util/random.js';
 import { choiceFlag, intFlag, parseFlags, stringFlag } from './args.js';
@@ -59,14 +59,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const backend = await selectBackend(choiceFlag(v, 'backend', backendChoices) ?? 'auto', { announce });
   if (backend.warning) console.error(`gantry: warning: ${backend.warning}`);
   const weightsFlag = choiceFlag(v, 'weights', ['ema', 'raw'] as const);
-  const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'));
+  const { gan, config, step, skipped, checkpointDir } = openRun(runDir, stringFlag(v, 'checkpoint'), weightsFlag);
   warnSkippedCheckpoints(skipped, checkpointDir);
-  try {
-    chooseSampleWeights(gan, weightsFlag, runDir);
-  } catch (e) {
-    gan.dispose();
-    throw e;
-  }
   const [h, w, c] = gan.G.outputShape;
   let given: LatentInputs | undefined;
   if (zFile) {

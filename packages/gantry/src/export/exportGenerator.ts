@@ -60,13 +60,10 @@ export async function exportGenerator(opts: ExportOptions): Promise<{ manifest: 
   removeStaleTemporaries(out);
   checkOut(out, opts.force ?? false);
   const assets = pageAssets({ tfjs: withTfjs, onnx: withOnnx });
-  const { gan, config, step, checkpointDir, skipped } = openRun(opts.runDir, opts.checkpoint);
+  const { gan, config, step, checkpointDir, skipped } = openRun(opts.runDir, opts.checkpoint, opts.weights);
   let tmp: string | undefined;
   try {
     const weights = opts.weights ?? (gan.Gema ? 'ema' : 'raw');
-    if (weights === 'ema' && !gan.Gema) {
-      throw new UsageError(`--weights ema: run ${opts.runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
-    }
     const best = new CheckpointStore(opts.runDir).best();
     const classes = config.conditional && config.numClasses ? config.numClasses : null;
     // every byte is made before anything is written: a layer with no form in a format is bad input

@@ -12,9 +12,11 @@ function putBack(loaded: LoadedCheckpoint, gan: Gan): void {
 
 /**
  * A trained GAN loaded from a run directory's checkpoint: the named one, or else the newest intact
- * one (`skipped` lists the damaged ones passed over, with why).
+ * one (`skipped` lists the damaged ones passed over, with why). `weights` (`--weights`) says which G
+ * its samples come from: 'ema', G's moving average, which a run without one refuses, or 'raw', G's
+ * trained weights; by default the average where the run keeps one.
  */
-export function openRun(runDir: string, checkpointName?: string): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string; skipped: SkippedCheckpoint[] } {
+export function openRun(runDir: string, checkpointName?: string, weights?: 'ema' | 'raw'): { gan: Gan; config: TrainConfig; step: number; checkpointDir: string; skipped: SkippedCheckpoint[] } {
   if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist; pass the --out of a training run`);
   const loaded = new CheckpointStore(runDir).load(checkpointName);
   const stored = loaded.manifest.config;
@@ -22,6 +24,10 @@ export function openRun(runDir: string, checkpointName?: string): { gan: Gan; co
   const config = resolveTrainConfig({}, stored as never, `${loaded.dir}/manifest.json config`);
   const gan = new Gan(config);
   try {
+    if (weights === 'ema' && !gan.Gema) {
+      throw new UsageError(`--weights ema: run ${runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
+    }
+    gan.sampleWeights = weights ?? 'ema';
     putBack(loaded, gan);
   } catch (e) {
     gan.dispose();
@@ -30,14 +36,3 @@ export function openRun(runDir: string, checkpointName?: string): { gan: Gan; co
   return { gan, config, step: loaded.manifest.step, checkpointDir: loaded.dir, skipped: loaded.skipped };
 }
 
-/**
- * Points the GAN's samples at the weights asked for (`--weights`): 'ema', G's moving average,
- * which a run without one refuses, or 'raw', G's trained weights; undefined keeps the default
- * (the average where the run keeps one).
- */
-export function chooseSampleWeights(gan: Gan, weights: 'ema' | 'raw' | undefined, runDir: string): void {
-  if (weights === 'ema' && !gan.Gema) {
-    throw new UsageError(`--weights ema: run ${runDir} keeps no EMA of G (its config has no "ema"); use --weights raw`);
-  }
-  gan.sampleWeights = weights ?? 'ema';
-}
