@@ -32,7 +32,7 @@ const configKeys = [
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
   'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
   'dSteps', 'regularizer', 'labelSmoothing', 'labelFlip', 'instanceNoise', 'clipGradNorm', 'weightClip', 'lrSchedule', 'ema',
-  'augment', 'ada', 'conditional', 'numClasses', 'auxClassifierWeight',
+  'augment', 'ada', 'conditional', 'numClasses', 'auxClassifierWeight', 'fakeLabels',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -74,6 +74,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     conditional: false,
     numClasses: null,
     auxClassifierWeight: 0,
+    fakeLabels: 'uniform',
     ...presetSettings,
     ...merged,
     dataOptions: { ...DEFAULT_IMAGE_OPTIONS, ...(presetSettings.dataOptions ?? {}), ...(fileConfig.dataOptions === undefined ? {} : resolveImageOptions(fileConfig.dataOptions, where)), ...dropUndefined(flags.dataOptions ?? {}) },
@@ -229,6 +230,9 @@ function validateTraining(c: Readonly<TrainConfig>, where: string): void {
   if (typeof c.conditional !== 'boolean') throw new UsageError(`${where}: conditional must be true or false`);
   if (c.numClasses !== null) int(c.numClasses, 'numClasses', 2);
   num(c.auxClassifierWeight, 'auxClassifierWeight', 0, 1e6);
+  if (c.fakeLabels !== 'uniform' && c.fakeLabels !== 'data') {
+    throw new UsageError(`${where}: fakeLabels must be "uniform" (each class equally often) or "data" (at the data's class frequencies), not ${JSON.stringify(c.fakeLabels)}`);
+  }
 
   if (c.auxClassifierWeight > 0 && !c.conditional) throw new UsageError(`${where}: auxClassifierWeight (ACGAN) needs conditional: true`);
 }

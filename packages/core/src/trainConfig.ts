@@ -79,6 +79,12 @@ export interface TrainConfig {
   numClasses: number | null;
   /** Weight of ACGAN's auxiliary classification loss (D's output is 1 + classes logits); 0 is off. */
   auxClassifierWeight: number;
+  /**
+   * How a conditional run draws its fakes' classes in training: `uniform` over the classes, or
+   * `data`, at the classes' frequencies in the data, so that D cannot tell real from fake by
+   * the label alone when the classes are unbalanced.
+   */
+  fakeLabels: 'uniform' | 'data';
 }
 
 export type LrSchedule =

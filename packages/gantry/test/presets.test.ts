@@ -37,6 +37,8 @@ interface Signature {
   spectralNorm: boolean;
   /** Classes G and D are conditioned on (0: unconditional). */
   classes: number;
+  /** How the fakes' classes are drawn in training (conditional presets). */
+  fakeLabels?: 'data';
 }
 
 const plain: Signature = { loss: 'non-saturating', dSteps: 1, penalty: false, ema: null, augment: [], spectralNorm: false, classes: 0 };
@@ -51,7 +53,7 @@ const signatures: Record<string, Signature> = {
   'resnet-folder32': sngan,
   dcgan64: { ...plain, augment: ['color', 'translation', 'cutout'] },
   sngan64: sngan,
-  'cgan-emoji': { ...plain, augment: ['color', 'translation', 'cutout'], classes: 10 },
+  'cgan-emoji': { ...plain, augment: ['color', 'translation', 'cutout'], classes: 10, fakeLabels: 'data' },
 };
 
 test('every preset says what sets it apart', () => {
@@ -87,6 +89,7 @@ for (const name of presetNames()) {
       // the loss family D and G are trained with
       assert.equal(gan.loss, adversarialLosses[want.loss]);
       assert.equal(gan.Gema === null, want.ema === null);
+      assert.equal(c.fakeLabels, want.fakeLabels ?? 'uniform');
 
       // spectral norm: D's output does not change when every kernel is scaled (W / sigma(W) is
       // the same), and it does change without spectral norm

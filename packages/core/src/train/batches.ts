@@ -13,9 +13,21 @@ export class RealBatches {
   readonly stepsPerEpoch: number;
   private order: Uint32Array | null = null;
   private orderEpoch = -1;
+  private counts: number[] | null = null;
 
   constructor(readonly set: ImageSet, readonly batchSize: number, readonly seed: number, readonly pixelRange: '0,1' | '-1,1') {
     this.stepsPerEpoch = Math.floor(set.count / batchSize);
+  }
+
+  /** How many images of each class the set holds, for labelled data (the weights of `fakeLabels: "data"`). */
+  classCounts(): readonly number[] | undefined {
+    const { labels, numClasses } = this.set;
+    if (!labels || !numClasses) return undefined;
+    if (!this.counts) {
+      this.counts = new Array<number>(numClasses).fill(0);
+      for (let i = 0; i < this.set.count; i++) this.counts[labels[i]]++;
+    }
+    return this.counts;
   }
 
   /** Epoch of a (zero-based) batch index. */
@@ -84,11 +96,25 @@ function mirrorHalf(images: Float32Array, n: number, h: number, w: number, c: nu
   }
 }
 
-/** Classes for fakes, uniform over [0, classes), a pure function of (seed, counter). */
-export function randomLabels(seed: number, counter: number, n: number, classes: number): tf.Tensor1D {
+/**
+ * Classes for fakes, a pure function of (seed, counter): uniform over [0, classes), or, given
+ * `weights` (one per class, such as the data's class counts), class k with probability
+ * weights[k] / sum(weights), one uniform draw per label.
+ */
+export function randomLabels(seed: number, counter: number, n: number, classes: number, weights?: readonly number[]): tf.Tensor1D {
   const rng = new Rng(seed, Stream.fakeLabels, counter);
   const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = rng.below(classes);
+  if (weights) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < n; i++) {
+      let u = rng.uniform() * total;
+      let k = 0;
+      while (k < classes - 1 && u >= weights[k]) u -= weights[k++];
+      labels[i] = k;
+    }
+  } else {
+    for (let i = 0; i < n; i++) labels[i] = rng.below(classes);
+  }
   return tf.tensor1d(labels, 'int32');
 }
 

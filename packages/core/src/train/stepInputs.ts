@@ -8,6 +8,8 @@ import type { DiscriminatorBatch, GeneratorBatch } from './gan.js';
 export interface RealBatchSource {
   /** The real batch of a (zero-based) batch index, NHWC in the model's pixel range, with its labels when asked. */
   batch(index: number, withLabels: boolean): { images: tf.Tensor4D; labels?: tf.Tensor1D };
+  /** Images per class of labelled data: the weights of the fakes' classes under `fakeLabels: "data"`. */
+  classCounts?(): readonly number[] | undefined;
 }
 
 /** Everything one training step consumes: a batch for each D update, then the G update's. */
@@ -16,18 +18,20 @@ export interface StepInputs {
   g: GeneratorBatch;
 }
 
-export type StepInputSettings = Pick<TrainConfig, 'seed' | 'batchSize' | 'latentDim' | 'dSteps' | 'conditional' | 'numClasses'>;
+export type StepInputSettings = Pick<TrainConfig, 'seed' | 'batchSize' | 'latentDim' | 'dSteps' | 'conditional' | 'numClasses'> & Partial<Pick<TrainConfig, 'fakeLabels'>>;
 
 /**
  * The inputs of training step `step` (zero-based), each a pure function of the seed and a
  * counter, so a resumed run sees what an uninterrupted one saw: D update k of the step takes
  * real batch and D noise number step * dSteps + k; the G update takes G noise number `step`.
  * The fake classes of a conditional run come from one stream, the even counters for the D
- * updates' fakes (2 * batch) and the odd ones for the G update's (2 * step + 1).
+ * updates' fakes (2 * batch) and the odd ones for the G update's (2 * step + 1), uniform over
+ * the classes, or at the data's class frequencies under `fakeLabels: "data"`.
  */
 export function stepInputs(config: StepInputSettings, step: number, real: RealBatchSource): StepInputs {
   const { seed, batchSize, latentDim, numClasses } = config;
-  const fakeLabels = (counter: number) => (numClasses ? randomLabels(seed, counter, batchSize, numClasses) : undefined);
+  const weights = config.fakeLabels === 'data' ? real.classCounts?.() : undefined;
+  const fakeLabels = (counter: number) => (numClasses ? randomLabels(seed, counter, batchSize, numClasses, weights) : undefined);
   const d = Array.from({ length: config.dSteps }, (_, k): DiscriminatorBatch => {
     const index = step * config.dSteps + k;
     const { images, labels } = real.batch(index, config.conditional);
