@@ -10,6 +10,12 @@
 // interrupted comparison picks up where it stopped. --jobs N trains N runs at once: the
 // comparison is of quality at equal steps, not of speed, so runs may share the cores. Each run
 // also leaves a grid of its first 64 scored samples beside it (NAME-sS.png).
+//
+//   node bench/colour-quality.js --preset dcgan64 --minutes 60 --threads 2 --seeds 0,1 --out runs/hour
+//
+// --minutes M compares per hour instead: each run trains for M minutes of training on --threads
+// (Gantry stops at a checkpoint, the peer at the end of a step; --steps is then the most either
+// takes), one run at a time, so give the machine to it alone.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -32,9 +38,13 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '1' },
     out: { type: 'string', default: 'runs/colour-quality' },
+    minutes: { type: 'string' },
     'no-peer': { type: 'boolean', default: false },
   },
 });
+if (a.minutes !== undefined && Number(a.jobs) !== 1) throw new Error('--minutes times each run: give it the machine alone (--jobs 1)');
+if (a.minutes !== undefined && a.steps === '1500') a.steps = '1000000';
+const timed = a.minutes !== undefined ? ['--minutes', a.minutes] : [];
 const out = resolve(a.out);
 const seeds = a.seeds.split(',').map(Number);
 mkdirSync(out, { recursive: true });
@@ -59,8 +69,8 @@ async function gantryRun(seed) {
   const dir = join(out, `${a.preset}-s${seed}`);
   if (!existsSync(join(dir, 'checkpoints'))) {
     await sh('node', [gantry, 'train', '--preset', a.preset, ...(a.config ? ['--config', a.config] : []), '--seed', String(seed),
-      '--steps', a.steps, '--threads', a.threads, '--checkpoint-every', a.steps, '--sample-every', '500', '--log-every', '100',
-      '--quiet', '--out', dir], {}, `${dir}.log`);
+      '--steps', a.steps, '--threads', a.threads, '--checkpoint-every', a.minutes === undefined ? a.steps : '500', '--sample-every', '500', '--log-every', '100',
+      ...timed, '--quiet', '--out', dir], {}, `${dir}.log`);
   }
   // the scored samples: gantry eval --run draws exactly what gantry sample does with the same seed
   const npy = `${dir}.npy`;
@@ -82,7 +92,7 @@ async function peerRun(seed) {
     // the peer at its best: Debian's OpenBLAS free to pick its own kernels
     const env = { OMP_NUM_THREADS: a.threads };
     await sh('env', ['-u', 'OPENBLAS_CORETYPE', '-u', 'OPENBLAS_L2_SIZE', '/usr/bin/python3', join(here, 'pytorch_train.py'),
-      '--preset', a.peer, '--data', data, '--steps', a.steps, '--seed', String(seed), '--n', a.n, '--out', npy], env, `${npy}.log`);
+      '--preset', a.peer, '--data', data, '--steps', a.steps, '--seed', String(seed), '--n', a.n, ...timed, '--out', npy], env, `${npy}.log`);
   }
   await grid(npy, npy.replace(/\.npy$/, '.png'));
   return evalJson(['--npy', npy, '--data', 'emoji']);
