@@ -32,7 +32,7 @@ const configKeys = [
   'batchSize', 'steps', 'epochs', 'lastBatch', 'seed', 'logEvery', 'sampleEvery', 'sampleCount', 'checkpointEvery',
   'keepCheckpoints', 'backend', 'onDivergence', 'evalEvery', 'evalSamples', 'untilFid', 'untilKid',
   'dSteps', 'regularizer', 'labelSmoothing', 'labelFlip', 'instanceNoise', 'clipGradNorm', 'weightClip', 'lrSchedule', 'ema',
-  'augment', 'ada', 'conditional', 'numClasses', 'auxClassifierWeight', 'fakeLabels',
+  'augment', 'ada', 'conditional', 'numClasses', 'auxClassifierWeight', 'fakeLabels', 'init',
 ] as const;
 
 /** Apply defaults once: preset, then config file, then flags. */
@@ -75,6 +75,7 @@ export function resolveTrainConfig(fileConfig: Record<string, unknown>, flags: T
     numClasses: null,
     auxClassifierWeight: 0,
     fakeLabels: 'uniform',
+    init: { kind: 'glorot-uniform' },
     ...presetSettings,
     ...merged,
     dataOptions: { ...DEFAULT_IMAGE_OPTIONS, ...(presetSettings.dataOptions ?? {}), ...(fileConfig.dataOptions === undefined ? {} : resolveImageOptions(fileConfig.dataOptions, where)), ...dropUndefined(flags.dataOptions ?? {}) },
@@ -233,8 +234,24 @@ function validateTraining(c: Readonly<TrainConfig>, where: string): void {
   if (c.fakeLabels !== 'uniform' && c.fakeLabels !== 'data') {
     throw new UsageError(`${where}: fakeLabels must be "uniform" (each class equally often) or "data" (at the data's class frequencies), not ${JSON.stringify(c.fakeLabels)}`);
   }
+  validateInit(c.init, where);
 
   if (c.auxClassifierWeight > 0 && !c.conditional) throw new UsageError(`${where}: auxClassifierWeight (ACGAN) needs conditional: true`);
+}
+
+function validateInit(init: unknown, where: string): void {
+  const hint = 'give {"kind": "glorot-uniform"} (the default) or {"kind": "normal", "std": 0.02}';
+  const i = init as Record<string, unknown> | null;
+  if (typeof i !== 'object' || i === null || Array.isArray(i)) throw new UsageError(`${where}: init must be an object; ${hint}`);
+  if (i.kind === 'glorot-uniform') {
+    if (Object.keys(i).length !== 1) throw new UsageError(`${where}: init {"kind": "glorot-uniform"} takes no other keys; ${hint}`);
+    return;
+  }
+  if (i.kind !== 'normal') throw new UsageError(`${where}: init.kind must be "glorot-uniform" or "normal"; ${hint}`);
+  if (Object.keys(i).some((k) => k !== 'kind' && k !== 'std')) throw new UsageError(`${where}: init {"kind": "normal"} takes only std; ${hint}`);
+  if (typeof i.std !== 'number' || !Number.isFinite(i.std) || i.std <= 0 || i.std > 10) {
+    throw new UsageError(`${where}: init.std must be a number above 0 and at most 10, got ${JSON.stringify(i.std)}; ${hint}`);
+  }
 }
 
 function validateOptimizer(o: OptimizerSettings, where: string): void {

@@ -2,6 +2,7 @@ import type { ImageOptions } from './data/imageOptions.js';
 import type { LossName } from './losses/adversarial.js';
 import type { RegularizerSettings } from './losses/regularizers.js';
 import type { NetworkSpec } from './models/network.js';
+import type { WeightInit } from './models/initializers.js';
 import type { AdaSettings, AugmentOp } from './train/augment.js';
 import type { OptimizerSettings } from './train/optimizer.js';
 
@@ -85,6 +86,8 @@ export interface TrainConfig {
    * the label alone when the classes are unbalanced.
    */
   fakeLabels: 'uniform' | 'data';
+  /** How G's and D's kernels are drawn at step 0: Glorot-uniform (Keras'), or N(0, std). */
+  init: WeightInit;
 }
 
 export type LrSchedule =

@@ -137,6 +137,7 @@ export const badInputCases: BadInputCase[] = [
   { name: 'ADA without augment ops', args: (w) => cfg(w, 'ada.json', { ...tinyConvNets, ada: { target: 0.6 } }), message: /ada adapts the augment ops' probability/ },
   { name: 'ACGAN without conditional training', args: (w) => cfg(w, 'acgan.json', { ...tinyConvNets, auxClassifierWeight: 1 }), message: /needs conditional: true/ },
   { name: 'fakeLabels that is neither uniform nor data', args: (w) => cfg(w, 'fake.json', { ...tinyConvNets, fakeLabels: 'balanced' }), message: /fakeLabels must be "uniform" \(each class equally often\) or "data"/ },
+  { name: 'init of an unknown kind', args: (w) => cfg(w, 'init.json', { ...tinyConvNets, init: { kind: 'he' } }), message: /init\.kind must be "glorot-uniform" or "normal"; give/ },
   { name: '--minutes of zero', args: () => ['train', '--minutes', '0', '--backend', 'cpu'], message: /--minutes must be more than 0/ },
   { name: '--minutes that is not a number', args: () => ['train', '--minutes', 'an hour', '--backend', 'cpu'], message: /--minutes must be a number of at least 0, got 'an hour'/ },
   { name: '--until-fid without evaluation', args: () => ['train', '--until-fid', '30', '--backend', 'cpu'], message: /untilFid needs evaluation during training/ },

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { glorotUniform } from './initializers.js';
 import * as keras from './kerasLayers.js';
 import type { ApplyOptions, LayerDefinitions } from './layerDefinition.js';
 import * as onnx from './onnxLayers.js';
@@ -55,9 +54,9 @@ export const conditioningLayers: LayerDefinitions<ConditioningLayerSpec> = {
       if (shape.length === 3) return [shape[0], shape[1], shape[2] + width];
       throw new Error(`layer labelConcat needs features [F] or an image [height, width, channels] per example, got [${shape.join(', ')}]`);
     },
-    params: (s, _shape, add, rng) => {
+    params: (s, _shape, add, draws) => {
       if (s.embedding !== undefined) {
-        add('embedding', rng.fillUniform(new Float32Array(s.classes * s.embedding), -0.05, 0.05), [s.classes, s.embedding], true);
+        add('embedding', draws.uniform(s.classes * s.embedding, -0.05, 0.05), [s.classes, s.embedding], true);
       }
     },
     apply: (s, x, p, { opts, what }) => {
@@ -114,11 +113,11 @@ export const conditioningLayers: LayerDefinitions<ConditioningLayerSpec> = {
       features(s.kind, shape);
       return [1];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const f = shape[0];
-      add('kernel', glorotUniform(rng, f, 1, f), [f, 1], true);
+      add('kernel', draws.kernel(f, 1, f), [f, 1], true);
       add('bias', new Float32Array(1), [1], true);
-      add('embedding', glorotUniform(rng, s.classes, f, s.classes * f), [s.classes, f], true);
+      add('embedding', draws.kernel(s.classes, f, s.classes * f), [s.classes, f], true);
       if (s.spectralNorm) {
         addSpectralVector(add, 'sn_u', [f, 1], snRng);
         addSpectralVector(add, 'embedding_sn_u', [s.classes, f], snRng);
@@ -144,10 +143,10 @@ export const conditioningLayers: LayerDefinitions<ConditioningLayerSpec> = {
       features(s.kind, shape);
       return [1 + s.classes];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const f = shape[0];
       const units = 1 + s.classes;
-      add('kernel', glorotUniform(rng, f, units, f * units), [f, units], true);
+      add('kernel', draws.kernel(f, units, f * units), [f, units], true);
       add('bias', new Float32Array(units), [units], true);
       if (s.spectralNorm) addSpectralVector(add, 'sn_u', [f, units], snRng);
     },

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random.js';
-import type { AddParam } from './initializers.js';
+import type { AddParam, WeightDraws } from './initializers.js';
 import type { KerasLayerEntry } from './kerasLayers.js';
 import type { ConvActivation, NnOps } from './nnOps.js';
 import type { OnnxLayerEntry } from './onnxLayers.js';
@@ -49,8 +49,8 @@ export interface LayerDefinition<S extends { kind: string }> {
   keys: LayerKeySet<S>;
   /** The per-example output shape for a per-example input shape; throws a plain Error, naming the kind, on a declaration that cannot fit. */
   outputShape(spec: S, inShape: number[]): number[];
-  /** Creates the layer's variables in checkpoint order (from `rng`; spectral norm's vectors from `snRng`). Absent: the kind has none. */
-  params?(spec: S, inShape: number[], add: AddParam, rng: Rng, snRng: Rng): void;
+  /** Creates the layer's variables in checkpoint order (from `draws`; spectral norm's vectors from `snRng`). Absent: the kind has none. */
+  params?(spec: S, inShape: number[], add: AddParam, draws: WeightDraws, snRng: Rng): void;
   /** The forward pass on a batch [batch, ...inShape]. */
   apply(spec: S, x: tf.Tensor, params: LayerParams, ctx: LayerApplyContext): tf.Tensor;
   /** Whether a relu or leaky relu right after this layer can run inside it (given as `ctx.activation`). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
+import { WeightDraws, glorotInit, type WeightInit } from './initializers.js';
 import type { ApplyOptions, LayerDefinition, LayerParams } from './layerDefinition.js';
 import { layerDefinition, type LayerSpec } from './layerRegistry.js';
 import type { ConvActivation } from './nnOps.js';
@@ -51,8 +52,8 @@ export class Network {
   readonly conditional: boolean;
   private readonly layers: BuiltLayer[] = [];
 
-  constructor(readonly name: string, readonly spec: NetworkSpec, seed: number, stream: number) {
-    const rng = new Rng(seed, stream, 0);
+  constructor(readonly name: string, readonly spec: NetworkSpec, seed: number, stream: number, init: WeightInit = glorotInit) {
+    const draws = new WeightDraws(new Rng(seed, stream, 0), init);
     let shape = spec.input.slice();
     spec.layers.forEach((layer, i) => {
       const definition = layerDefinition(layer);
@@ -67,7 +68,7 @@ export class Network {
       };
       // Spectral norm's vectors come from their own stream, so that turning it on leaves every weight as it was.
       const snRng = new Rng(seed, stream, 1 + i);
-      definition.params?.(layer, shape, add, rng, snRng);
+      definition.params?.(layer, shape, add, draws, snRng);
       this.layers.push({ spec: layer, definition, inShape: shape, outShape, params });
       shape = outShape;
     });

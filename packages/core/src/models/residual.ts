@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/random.js';
 import { addBatchNormParams, applyBatchNorm, defaultBatchNormEpsilon, defaultBatchNormMomentum, type BatchNormParams } from './batchNorm.js';
-import { convKernel, type AddParam } from './initializers.js';
+import type { AddParam, WeightDraws } from './initializers.js';
 import * as keras from './kerasLayers.js';
 import type { ApplyOptions, LayerDefinitions, LayerParams } from './layerDefinition.js';
 import { nnOps, type ConvActivation } from './nnOps.js';
@@ -46,8 +46,8 @@ function halved(kind: string, shape: number[]): [number, number] {
 }
 
 /** A 'same' convolution with a bias: `${name}/kernel` [k, k, cin, filters] and `${name}/bias`. */
-function addConv(add: AddParam, rng: Rng, name: string, k: number, cin: number, filters: number): void {
-  add(`${name}/kernel`, convKernel(rng, k, cin, filters), [k, k, cin, filters], true);
+function addConv(add: AddParam, draws: WeightDraws, name: string, k: number, cin: number, filters: number): void {
+  add(`${name}/kernel`, draws.convKernel(k, cin, filters), [k, k, cin, filters], true);
   add(`${name}/bias`, new Float32Array(filters), [filters], true);
 }
 
@@ -74,14 +74,14 @@ export const residualLayers: LayerDefinitions<ResidualLayerSpec> = {
       const [h, w] = image(s.kind, shape);
       return [2 * h, 2 * w, s.filters];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const inC = shape[2];
       const f = s.filters;
       addBatchNormParams(add, 'bn1/', inC);
-      addConv(add, rng, 'conv1', 3, inC, f);
+      addConv(add, draws, 'conv1', 3, inC, f);
       addBatchNormParams(add, 'bn2/', f);
-      addConv(add, rng, 'conv2', 3, f, f);
-      addConv(add, rng, 'shortcut', 1, inC, f);
+      addConv(add, draws, 'conv2', 3, f, f);
+      addConv(add, draws, 'shortcut', 1, inC, f);
       if (s.spectralNorm) addBlockSpectralVectors(add, snRng, inC, f);
     },
     apply: (s, x, p, { opts }) => {
@@ -139,12 +139,12 @@ export const residualLayers: LayerDefinitions<ResidualLayerSpec> = {
   resBlockDown: {
     keys: { filters: true, preactivation: true, spectralNorm: true },
     outputShape: (s, shape) => [...halved(s.kind, shape), s.filters],
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const inC = shape[2];
       const f = s.filters;
-      addConv(add, rng, 'conv1', 3, inC, f);
-      addConv(add, rng, 'conv2', 3, f, f);
-      addConv(add, rng, 'shortcut', 1, inC, f);
+      addConv(add, draws, 'conv1', 3, inC, f);
+      addConv(add, draws, 'conv2', 3, f, f);
+      addConv(add, draws, 'shortcut', 1, inC, f);
       if (s.spectralNorm) addBlockSpectralVectors(add, snRng, inC, f);
     },
     apply: (s, x, p, { opts }) => {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { convKernel, glorotUniform } from './initializers.js';
 import * as keras from './kerasLayers.js';
 import { requireRank, type LayerDefinitions } from './layerDefinition.js';
 import { nnOps } from './nnOps.js';
@@ -9,7 +8,8 @@ import { addSpectralVector, effectiveKernel } from './spectralNorm.js';
 /**
  * The weight layers: dense, convolution and transposed convolution, with an optional bias and,
  * with `spectralNorm: true`, their kernel divided by its largest singular value (spectralNorm.ts).
- * Kernels are Glorot-uniform with Keras' fans; biases start at zero.
+ * Kernels are drawn by the network's initializer (Glorot-uniform with Keras' fans unless the config
+ * says `init`); biases start at zero.
  */
 export type WeightLayerSpec =
   | { kind: 'dense'; units: number; bias?: boolean; spectralNorm?: boolean }
@@ -31,9 +31,9 @@ export const weightLayers: LayerDefinitions<WeightLayerSpec> = {
       requireRank(s.kind, shape, 1);
       return [s.units];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const fanIn = shape[0];
-      add('kernel', glorotUniform(rng, fanIn, s.units, fanIn * s.units), [fanIn, s.units], true);
+      add('kernel', draws.kernel(fanIn, s.units, fanIn * s.units), [fanIn, s.units], true);
       if (s.bias !== false) add('bias', new Float32Array(s.units), [s.units], true);
       if (s.spectralNorm) addSpectralVector(add, 'sn_u', [fanIn, s.units], snRng);
     },
@@ -64,10 +64,10 @@ export const weightLayers: LayerDefinitions<WeightLayerSpec> = {
       requireRank(s.kind, shape, 3);
       return [convOut(shape[0], s.kernel, s.stride, s.padding), convOut(shape[1], s.kernel, s.stride, s.padding), s.filters];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const inC = shape[2];
       const k = s.kernel;
-      add('kernel', convKernel(rng, k, inC, s.filters), [k, k, inC, s.filters], true);
+      add('kernel', draws.convKernel(k, inC, s.filters), [k, k, inC, s.filters], true);
       if (s.bias !== false) add('bias', new Float32Array(s.filters), [s.filters], true);
       if (s.spectralNorm) addSpectralVector(add, 'sn_u', [k, k, inC, s.filters], snRng);
     },
@@ -97,13 +97,13 @@ export const weightLayers: LayerDefinitions<WeightLayerSpec> = {
       requireRank(s.kind, shape, 3);
       return [convTransposeOut(shape[0], s.kernel, s.stride, s.padding), convTransposeOut(shape[1], s.kernel, s.stride, s.padding), s.filters];
     },
-    params: (s, shape, add, rng, snRng) => {
+    params: (s, shape, add, draws, snRng) => {
       const inC = shape[2];
       const k = s.kernel;
       // Keras computes the transpose kernel's fans from its [k, k, out, in] shape
       const fanIn = k * k * s.filters;
       const fanOut = k * k * inC;
-      add('kernel', glorotUniform(rng, fanIn, fanOut, k * k * inC * s.filters), [k, k, s.filters, inC], true);
+      add('kernel', draws.kernel(fanIn, fanOut, k * k * inC * s.filters), [k, k, s.filters, inC], true);
       if (s.bias !== false) add('bias', new Float32Array(s.filters), [s.filters], true);
       if (s.spectralNorm) addSpectralVector(add, 'sn_u', [k, k, s.filters, inC], snRng);
     },

@@ -82,9 +82,9 @@ export class Gan {
 
   /** Step 1: initialise G and D from the seed (their initial weights depend on nothing else). */
   constructor(readonly config: TrainConfig, opts: { fusedOptimizers?: boolean } = {}) {
-    this.G = new Network('G', config.generator, config.seed, Stream.initG);
-    this.D = new Network('D', config.discriminator, config.seed, Stream.initD);
-    this.Gema = config.ema ? new Network('G_ema', config.generator, config.seed, Stream.initG) : null;
+    this.G = new Network('G', config.generator, config.seed, Stream.initG, config.init);
+    this.D = new Network('D', config.discriminator, config.seed, Stream.initD, config.init);
+    this.Gema = config.ema ? new Network('G_ema', config.generator, config.seed, Stream.initG, config.init) : null;
     this.optG = new Optimizer(config.optimizerG, this.G.trainable, opts.fusedOptimizers ?? true);
     this.optD = new Optimizer(config.optimizerD, this.D.trainable, opts.fusedOptimizers ?? true);
     this.loss = adversarialLosses[config.loss];
