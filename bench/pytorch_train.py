@@ -31,6 +31,14 @@ def glorot(module):
             nn.init.zeros_(module.bias)
 
 
+def normal_kernels(module):
+    """Gantry's init {"kind": "normal", "std": 0.02}: every kernel N(0, 0.02), biases 0, batchnorm as built."""
+    if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
 def dcgan_init(module):
     """The DCGAN paper's start: conv weights N(0, 0.02), batchnorm scale N(1, 0.02), shift 0."""
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -40,10 +48,10 @@ def dcgan_init(module):
         nn.init.zeros_(module.bias)
 
 
-def same_as_gantry(s, adam=None):
+def same_as_gantry(s, adam=None, start=glorot):
     """A preset of pytorch_peer.py (Gantry's networks, layer for layer, and its DiffAugment ops), pixels in
-    [-1, 1], Glorot start."""
-    return s['g'], s['d'], adam or s['adam_g'], s['batch'], (-1.0, 1.0), glorot, s['augment']
+    [-1, 1], the preset's start (Glorot unless it says otherwise)."""
+    return s['g'], s['d'], adam or s['adam_g'], s['batch'], (-1.0, 1.0), start, s['augment']
 
 
 def wgan_gp_mnist():
@@ -70,7 +78,7 @@ def dcgan64_examples():
 PRESETS = {
     'dcgan-mnist': (lambda: same_as_gantry(dcgan_mnist()), 'non-saturating', 1),
     'wgan-gp-mnist': (wgan_gp_mnist, 'wgan-gp', 5),
-    'dcgan64': (lambda: same_as_gantry(gantry_dcgan64()), 'non-saturating', 1), 'dcgan64-examples': (dcgan64_examples, 'non-saturating', 1),
+    'dcgan64': (lambda: same_as_gantry(gantry_dcgan64(), start=normal_kernels), 'non-saturating', 1), 'dcgan64-examples': (dcgan64_examples, 'non-saturating', 1),
 }
 
 

@@ -39,6 +39,8 @@ interface Signature {
   classes: number;
   /** How the fakes' classes are drawn in training (conditional presets). */
   fakeLabels?: 'data';
+  /** The kernels' start, when not Glorot-uniform. */
+  init?: { kind: 'normal'; std: number };
 }
 
 const plain: Signature = { loss: 'non-saturating', dSteps: 1, penalty: false, ema: null, augment: [], spectralNorm: false, classes: 0 };
@@ -51,7 +53,7 @@ const signatures: Record<string, Signature> = {
   'cgan-mnist': { ...plain, classes: 10 },
   'dcgan-fashion': plain,
   'resnet-folder32': sngan,
-  dcgan64: { ...plain, augment: ['color', 'translation', 'cutout'] },
+  dcgan64: { ...plain, augment: ['color', 'translation', 'cutout'], init: { kind: 'normal', std: 0.02 } },
   sngan64: sngan,
   'cgan-emoji': { ...plain, augment: ['color', 'translation', 'cutout'], classes: 10, fakeLabels: 'data' },
 };
@@ -90,6 +92,10 @@ for (const name of presetNames()) {
       assert.equal(gan.loss, adversarialLosses[want.loss]);
       assert.equal(gan.Gema === null, want.ema === null);
       assert.equal(c.fakeLabels, want.fakeLabels ?? 'uniform');
+      assert.deepEqual(c.init, want.init ?? { kind: 'glorot-uniform' });
+      const firstKernel = Array.from(gan.G.trainable.find((v) => v.name.endsWith('kernel'))!.variable.dataSync());
+      const spread = Math.sqrt(firstKernel.reduce((a, x) => a + x * x, 0) / firstKernel.length);
+      if (want.init) assert.ok(Math.abs(spread - want.init.std) < want.init.std / 5, `G's first kernel spreads ${spread}`);
 
       // spectral norm: D's output does not change when every kernel is scaled (W / sigma(W) is
       // the same), and it does change without spectral norm
