@@ -32,7 +32,7 @@ const { values: a } = parseArgs({
     preset: { type: 'string', default: 'dcgan64' },
     config: { type: 'string' },
     peer: { type: 'string', default: 'dcgan64-examples' },
-    steps: { type: 'string', default: '1500' },
+    steps: { type: 'string' },
     seeds: { type: 'string', default: '0,1' },
     n: { type: 'string', default: '1500' },
     threads: { type: 'string', default: '1' },
@@ -43,7 +43,8 @@ const { values: a } = parseArgs({
   },
 });
 if (a.minutes !== undefined && Number(a.jobs) !== 1) throw new Error('--minutes times each run: give it the machine alone (--jobs 1)');
-if (a.minutes !== undefined && a.steps === '1500') a.steps = '1000000';
+// by time, --steps is only a cap: by default none that an hour reaches
+a.steps ??= a.minutes !== undefined ? '1000000' : '1500';
 const timed = a.minutes !== undefined ? ['--minutes', a.minutes] : [];
 const out = resolve(a.out);
 const seeds = a.seeds.split(',').map(Number);

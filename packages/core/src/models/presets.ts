@@ -313,21 +313,19 @@ const EMOJI_CLASSES = 10;
 
 /**
  * dcgan64 conditioned on the emoji category: a 50-d label embedding concatenated to z in G, a
- * projection head on D. G keeps the quarter widths (256-128-64-32), half the cost of a step of
- * dcgan64's. People & Body is 60% of the emoji and Component 0.1%: the fakes' classes are drawn at
+ * projection head on D. People & Body is 60% of the emoji and Component 0.1%: the fakes' classes are drawn at
  * the data's frequencies, so that the projection head cannot call a rare label fake by itself.
  * Kernels start Glorot-uniform: dcgan64's N(0, 0.02) start is not yet measured here.
  */
 function cganEmoji(): Preset {
   const base = dcgan64();
-  const g = dcgan64Generator([256, 128, 64, 32]);
   return {
     ...base,
-    description: `conditional dcgan64 on the ${EMOJI_CLASSES} emoji categories: a 50-d label embedding concatenated to z in G (widths 256-128-64-32); a projection discriminator; fakes' classes at the data's frequencies; sample a category with gantry sample --class K`,
+    description: `conditional dcgan64 on the ${EMOJI_CLASSES} emoji categories: a 50-d label embedding concatenated to z in G; a projection discriminator; fakes' classes at the data's frequencies; sample a category with gantry sample --class K`,
     conditional: true,
     fakeLabels: 'data',
     init: { kind: 'glorot-uniform' },
-    generator: { input: g.input, layers: [{ kind: 'labelConcat', classes: EMOJI_CLASSES, embedding: 50 }, ...g.layers] },
+    generator: { input: base.generator.input, layers: [{ kind: 'labelConcat', classes: EMOJI_CLASSES, embedding: 50 }, ...base.generator.layers] },
     discriminator: {
       input: [64, 64, 3],
       layers: [...base.discriminator.layers.slice(0, -1), { kind: 'projection', classes: EMOJI_CLASSES }],
