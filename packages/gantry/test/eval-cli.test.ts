@@ -43,6 +43,10 @@ test('eval --npy --data mnist --json prints one object with every metric and cac
   assert.equal(typeof result.coverage.kl, 'number');
   assert.equal(result.n, 100);
   assert.equal(result.coverage.classes, 10, 'real digits cover every class');
+  // the histogram behind both: one share per class, summing to the whole, each at least 2% here
+  assert.equal(result.coverage.share.length, 10);
+  assert.ok(Math.abs(result.coverage.share.reduce((a: number, x: number) => a + x, 0) - 1) < 1e-9, JSON.stringify(result.coverage));
+  assert.ok(result.coverage.share.every((x: number) => x >= 0.02 && Number.isInteger(x * 100)), JSON.stringify(result.coverage));
   assert.ok(result.precision > 0.7 && result.recall > 0.7, JSON.stringify(result));
   assert.ok(result.is.mean > 5, JSON.stringify(result));
   // 100 samples: KID's subsets take 50 each, so they differ and the spread is real, not float rounding

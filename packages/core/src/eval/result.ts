@@ -16,7 +16,11 @@ export interface EvalResult {
   is: MeanStd;
   precision: number;
   recall: number;
-  coverage: { classes: number; kl: number };
+  /**
+   * How the samples spread over the classifier's classes: classes holding at least 2% of them, the
+   * KL of that histogram from uniform, and the histogram itself (index = class, fractions of n).
+   */
+  coverage: { classes: number; kl: number; share: number[] };
   /** For samples of requested classes (conditional G): the fraction the classifier assigns to the requested class. */
   classAccuracy?: number;
   /** classAccuracy for each class on its own (index = class); null for a class no sample was generated for. */

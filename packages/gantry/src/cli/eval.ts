@@ -136,5 +136,7 @@ function formatTable(r: EvalResult): string {
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
   const head = `${r.n} samples vs ${r.referenceCount} real ${r.dataset} images (Gantry classifier features; not comparable with Inception-based scores)`;
-  return [head, ...rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`)].join('\n');
+  // the histogram behind the two coverage rows, one share per class (too wide for the value column)
+  const shares = `  ${'class shares'.padEnd(w0)}  ${r.coverage.share.map((p) => (100 * p).toFixed(1)).join(' ')}  (% of the samples the classifier puts in each class, 0 first)`;
+  return [head, ...rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`), shares].join('\n');
 }

@@ -63,7 +63,7 @@ export async function evaluateSamples(images01: Float32Array, n: number, shape: 
       is: inceptionScore(probs, n, net.numClasses, opts.isSplits ?? 10),
       precision: pr.precision,
       recall: pr.recall,
-      coverage: { classes: coverage.classes, kl: coverage.kl },
+      coverage: { classes: coverage.classes, kl: coverage.kl, share: coverage.histogram },
       ...(classAccuracy !== undefined ? { classAccuracy, classAccuracyByClass } : {}),
     };
   } finally {
